@@ -1,0 +1,79 @@
+"""The Litestar application factory: `uvicorn --factory api.app:create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.types import ControllerRouterHandler
+
+from api.errors import EXCEPTION_HANDLERS
+from api.health import HealthController
+from api.resources import AppResources
+from api.transaction import provide_transaction
+from db.engine import create_engine
+from db.unit_of_work import Database, EngineDatabase
+from settings import Settings, get_settings
+from workers.enqueue import Enqueuer, build_client_broker
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    extra_route_handlers: Sequence[ControllerRouterHandler] = (),
+) -> Litestar:
+    """Build the app. Tests pass their own `database` (a rolled-back transaction) and extra routes."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = None
+        app_database = database
+        if app_database is None:
+            engine = create_engine(
+                settings.database_url,
+                process_name="web",
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+            )
+            app_database = EngineDatabase(engine)
+        redis = aioredis.Redis.from_url(settings.redis_url)
+        broker = build_client_broker(settings.redis_url, settings.dramatiq_namespace)
+        app.state.resources = AppResources(
+            settings=settings,
+            database=app_database,
+            redis=redis,
+            enqueuer=Enqueuer(broker),
+        )
+        try:
+            yield
+        finally:
+            broker.close()
+            await redis.aclose()
+            if engine is not None:
+                await engine.dispose()
+
+    return Litestar(
+        route_handlers=[HealthController, *extra_route_handlers],
+        dependencies={"tx": Provide(provide_transaction)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        request_max_body_size=settings.request_max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="FitNudge API",
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        logging_config=LoggingConfig(log_exceptions="debug"),
+        debug=False,
+    )

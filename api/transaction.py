@@ -1,0 +1,38 @@
+"""The request's unit of work: one transaction per request, committed only if the handler succeeded.
+
+Messages enqueued during the request are sent after the commit and dropped on rollback
+(db/unit_of_work.py), so no worker ever sees a row that did not commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.resources import AppResources
+from db.unit_of_work import UnitOfWork
+from workers.enqueue import ActorAddress, Enqueuer
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    uow: UnitOfWork
+    enqueuer: Enqueuer
+
+    @property
+    def connection(self) -> AsyncConnection:
+        return self.uow.connection
+
+    def enqueue(self, address: ActorAddress, *args: Any, delay_ms: int | None = None) -> None:
+        self.enqueuer.send_after_commit(self.uow, address, *args, delay_ms=delay_ms)
+
+
+async def provide_transaction(request: Request[Any, Any, State]) -> AsyncGenerator[Transaction, None]:
+    resources: AppResources = request.app.state.resources
+    async with resources.database.unit_of_work() as uow:
+        yield Transaction(uow, resources.enqueuer)

@@ -1,0 +1,611 @@
+"""The schema: every table as SQLAlchemy Core, the single source Alembic compares against.
+
+Names, enum values and constraints follow ../shared/docs/domain.md §2. Enumerations are text columns
+with a CHECK (not PostgreSQL enums) so adding a value is a one-line migration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, INET, JSONB, UUID
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+NOTIFICATION_TYPES = (
+    "ai_motivation",
+    "reminder",
+    "streak_milestone",
+    "achievement",
+    "goal_complete",
+    "partner_request",
+    "partner_accepted",
+    "partner_nudge",
+    "partner_cheer",
+    "partner_milestone",
+    "partner_inactive",
+    "reengagement",
+    "adaptive_nudge",
+    "weekly_recap",
+    "subscription",
+    "general",
+    "social",
+    "challenge_invite",
+    "challenge",
+    "challenge_ending",
+    "challenge_ended",
+    "challenge_starting",
+    "challenge_joined",
+    "challenge_overtaken",
+    "challenge_lead",
+    "challenge_nudge",
+)
+ENTITY_TYPES = (
+    "goal",
+    "checkin",
+    "achievement",
+    "partner_request",
+    "partner_accepted",
+    "nudge",
+    "user",
+    "weekly_recap",
+    "challenge",
+)
+SKIP_REASONS = ("disabled", "push_off", "category_off", "quiet_hours", "no_device")
+
+
+def one_of(column: str, values: Iterable[str]) -> str:
+    """CHECK text restricting a text column to an enumeration."""
+    listed = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({listed})"
+
+
+def uuid_pk() -> sa.Column[object]:
+    return sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()"))
+
+
+def timestamps() -> tuple[sa.Column[object], sa.Column[object]]:
+    return (
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
+
+
+def user_fk(name: str = "user_id", *, nullable: bool = False, ondelete: str = "CASCADE") -> sa.Column[object]:
+    return sa.Column(
+        name, UUID(as_uuid=True), sa.ForeignKey("users.id", ondelete=ondelete), nullable=nullable
+    )
+
+
+def tstz(name: str, *, nullable: bool = True, default_now: bool = False) -> sa.Column[object]:
+    return sa.Column(
+        name,
+        sa.DateTime(timezone=True),
+        nullable=nullable,
+        server_default=sa.func.now() if default_now else None,
+    )
+
+
+# --- Identity -------------------------------------------------------------------------------------
+
+users = sa.Table(
+    "users",
+    metadata,
+    uuid_pk(),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text),
+    sa.Column("auth_provider", sa.Text, nullable=False, server_default="email"),
+    sa.Column("email_verified", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("username", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("profile_picture_url", sa.Text),
+    sa.Column("bio", sa.Text),
+    sa.Column("timezone", sa.Text, nullable=False, server_default="UTC"),
+    sa.Column("language", sa.Text, nullable=False, server_default="en"),
+    sa.Column("country", sa.Text),
+    sa.Column("status", sa.Text, nullable=False, server_default="active"),
+    sa.Column("role", sa.Text, nullable=False, server_default="user"),
+    sa.Column("motivation_style", sa.Text, nullable=False, server_default="supportive"),
+    sa.Column("morning_motivation_enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("morning_motivation_time", sa.Time, nullable=False, server_default=sa.text("'08:00'")),
+    tstz("next_morning_motivation_at"),
+    sa.Column("plan", sa.Text, nullable=False, server_default="free"),
+    sa.Column("referral_code", sa.Text, unique=True),
+    user_fk("referred_by_user_id", nullable=True, ondelete="SET NULL"),
+    tstz("referral_bonus_granted_at"),
+    tstz("onboarding_completed_at"),
+    tstz("last_login_at"),
+    tstz("last_active_at"),
+    *timestamps(),
+    sa.CheckConstraint(one_of("auth_provider", ("email", "google", "apple")), name="auth_provider"),
+    sa.CheckConstraint(one_of("status", ("active", "disabled", "suspended")), name="status"),
+    sa.CheckConstraint(one_of("role", ("user", "admin")), name="role"),
+    sa.CheckConstraint(
+        one_of("motivation_style", ("supportive", "tough_love", "calm")), name="motivation_style"
+    ),
+    sa.CheckConstraint(one_of("plan", ("free", "premium")), name="plan"),
+)
+sa.Index("uq_users_lower_email", sa.func.lower(users.c.email), unique=True)
+sa.Index("uq_users_lower_username", sa.func.lower(users.c.username), unique=True)
+sa.Index("ix_users_status", users.c.status)
+sa.Index(
+    "ix_users_next_morning_motivation_at",
+    users.c.next_morning_motivation_at,
+    postgresql_where=users.c.next_morning_motivation_at.is_not(None),
+)
+sa.Index("ix_users_name_trgm", users.c.name, postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"})
+sa.Index(
+    "ix_users_username_trgm",
+    users.c.username,
+    postgresql_using="gin",
+    postgresql_ops={"username": "gin_trgm_ops"},
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    uuid_pk(),
+    user_fk(),
+    sa.Column("token_family", sa.String(32), nullable=False),
+    sa.Column("token_id", sa.String(32), nullable=False),
+    # Only a hash of the secret part is stored, so a database leak yields no usable token.
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
+    tstz("expires_at", nullable=False),
+    tstz("last_used_at"),
+    sa.Column("device_name", sa.String(100)),
+    sa.Column("device_id", sa.String(100)),
+    sa.Column("device_type", sa.Text),
+    sa.Column("ip_address", INET),
+    sa.Column("user_agent", sa.Text),
+    *timestamps(),
+    sa.UniqueConstraint("token_family", "token_id"),
+    sa.CheckConstraint(
+        "device_type IS NULL OR " + one_of("device_type", ("ios", "android", "web")), name="device_type"
+    ),
+    sa.Index(None, "user_id"),
+    sa.Index(None, "expires_at"),
+)
+
+# --- Goals and check-ins ---------------------------------------------------------------------------
+
+goals = sa.Table(
+    "goals",
+    metadata,
+    uuid_pk(),
+    user_fk(),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("frequency_type", sa.Text, nullable=False),
+    sa.Column("frequency_count", sa.SmallInteger, nullable=False, server_default="1"),
+    sa.Column("target_days", ARRAY(sa.SmallInteger)),
+    sa.Column("reminder_times", ARRAY(sa.Text), nullable=False, server_default=sa.text("'{18:00}'::text[]")),
+    sa.Column("why_statement", sa.Text),
+    sa.Column("status", sa.Text, nullable=False, server_default="active"),
+    sa.Column("current_streak", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("longest_streak", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("total_completions", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("streak_start_date", sa.Date),
+    sa.Column("last_completed_date", sa.Date),
+    sa.Column("last_checkin_date", sa.Date),
+    sa.Column("week_completions", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("week_start_date", sa.Date),
+    *timestamps(),
+    sa.CheckConstraint("length(btrim(title)) > 0", name="title_not_blank"),
+    sa.CheckConstraint(one_of("frequency_type", ("daily", "weekly")), name="frequency_type"),
+    sa.CheckConstraint(one_of("status", ("active", "paused", "archived")), name="status"),
+    sa.CheckConstraint(
+        "(frequency_type = 'daily' AND frequency_count = 1 AND target_days IS NULL) OR "
+        "(frequency_type = 'weekly' AND frequency_count BETWEEN 1 AND 7 AND target_days IS NOT NULL "
+        "AND cardinality(target_days) = frequency_count AND target_days <@ '{0,1,2,3,4,5,6}'::smallint[])",
+        name="schedule",
+    ),
+    sa.CheckConstraint("cardinality(reminder_times) BETWEEN 1 AND 5", name="reminder_times_count"),
+    sa.CheckConstraint(
+        "current_streak >= 0 AND total_completions >= 0 AND week_completions >= 0 "
+        "AND longest_streak >= current_streak",
+        name="counters",
+    ),
+    sa.Index(None, "user_id", "status"),
+)
+sa.Index(
+    "ix_goals_active_streak",
+    goals.c.status,
+    goals.c.current_streak.desc(),
+    postgresql_where=sa.text("status = 'active' AND current_streak > 0"),
+)
+
+reminder_slots = sa.Table(
+    "reminder_slots",
+    metadata,
+    uuid_pk(),
+    user_fk(),
+    sa.Column("goal_id", UUID(as_uuid=True), sa.ForeignKey("goals.id", ondelete="CASCADE")),
+    # The challenges table arrives with the challenges feature; its foreign key is added then.
+    sa.Column("challenge_id", UUID(as_uuid=True)),
+    sa.Column("reminder_time", sa.Text, nullable=False),
+    tstz("next_fire_at", nullable=False),
+    *timestamps(),
+    sa.CheckConstraint("(goal_id IS NULL) <> (challenge_id IS NULL)", name="one_owner"),
+    sa.Index(
+        "uq_reminder_slots_goal_time",
+        "goal_id",
+        "reminder_time",
+        unique=True,
+        postgresql_where=sa.text("goal_id IS NOT NULL"),
+    ),
+    sa.Index(
+        "uq_reminder_slots_challenge_user_time",
+        "challenge_id",
+        "user_id",
+        "reminder_time",
+        unique=True,
+        postgresql_where=sa.text("challenge_id IS NOT NULL"),
+    ),
+    sa.Index(None, "next_fire_at"),
+)
+
+check_ins = sa.Table(
+    "check_ins",
+    metadata,
+    uuid_pk(),
+    user_fk(),
+    sa.Column("goal_id", UUID(as_uuid=True), sa.ForeignKey("goals.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("check_in_date", sa.Date, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("mood", sa.Text),
+    sa.Column("skip_reason", sa.Text),
+    sa.Column("note", sa.Text),
+    sa.Column("voice_note_url", sa.Text),
+    sa.Column("voice_note_transcript", sa.Text),
+    sa.Column("ai_response", sa.Text),
+    tstz("responded_at"),
+    tstz("prompt_due_at"),
+    tstz("followup_due_at"),
+    *timestamps(),
+    sa.UniqueConstraint("user_id", "goal_id", "check_in_date"),
+    sa.CheckConstraint(
+        one_of("status", ("pending", "completed", "skipped", "missed", "rest_day")), name="status"
+    ),
+    sa.CheckConstraint(
+        "mood IS NULL OR ("
+        + one_of("mood", ("tough", "good", "amazing"))
+        + " AND status IN ('completed', 'skipped', 'rest_day'))",
+        name="mood",
+    ),
+    sa.CheckConstraint(
+        "skip_reason IS NULL OR ("
+        + one_of("skip_reason", ("work", "tired", "sick", "schedule", "other"))
+        + " AND status = 'skipped')",
+        name="skip_reason",
+    ),
+)
+sa.Index("ix_check_ins_user_date", check_ins.c.user_id, check_ins.c.check_in_date.desc())
+sa.Index("ix_check_ins_goal_date", check_ins.c.goal_id, check_ins.c.check_in_date.desc())
+sa.Index("ix_check_ins_user_status_date", check_ins.c.user_id, check_ins.c.status, check_ins.c.check_in_date)
+sa.Index(
+    "ix_check_ins_pending_date",
+    check_ins.c.check_in_date,
+    postgresql_where=sa.text("status = 'pending'"),
+)
+sa.Index(
+    "ix_check_ins_prompt_due_at",
+    check_ins.c.prompt_due_at,
+    postgresql_where=sa.text("status = 'pending' AND prompt_due_at IS NOT NULL"),
+)
+sa.Index(
+    "ix_check_ins_followup_due_at",
+    check_ins.c.followup_due_at,
+    postgresql_where=sa.text("status = 'pending' AND followup_due_at IS NOT NULL"),
+)
+
+# --- Notifications and push ------------------------------------------------------------------------
+
+notification_preferences = sa.Table(
+    "notification_preferences",
+    metadata,
+    sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    *(
+        sa.Column(switch, sa.Boolean, nullable=False, server_default=sa.true())
+        for switch in (
+            "enabled",
+            "push_notifications",
+            "email_notifications",
+            "ai_motivation",
+            "reminders",
+            "achievements",
+            "weekly_recap",
+            "reengagement",
+            "partners",
+            "challenges",
+        )
+    ),
+    sa.Column("quiet_hours_enabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("quiet_hours_start", sa.Time, nullable=False, server_default=sa.text("'22:00'")),
+    sa.Column("quiet_hours_end", sa.Time, nullable=False, server_default=sa.text("'08:00'")),
+    *timestamps(),
+)
+
+device_tokens = sa.Table(
+    "device_tokens",
+    metadata,
+    uuid_pk(),
+    user_fk(),
+    sa.Column("fcm_token", sa.Text, nullable=False, unique=True),
+    sa.Column("device_type", sa.Text, nullable=False),
+    sa.Column("device_id", sa.Text, nullable=False),
+    sa.Column("timezone", sa.Text, nullable=False, server_default="UTC"),
+    sa.Column("app_version", sa.Text, nullable=False),
+    sa.Column("os_version", sa.Text, nullable=False),
+    sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
+    tstz("last_used_at"),
+    tstz("deactivated_at"),
+    sa.Column("deactivation_reason", sa.Text),
+    *timestamps(),
+    sa.CheckConstraint(one_of("device_type", ("ios", "android")), name="device_type"),
+    sa.Index("ix_device_tokens_active_user", "user_id", postgresql_where=sa.text("is_active")),
+)
+
+notification_history = sa.Table(
+    "notification_history",
+    metadata,
+    uuid_pk(),
+    user_fk(),
+    sa.Column("notification_type", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("data", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("entity_type", sa.Text),
+    sa.Column("entity_id", UUID(as_uuid=True)),
+    sa.Column("dedupe_key", sa.Text),
+    sa.Column("push_status", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("skip_reason", sa.Text),
+    tstz("sent_at", nullable=False, default_now=True),
+    tstz("delivered_at"),
+    tstz("opened_at"),
+    tstz("failed_at"),
+    sa.Column("failure_reason", sa.Text),
+    *timestamps(),
+    sa.CheckConstraint(one_of("notification_type", NOTIFICATION_TYPES), name="notification_type"),
+    sa.CheckConstraint("entity_type IS NULL OR " + one_of("entity_type", ENTITY_TYPES), name="entity_type"),
+    sa.CheckConstraint("(entity_type IS NULL) = (entity_id IS NULL)", name="entity_pair"),
+    sa.CheckConstraint(one_of("push_status", ("pending", "sent", "skipped", "failed")), name="push_status"),
+    sa.CheckConstraint("skip_reason IS NULL OR " + one_of("skip_reason", SKIP_REASONS), name="skip_reason"),
+    sa.Index(
+        "uq_notification_history_dedupe_key",
+        "dedupe_key",
+        unique=True,
+        postgresql_where=sa.text("dedupe_key IS NOT NULL"),
+    ),
+    sa.Index(
+        "ix_notification_history_entity",
+        "entity_type",
+        "entity_id",
+        postgresql_where=sa.text("entity_type IS NOT NULL"),
+    ),
+    sa.Index(
+        "ix_notification_history_pending_created",
+        "created_at",
+        postgresql_where=sa.text("push_status = 'pending'"),
+    ),
+)
+sa.Index(
+    "ix_notification_history_user_sent",
+    notification_history.c.user_id,
+    notification_history.c.sent_at.desc(),
+    notification_history.c.id.desc(),
+)
+sa.Index(
+    "ix_notification_history_user_type_sent",
+    notification_history.c.user_id,
+    notification_history.c.notification_type,
+    notification_history.c.sent_at.desc(),
+)
+
+push_deliveries = sa.Table(
+    "push_deliveries",
+    metadata,
+    uuid_pk(),
+    sa.Column(
+        "notification_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("notification_history.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "device_token_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("device_tokens.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("ticket_id", sa.Text),
+    sa.Column("ticket_error", sa.Text),
+    sa.Column("receipt_status", sa.Text),
+    sa.Column("receipt_error", sa.Text),
+    sa.Column("attempts", sa.SmallInteger, nullable=False, server_default="0"),
+    # Scheduling state of the delivery worker: when the row may next be tried (backoff) and when a
+    # worker took it (a claim older than the stale bound belongs to a worker that died).
+    tstz("next_attempt_at", nullable=False, default_now=True),
+    tstz("claimed_at"),
+    tstz("sent_at"),
+    tstz("receipt_checked_at"),
+    *timestamps(),
+    sa.UniqueConstraint("notification_id", "device_token_id"),
+    sa.CheckConstraint(one_of("status", ("pending", "sent", "failed")), name="status"),
+    sa.CheckConstraint(
+        "receipt_status IS NULL OR " + one_of("receipt_status", ("ok", "error")), name="receipt"
+    ),
+    sa.Index(
+        "ix_push_deliveries_pending_created", "created_at", postgresql_where=sa.text("status = 'pending'")
+    ),
+    sa.Index("ix_push_deliveries_due", "next_attempt_at", postgresql_where=sa.text("status = 'pending'")),
+    sa.Index(
+        "ix_push_deliveries_awaiting_receipt",
+        "sent_at",
+        postgresql_where=sa.text("ticket_id IS NOT NULL AND receipt_checked_at IS NULL"),
+    ),
+    sa.Index(None, "device_token_id"),
+)
+
+# --- Plans and billing -----------------------------------------------------------------------------
+
+subscription_plans = sa.Table(
+    "subscription_plans",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("monthly_price", sa.Numeric(10, 2), nullable=False),
+    sa.Column("annual_price", sa.Numeric(10, 2), nullable=False),
+    sa.Column("active_goal_limit", sa.Integer, nullable=False),
+    sa.Column("tier", sa.SmallInteger, nullable=False),
+    sa.Column("is_popular", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("has_trial", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("trial_days", sa.Integer),
+    sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("sort_order", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("product_id_ios_monthly", sa.Text),
+    sa.Column("product_id_ios_annual", sa.Text),
+    sa.Column("product_id_android_monthly", sa.Text),
+    sa.Column("product_id_android_annual", sa.Text),
+    sa.Column("exit_offer_enabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("exit_offer_monthly_price", sa.Numeric(10, 2)),
+    sa.Column("exit_offer_annual_price", sa.Numeric(10, 2)),
+    *timestamps(),
+    sa.CheckConstraint(one_of("id", ("free", "premium")), name="id"),
+)
+
+plan_features = sa.Table(
+    "plan_features",
+    metadata,
+    uuid_pk(),
+    sa.Column("plan_id", sa.Text, sa.ForeignKey("subscription_plans.id"), nullable=False),
+    sa.Column("feature_key", sa.Text, nullable=False),
+    sa.Column("feature_name", sa.Text, nullable=False),
+    sa.Column("feature_description", sa.Text),
+    sa.Column("feature_value", sa.Integer),
+    sa.Column("is_enabled", sa.Boolean, nullable=False),
+    sa.Column("minimum_tier", sa.SmallInteger, nullable=False),
+    sa.Column("sort_order", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("ai_description", sa.Text),
+    *timestamps(),
+    sa.UniqueConstraint("plan_id", "feature_key"),
+)
+
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    uuid_pk(),
+    sa.Column(
+        "user_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    sa.Column("plan", sa.Text, sa.ForeignKey("subscription_plans.id"), nullable=False, server_default="free"),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("platform", sa.Text),
+    sa.Column("product_id", sa.Text),
+    sa.Column("original_transaction_id", sa.Text),
+    sa.Column("provider", sa.Text),
+    sa.Column("provider_subscription_id", sa.Text),
+    tstz("purchase_date"),
+    tstz("expires_date"),
+    tstz("current_period_start"),
+    tstz("current_period_end"),
+    tstz("trial_end"),
+    sa.Column("auto_renew", sa.Boolean, nullable=False, server_default=sa.true()),
+    tstz("cancelled_at"),
+    sa.Column("cancel_reason", sa.Text),
+    tstz("grace_period_ends_at"),
+    sa.Column("last_event_id", sa.Text),
+    tstz("last_event_at"),
+    sa.Column("environment", sa.Text),
+    *timestamps(),
+    sa.CheckConstraint(one_of("status", ("active", "trial", "grace_period", "expired")), name="status"),
+    sa.CheckConstraint(
+        "platform IS NULL OR " + one_of("platform", ("ios", "android", "web")), name="platform"
+    ),
+    sa.CheckConstraint(
+        "environment IS NULL OR " + one_of("environment", ("SANDBOX", "PRODUCTION")), name="environment"
+    ),
+    sa.Index(None, "status"),
+    sa.Index(
+        "ix_subscriptions_expiring",
+        "expires_date",
+        postgresql_where=sa.text("auto_renew = false AND status IN ('active', 'trial')"),
+    ),
+    sa.Index(
+        "ix_subscriptions_grace_period_ends_at",
+        "grace_period_ends_at",
+        postgresql_where=sa.text("grace_period_ends_at IS NOT NULL"),
+    ),
+)
+
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    uuid_pk(),
+    sa.Column("event_id", sa.Text, nullable=False, unique=True),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("app_user_id", sa.Text),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("payload", JSONB, nullable=False),
+    tstz("processed_at"),
+    sa.Column("error_message", sa.Text),
+    sa.Column("retry_count", sa.Integer, nullable=False, server_default="0"),
+    *timestamps(),
+    sa.CheckConstraint(one_of("status", ("pending", "processing", "completed", "failed")), name="status"),
+    sa.Index(
+        "ix_webhook_events_failed_retryable",
+        "created_at",
+        postgresql_where=sa.text("status = 'failed' AND retry_count < 5"),
+    ),
+)
+
+subscription_deactivation_logs = sa.Table(
+    "subscription_deactivation_logs",
+    metadata,
+    uuid_pk(),
+    user_fk(),
+    sa.Column("previous_plan", sa.Text, nullable=False),
+    sa.Column("new_plan", sa.Text, nullable=False, server_default="free"),
+    sa.Column("deactivation_reason", sa.Text, nullable=False),
+    sa.Column("goals_deactivated", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("deactivated_goal_ids", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("partner_requests_deleted", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("challenges_cancelled", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cancelled_challenge_ids", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("challenges_left", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("left_challenge_ids", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("webhook_event_id", sa.Text),
+    *timestamps(),
+    sa.CheckConstraint(
+        one_of(
+            "deactivation_reason",
+            ("subscription_expired", "subscription_expired_cleanup", "manual", "transfer"),
+        ),
+        name="deactivation_reason",
+    ),
+)
+
+# --- Jobs ------------------------------------------------------------------------------------------
+
+job_markers = sa.Table(
+    "job_markers",
+    metadata,
+    sa.Column("job_name", sa.Text, primary_key=True),
+    sa.Column("scope_key", sa.Text, primary_key=True),
+    sa.Column("period_key", sa.Text, primary_key=True),
+    tstz("done_at", nullable=False, default_now=True),
+)

@@ -1,0 +1,99 @@
+"""One typed settings object, read from environment variables (see README, "Settings").
+
+Every process type (web, worker, scheduler, release) reads the same names, so the API and the workers
+can never disagree about a secret or a URL.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+DEV_ENVIRONMENTS = frozenset({"dev", "test"})
+# Only usable where APP_ENV is dev or test; anywhere else startup refuses to run with it.
+DEV_ONLY_SECRET = "dev-only-insecure-secret-change-me"
+
+
+class SettingsError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from error
+
+
+def _env_optional(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value or None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    app_env: str = field(default_factory=lambda: _env("APP_ENV", "dev"))
+    database_url: str = field(
+        default_factory=lambda: _env("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/fitnudge")
+    )
+    redis_url: str = field(default_factory=lambda: _env("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    # Separate namespaces let several deployments (or test sessions) share one Redis without mixing queues.
+    dramatiq_namespace: str = field(default_factory=lambda: _env("DRAMATIQ_NAMESPACE", "fitnudge"))
+    jwt_secret: str = field(default_factory=lambda: _env("JWT_SECRET", DEV_ONLY_SECRET))
+    revenuecat_webhook_secret: str = field(
+        default_factory=lambda: _env("REVENUECAT_WEBHOOK_SECRET", DEV_ONLY_SECRET)
+    )
+    expo_push_url: str = field(default_factory=lambda: _env("EXPO_PUSH_URL", "http://127.0.0.1:8787"))
+    expo_access_token: str | None = field(default_factory=lambda: _env_optional("EXPO_ACCESS_TOKEN"))
+    expo_rate_limit_per_second: int = field(
+        default_factory=lambda: _env_int("EXPO_RATE_LIMIT_PER_SECOND", 600)
+    )
+    # Expo advises polling receipts about 15 minutes after sending.
+    push_receipt_delay_seconds: int = field(
+        default_factory=lambda: _env_int("PUSH_RECEIPT_DELAY_SECONDS", 900)
+    )
+    openai_api_key: str | None = field(default_factory=lambda: _env_optional("OPENAI_API_KEY"))
+    openai_base_url: str | None = field(default_factory=lambda: _env_optional("OPENAI_BASE_URL"))
+    openai_model: str = field(default_factory=lambda: _env("OPENAI_MODEL", "gpt-4o-mini"))
+    db_pool_size: int = field(default_factory=lambda: _env_int("DB_POOL_SIZE", 10))
+    db_max_overflow: int = field(default_factory=lambda: _env_int("DB_MAX_OVERFLOW", 10))
+    # Per user and per IP, on login and signup; 0 turns it off (load tests and benchmarks).
+    auth_rate_limit_per_minute: int = field(
+        default_factory=lambda: _env_int("AUTH_RATE_LIMIT_PER_MINUTE", 10)
+    )
+    access_token_ttl_seconds: int = field(default_factory=lambda: _env_int("ACCESS_TOKEN_TTL_SECONDS", 900))
+    refresh_token_ttl_days: int = field(default_factory=lambda: _env_int("REFRESH_TOKEN_TTL_DAYS", 30))
+    request_max_body_bytes: int = field(default_factory=lambda: _env_int("REQUEST_MAX_BODY_BYTES", 1_048_576))
+    # Timed notices later than this are dropped instead of being sent out of context.
+    reminder_stale_after_minutes: int = field(
+        default_factory=lambda: _env_int("REMINDER_STALE_AFTER_MINUTES", 60)
+    )
+
+    def __post_init__(self) -> None:
+        if self.app_env in DEV_ENVIRONMENTS:
+            return
+        for name, value in (
+            ("JWT_SECRET", self.jwt_secret),
+            ("REVENUECAT_WEBHOOK_SECRET", self.revenuecat_webhook_secret),
+        ):
+            if value == DEV_ONLY_SECRET or len(value) < 16:
+                raise SettingsError(
+                    f"{name} must be set to a secret of at least 16 characters when APP_ENV={self.app_env!r}"
+                )
+
+    @property
+    def is_dev(self) -> bool:
+        return self.app_env in DEV_ENVIRONMENTS
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,88 @@
+"""Shared fixtures: a migrated database per session, a rolled-back transaction per test, Redis, and an
+API client whose requests run inside that transaction (savepoints stand in for commits)."""
+
+from __future__ import annotations
+
+from tests.support import environment
+
+environment.apply()
+
+from collections.abc import AsyncIterator  # noqa: E402
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+import redis.asyncio as aioredis  # noqa: E402
+from litestar import Litestar  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine  # noqa: E402
+
+from db.engine import create_engine  # noqa: E402
+from db.unit_of_work import EngineDatabase, SavepointDatabase  # noqa: E402
+from settings import Settings, get_settings  # noqa: E402
+from tests.support.client import api_client, in_own_task  # noqa: E402
+from tests.support.committed import truncate_user_data  # noqa: E402
+from tests.support.database import create_database, drop_database, run_alembic  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+async def migrated_database() -> AsyncIterator[str]:
+    await create_database()
+    result = run_alembic("upgrade", "head")
+    assert result.returncode == 0, result.stderr
+    yield environment.TEST_DATABASE_URL
+    await drop_database()
+
+
+@pytest.fixture(scope="session")
+async def engine(migrated_database: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(migrated_database, process_name="tests", pool_size=5, max_overflow=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield connection
+        finally:
+            await transaction.rollback()
+
+
+@pytest.fixture
+def database(connection: AsyncConnection) -> SavepointDatabase:
+    return SavepointDatabase(connection)
+
+
+@pytest.fixture
+async def committed_database(engine: AsyncEngine) -> AsyncIterator[EngineDatabase]:
+    """For tests whose data other processes (workers, a second connection) must see: real commits,
+    wiped afterwards."""
+    yield EngineDatabase(engine)
+    await truncate_user_data(engine)
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(settings.redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def app(settings: Settings, database: SavepointDatabase) -> Litestar:
+    from api.app import create_app
+
+    return create_app(settings, database=database)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with in_own_task(api_client(app)) as client:
+        yield client

@@ -1,0 +1,69 @@
+"""Run the real process types (worker, scheduler) as child processes, as the Procfile does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.support.database import REPO_ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def worker_command(processes: int = 1, threads: int = 4, queues: Sequence[str] = ()) -> list[str]:
+    command = [
+        str(BIN / "dramatiq"),
+        "workers.broker",
+        "workers.registry",
+        "-p",
+        str(processes),
+        "-t",
+        str(threads),
+    ]
+    if queues:
+        command += ["-Q", *queues]
+    return command
+
+
+def scheduler_command() -> list[str]:
+    return [str(BIN / "periodiq"), "workers.broker", "workers.schedule"]
+
+
+@contextmanager
+def running(
+    command: list[str], *, env: dict[str, str] | None = None, log: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `command` in its own process group; on exit, stop the whole group."""
+    output = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115  (closed below)
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        stop_group(process)
+        if log:
+            output.close()  # type: ignore[union-attr]
+
+
+def stop_group(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, sig)
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass

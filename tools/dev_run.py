@@ -1,0 +1,134 @@
+"""`make run`: web + worker + scheduler (+ the local Expo sandbox) in one terminal.
+
+Prints the URLs, and stops everything it started on Ctrl-C or SIGTERM, or as soon as one of its
+processes dies (a half-running system is worse than a stopped one).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+POLL_SECONDS = 0.5
+SANDBOX_START_TIMEOUT_SECONDS = 15
+
+
+def start(command: list[str], env: dict[str, str], **kwargs: object) -> subprocess.Popen[str]:
+    return subprocess.Popen(command, cwd=REPO_ROOT, env=env, start_new_session=True, text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+
+def start_sandbox(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    sandbox = start(
+        [str(BIN / "python"), "-m", "tools.expo_sandbox", "--host", "127.0.0.1", "--port", "0"],
+        env,
+        stdout=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + SANDBOX_START_TIMEOUT_SECONDS
+    assert sandbox.stdout is not None
+    while time.monotonic() < deadline:
+        line = sandbox.stdout.readline()
+        if line.startswith("LISTENING "):
+            return sandbox, line.split(" ", 1)[1].strip()
+        if not line and sandbox.poll() is not None:
+            break
+    stop([sandbox])
+    raise SystemExit("the Expo sandbox did not start")
+
+
+def stop(processes: list[subprocess.Popen[str]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def main() -> int:
+    env = dict(os.environ)
+    port = env.setdefault("PORT", "8000")
+    # Two copies of `make run` on one Redis (different databases) must not share queues.
+    database_name = urlsplit(env.get("DATABASE_URL", "")).path.lstrip("/") or "fitnudge"
+    env.setdefault("DRAMATIQ_NAMESPACE", f"fitnudge-{database_name}")
+    env.setdefault("WORKER_PROCESSES", "1")
+    env.setdefault("WORKER_THREADS", "4")
+
+    processes: list[subprocess.Popen[str]] = []
+    if "EXPO_PUSH_URL" not in os.environ:
+        sandbox, sandbox_url = start_sandbox(env)
+        processes.append(sandbox)
+        env["EXPO_PUSH_URL"] = sandbox_url
+        print(f"expo sandbox  {sandbox_url}  (stats: {sandbox_url}/__sandbox/stats)", flush=True)
+
+    processes.append(
+        start(
+            [
+                str(BIN / "uvicorn"),
+                "--factory",
+                "api.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                port,
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--no-access-log",
+            ],
+            env,
+        )
+    )
+    processes.append(
+        start(
+            [
+                str(BIN / "dramatiq"),
+                "workers.broker",
+                "workers.registry",
+                "-p",
+                env["WORKER_PROCESSES"],
+                "-t",
+                env["WORKER_THREADS"],
+            ],
+            env,
+        )
+    )
+    processes.append(start([str(BIN / "periodiq"), "workers.broker", "workers.schedule"], env))
+    print(
+        f"api           http://127.0.0.1:{port}/api/v1  (OpenAPI: http://127.0.0.1:{port}/schema)", flush=True
+    )
+    print(f"health        http://127.0.0.1:{port}/health/ready", flush=True)
+    print("Ctrl-C stops everything.", flush=True)
+
+    stopping = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    exit_code = 0
+    while not stopping:
+        dead = [process for process in processes if process.poll() is not None]
+        if dead:
+            print(f"process {dead[0].args!r} exited with {dead[0].returncode}; stopping", file=sys.stderr)
+            exit_code = 1
+            break
+        time.sleep(POLL_SECONDS)
+    stop(processes)
+    return exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
