@@ -7,12 +7,14 @@ from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.types import ControllerRouterHandler
 
+from api.auth.jwt import build_jwt_auth
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.resources import AppResources
@@ -62,6 +64,7 @@ def create_app(
             if engine is not None:
                 await engine.dispose()
 
+    jwt_auth = build_jwt_auth(settings)
     return Litestar(
         route_handlers=[HealthController, *extra_route_handlers],
         dependencies={"tx": Provide(provide_transaction)},
@@ -76,4 +79,6 @@ def create_app(
         ),
         logging_config=LoggingConfig(log_exceptions="debug"),
         debug=False,
+        on_app_init=[jwt_auth.on_app_init],
+        state=State({"jwt_auth": jwt_auth}),
     )

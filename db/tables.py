@@ -366,6 +366,8 @@ notification_history = sa.Table(
     sa.Column("entity_type", sa.Text),
     sa.Column("entity_id", UUID(as_uuid=True)),
     sa.Column("dedupe_key", sa.Text),
+    # The interactive iOS category the push carries (Expo categoryId), e.g. partner_activity.
+    sa.Column("ios_category", sa.Text),
     sa.Column("push_status", sa.Text, nullable=False, server_default="pending"),
     sa.Column("skip_reason", sa.Text),
     tstz("sent_at", nullable=False, default_now=True),

@@ -7,7 +7,8 @@ from tests.support import environment
 
 environment.apply()
 
-from collections.abc import AsyncIterator  # noqa: E402
+from collections.abc import AsyncIterator, Awaitable, Callable  # noqa: E402
+from typing import Any  # noqa: E402
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402
@@ -21,6 +22,7 @@ from settings import Settings, get_settings  # noqa: E402
 from tests.support.client import api_client, in_own_task  # noqa: E402
 from tests.support.committed import truncate_user_data  # noqa: E402
 from tests.support.database import create_database, drop_database, run_alembic  # noqa: E402
+from tests.support.users import ApiUser, create_user  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -86,3 +88,13 @@ def app(settings: Settings, database: SavepointDatabase) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     async with in_own_task(api_client(app)) as client:
         yield client
+
+
+@pytest.fixture
+def make_user(connection: AsyncConnection, app: Litestar) -> Callable[..., Awaitable[ApiUser]]:
+    """`await make_user(timezone="Pacific/Auckland")` → a user with `.headers` for the API client."""
+
+    async def make(**fields: Any) -> ApiUser:
+        return await create_user(connection, app, **fields)
+
+    return make

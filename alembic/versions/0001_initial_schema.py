@@ -253,6 +253,7 @@ def upgrade() -> None:
         sa.Column("entity_type", sa.Text(), nullable=True),
         sa.Column("entity_id", sa.UUID(), nullable=True),
         sa.Column("dedupe_key", sa.Text(), nullable=True),
+        sa.Column("ios_category", sa.Text(), nullable=True),
         sa.Column("push_status", sa.Text(), server_default="pending", nullable=False),
         sa.Column("skip_reason", sa.Text(), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),

@@ -21,17 +21,17 @@ class Echo(msgspec.Struct, forbid_unknown_fields=True):
     count: int
 
 
-@post("/echo")
+@post("/echo", exclude_from_auth=True)
 async def echo(data: JSONBody[Echo]) -> Echo:
     return data
 
 
-@post("/limited")
+@post("/limited", exclude_from_auth=True)
 async def limited() -> None:
     raise PlanLimitReached("free plan allows 2 active goals", extra={"limit": 2})
 
 
-@post("/boom")
+@post("/boom", exclude_from_auth=True)
 async def boom() -> None:
     raise RuntimeError("unexpected")
 

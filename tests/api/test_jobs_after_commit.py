@@ -26,12 +26,12 @@ async def write_marker_and_enqueue(tx: Transaction, request_id: str) -> None:
     tx.enqueue(PROBE, request_id)
 
 
-@post("/probe/ok/{request_id:str}")
+@post("/probe/ok/{request_id:str}", exclude_from_auth=True)
 async def succeeds(tx: NamedDependency[Transaction], request_id: FromPath[str]) -> None:
     await write_marker_and_enqueue(tx, request_id)
 
 
-@post("/probe/fail/{request_id:str}")
+@post("/probe/fail/{request_id:str}", exclude_from_auth=True)
 async def fails(tx: NamedDependency[Transaction], request_id: FromPath[str]) -> None:
     await write_marker_and_enqueue(tx, request_id)
     raise RuntimeError("the handler failed after enqueueing")
