@@ -18,13 +18,12 @@ from api.auth.jwt import build_jwt_auth
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.resources import AppResources
+from api.routes import api_router
 from api.transaction import provide_transaction
 from db.engine import create_engine
 from db.unit_of_work import Database, EngineDatabase
 from settings import Settings, get_settings
 from workers.enqueue import Enqueuer, build_client_broker
-
-API_PREFIX = "/api/v1"
 
 
 def create_app(
@@ -66,7 +65,7 @@ def create_app(
 
     jwt_auth = build_jwt_auth(settings)
     return Litestar(
-        route_handlers=[HealthController, *extra_route_handlers],
+        route_handlers=[HealthController, api_router(), *extra_route_handlers],
         dependencies={"tx": Provide(provide_transaction)},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
