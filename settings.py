@@ -60,6 +60,8 @@ class Settings:
     push_receipt_delay_seconds: int = field(
         default_factory=lambda: _env_int("PUSH_RECEIPT_DELAY_SECONDS", 900)
     )
+    # How long a push worker may hold claimed deliveries before they count as abandoned (worker died).
+    push_claim_lease_seconds: int = field(default_factory=lambda: _env_int("PUSH_CLAIM_LEASE_SECONDS", 300))
     openai_api_key: str | None = field(default_factory=lambda: _env_optional("OPENAI_API_KEY"))
     openai_base_url: str | None = field(default_factory=lambda: _env_optional("OPENAI_BASE_URL"))
     openai_model: str = field(default_factory=lambda: _env("OPENAI_MODEL", "gpt-4o-mini"))
@@ -71,6 +73,14 @@ class Settings:
     )
     access_token_ttl_seconds: int = field(default_factory=lambda: _env_int("ACCESS_TOKEN_TTL_SECONDS", 900))
     refresh_token_ttl_days: int = field(default_factory=lambda: _env_int("REFRESH_TOKEN_TTL_DAYS", 30))
+    # Login with remember_me: the refresh token (and each rotation of it) lives this long instead.
+    refresh_token_remember_me_ttl_days: int = field(
+        default_factory=lambda: _env_int("REFRESH_TOKEN_REMEMBER_ME_TTL_DAYS", 90)
+    )
+    # How many proxies in front of the web processes append to X-Forwarded-For; 0 = trust the socket.
+    trusted_proxy_count: int = field(default_factory=lambda: _env_int("TRUSTED_PROXY_COUNT", 0))
+    # Prefix of the API's own Redis keys (rate-limit counters, activity throttle).
+    redis_key_prefix: str = field(default_factory=lambda: _env("REDIS_KEY_PREFIX", "fitnudge"))
     request_max_body_bytes: int = field(default_factory=lambda: _env_int("REQUEST_MAX_BODY_BYTES", 1_048_576))
     # Timed notices later than this are dropped instead of being sent out of context.
     reminder_stale_after_minutes: int = field(

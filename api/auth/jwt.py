@@ -15,6 +15,7 @@ from uuid import UUID
 from litestar.connection import ASGIConnection
 from litestar.security.jwt import JWTAuth, Token
 
+from api.auth.activity import note_activity
 from settings import Settings
 
 # Paths that answer without a bearer token (regexes matched against the path). The billing webhook
@@ -35,11 +36,15 @@ class AuthUser:
     id: UUID
 
 
-async def user_from_token(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> AuthUser | None:
+async def user_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthUser | None:
+    """The caller, from the token alone; also where every authenticated request notes activity
+    (throttled: at most one write per user per few minutes, see api/auth/activity.py)."""
     try:
-        return AuthUser(id=UUID(token.sub))
+        user_id = UUID(token.sub)
     except ValueError:
         return None
+    await note_activity(connection.app, user_id)
+    return AuthUser(id=user_id)
 
 
 def build_jwt_auth(settings: Settings) -> JWTAuth[AuthUser, Token]:

@@ -1,0 +1,90 @@
+"""Sign-up and login: the account rules between the request body and the users table."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.auth.passwords import hash_password, needs_rehash, verify_password
+from api.auth.schemas import SignupRequest
+from api.users.profiles import clean_name
+from db.users import (
+    ACTIVE_STATUS,
+    NewUser,
+    find_credentials,
+    insert_user,
+    record_login,
+    taken_identity_fields,
+    user_id_for_referral_code,
+)
+from domain.errors import Conflict, Forbidden, RuleBroken
+from domain.local_time import load_timezone
+
+# Unambiguous when read aloud or typed from a screenshot (no 0/O, 1/I/L); 8 characters = 40 bits.
+REFERRAL_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+REFERRAL_CODE_LENGTH = 8
+
+
+class BadCredentials(Exception):
+    """Unknown email, no password on the account, or a wrong password: callers answer 401 alike."""
+
+
+def new_referral_code() -> str:
+    return "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(REFERRAL_CODE_LENGTH))
+
+
+async def create_account(connection: AsyncConnection, request: SignupRequest) -> UUID:
+    """Insert the account; 400 when the email or the username is taken (case-insensitively)."""
+    load_timezone(request.timezone)
+    name = clean_name(request.name)
+    email = request.email.strip().lower()
+    password_hash = await hash_password(request.password)
+    referrer = (
+        await user_id_for_referral_code(connection, request.referral_code.upper())
+        if request.referral_code
+        else None
+    )
+    user_id = await insert_user(
+        connection,
+        NewUser(
+            email=email,
+            password_hash=password_hash,
+            username=request.username,
+            name=name,
+            timezone=request.timezone,
+            country=request.country.upper() if request.country else None,
+            referral_code=new_referral_code(),
+            referred_by_user_id=referrer,
+        ),
+    )
+    if user_id is not None:
+        return user_id
+    taken = await taken_identity_fields(connection, email=email, username=request.username)
+    if "email" in taken:
+        raise RuleBroken("An account with this email already exists.", code="email_taken")
+    if "username" in taken:
+        raise RuleBroken("This username is already taken.", code="username_taken")
+    # Only the generated referral code is left (or a racing account was deleted meanwhile).
+    raise Conflict("The account could not be created; please try again.")
+
+
+async def authenticate(connection: AsyncConnection, email: str, password: str, *, now: datetime) -> UUID:
+    """The user id for valid credentials of an active account, with last_login_at stamped.
+
+    An unknown email spends one decoy verification, so it answers as slowly as a wrong password.
+    A right password on a disabled or suspended account is 403: only the owner learns the status.
+    """
+    credentials = await find_credentials(connection, email.strip().lower())
+    password_hash = credentials.password_hash if credentials else None
+    verified = await verify_password(password_hash, password)  # spent even when the account is unknown
+    if credentials is None or password_hash is None or not verified:
+        raise BadCredentials
+    if credentials.status != ACTIVE_STATUS:
+        raise Forbidden(f"This account is {credentials.status}.", code=f"account_{credentials.status}")
+    # The password is at hand only now: the moment to upgrade a hash made with older parameters.
+    rehashed = await hash_password(password) if needs_rehash(password_hash) else None
+    await record_login(connection, credentials.user_id, now=now, new_password_hash=rehashed)
+    return credentials.user_id

@@ -1,0 +1,65 @@
+"""Request and response bodies of /auth."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from api.auth.passwords import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from api.users.schemas import CountryCode, Name, TimezoneName, Username, UserOut
+
+Email = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+NewPassword = Annotated[str, Meta(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
+Password = Annotated[str, Meta(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
+ReferralCode = Annotated[str, Meta(pattern=r"^[A-Za-z0-9]{1,32}$")]
+DeviceText = Annotated[str, Meta(max_length=100)]
+# format: family.token_id.secret — 32 + 1 + 32 + 1 + 43 characters; anything longer is not ours.
+RefreshTokenText = Annotated[str, Meta(max_length=200)]
+
+
+class DeviceType(StrEnum):
+    IOS = "ios"
+    ANDROID = "android"
+    WEB = "web"
+
+
+class DeviceInfo(msgspec.Struct, forbid_unknown_fields=True):
+    device_name: DeviceText | None = None
+    device_id: DeviceText | None = None
+    device_type: DeviceType | None = None
+
+
+class SignupRequest(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: NewPassword
+    name: Name
+    username: Username
+    timezone: TimezoneName = "UTC"
+    country: CountryCode | None = None
+    referral_code: ReferralCode | None = None
+    device_info: DeviceInfo | None = None
+
+
+class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+    remember_me: bool = False
+    device_info: DeviceInfo | None = None
+
+
+class RefreshRequest(msgspec.Struct, forbid_unknown_fields=True):
+    refresh_token: RefreshTokenText
+
+
+class TokenPair(msgspec.Struct):
+    access_token: str
+    refresh_token: str
+
+
+class SessionOut(msgspec.Struct):
+    access_token: str
+    refresh_token: str
+    user: UserOut

@@ -1,0 +1,127 @@
+"""Sessions: a short-lived JWT access token plus an opaque, rotating refresh token.
+
+Refresh tokens come in families: login and sign-up start one, each refresh retires the presented
+token and issues the next in the same family. Presenting a retired token again means two parties
+hold the family (a copy was stolen), so the whole family is revoked and both must log in again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from litestar.connection import ASGIConnection
+from litestar.security.jwt import JWTAuth, Token
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.auth.client_address import client_ip
+from api.auth.jwt import AuthUser, issue_access_token
+from api.auth.refresh_token_format import new_refresh_token, parse_refresh_token
+from api.auth.schemas import DeviceInfo, TokenPair
+from db.refresh_tokens import (
+    NewRefreshToken,
+    TokenClient,
+    insert_refresh_token,
+    lock_refresh_token,
+    retire_refresh_token,
+    revoke_token_family,
+)
+from db.users import ACTIVE_STATUS
+
+# Long enough for any real browser or app string, short enough that a client cannot bloat the row.
+USER_AGENT_MAX_LENGTH = 512
+
+
+class RefreshRejected(StrEnum):
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    REUSED = "reused"
+    ACCOUNT_INACTIVE = "account_inactive"
+
+
+def token_client(
+    connection: ASGIConnection[Any, Any, Any, Any], trusted_proxy_count: int, device: DeviceInfo | None = None
+) -> TokenClient:
+    user_agent = connection.headers.get("user-agent")
+    return TokenClient(
+        device_name=device.device_name if device else None,
+        device_id=device.device_id if device else None,
+        device_type=device.device_type if device else None,
+        ip_address=client_ip(connection, trusted_proxy_count),
+        user_agent=user_agent[:USER_AGENT_MAX_LENGTH] if user_agent else None,
+    )
+
+
+async def open_session(
+    connection: AsyncConnection,
+    jwt_auth: JWTAuth[AuthUser, Token],
+    user_id: UUID,
+    *,
+    client: TokenClient,
+    lifetime: timedelta,
+    now: datetime,
+    family: str | None = None,
+) -> TokenPair:
+    """Issue an access token and store a new refresh token (in a new family unless one is given)."""
+    refresh = new_refresh_token(family)
+    await insert_refresh_token(
+        connection,
+        NewRefreshToken(
+            user_id=user_id,
+            token_family=refresh.family,
+            token_id=refresh.token_id,
+            token_hash=refresh.secret_hash,
+            expires_at=now + lifetime,
+            client=client,
+        ),
+        now=now,
+    )
+    return TokenPair(access_token=issue_access_token(jwt_auth, user_id), refresh_token=refresh.value)
+
+
+async def rotate_session(
+    connection: AsyncConnection,
+    jwt_auth: JWTAuth[AuthUser, Token],
+    presented_token: str,
+    *,
+    client: TokenClient,
+    now: datetime,
+) -> TokenPair | RefreshRejected:
+    """Exchange a refresh token for a new pair, or say why not. A reused token revokes its family
+    here, so the caller must commit before answering 401."""
+    presented = parse_refresh_token(presented_token)
+    stored = (
+        None
+        if presented is None
+        else await lock_refresh_token(connection, presented.family, presented.token_id)
+    )
+    if presented is None or stored is None or not presented.matches(stored.token_hash):
+        # Knowing a family and token id without the secret proves nothing: no revocation.
+        return RefreshRejected.INVALID
+    if not stored.is_active:
+        await revoke_token_family(connection, stored.token_family, now=now)
+        return RefreshRejected.REUSED
+    if stored.expires_at <= now:
+        return RefreshRejected.EXPIRED
+    if stored.user_status != ACTIVE_STATUS:
+        return RefreshRejected.ACCOUNT_INACTIVE
+    await retire_refresh_token(connection, stored.id, now=now)
+    # The next token keeps the device and the lifetime chosen at login (remember_me or not).
+    device_client = TokenClient(
+        device_name=stored.device_name,
+        device_id=stored.device_id,
+        device_type=stored.device_type,
+        ip_address=client.ip_address,
+        user_agent=client.user_agent,
+    )
+    return await open_session(
+        connection,
+        jwt_auth,
+        stored.user_id,
+        client=device_client,
+        lifetime=stored.expires_at - stored.created_at,
+        now=now,
+        family=stored.token_family,
+    )

@@ -1,0 +1,51 @@
+"""/users: the caller's own profile and account. Every route acts on the token's user only; there is
+no user id in any path, so one user can never address another's account."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, delete, get, put
+from litestar.di import NamedDependency
+from litestar.exceptions import NotAuthorizedException
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_200_OK
+
+from api.auth.jwt import AuthUser
+from api.transaction import Transaction
+from api.users.profiles import apply_profile_update, load_user
+from api.users.schemas import MessageOut, ProfileUpdate, UserOut
+from db.users import delete_user
+
+
+class UsersController(Controller):
+    path = "/users"
+    tags = ["users"]
+
+    @get("/profile")
+    async def get_profile(
+        self, request: Request[AuthUser, Any, Any], tx: NamedDependency[Transaction]
+    ) -> UserOut:
+        return await load_user(tx.connection, request.user.id)
+
+    @put("/profile")
+    async def update_profile(
+        self,
+        request: Request[AuthUser, Any, Any],
+        data: JSONBody[ProfileUpdate],
+        tx: NamedDependency[Transaction],
+        now: NamedDependency[datetime],
+    ) -> UserOut:
+        await apply_profile_update(tx.connection, request.user.id, data, now=now)
+        return await load_user(tx.connection, request.user.id)
+
+    @delete("/delete", status_code=HTTP_200_OK)
+    async def delete_account(
+        self, request: Request[AuthUser, Any, Any], tx: NamedDependency[Transaction]
+    ) -> MessageOut:
+        # One statement: goals, check-ins, tokens, devices, notifications … follow by ON DELETE CASCADE
+        # inside the request's transaction, so the account is gone entirely or not at all.
+        if not await delete_user(tx.connection, request.user.id):
+            raise NotAuthorizedException("This account no longer exists.")
+        return MessageOut(message="Your account and all its data have been deleted.")

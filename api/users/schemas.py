@@ -1,0 +1,70 @@
+"""Request and response bodies of /users (the User shape of domain.md §5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from domain.motivation_style import MotivationStyle
+
+# Bounds on what people type; the columns are text, these keep rows and responses small.
+Name = Annotated[str, Meta(min_length=1, max_length=100)]
+Username = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_]{3,30}$")]
+Bio = Annotated[str, Meta(max_length=500)]
+TimezoneName = Annotated[str, Meta(min_length=1, max_length=64)]
+# BCP 47 shapes such as "en", "pt-BR", "zh-Hant-TW".
+Language = Annotated[str, Meta(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")]
+CountryCode = Annotated[str, Meta(pattern=r"^[A-Za-z]{2}$")]
+PictureUrl = Annotated[str, Meta(pattern=r"^https?://\S+$", max_length=2048)]
+TimeOfDay = Annotated[str, Meta(max_length=8)]
+
+
+class UserOut(msgspec.Struct):
+    id: UUID
+    email: str
+    auth_provider: str
+    email_verified: bool
+    username: str
+    name: str
+    profile_picture_url: str | None
+    bio: str | None
+    timezone: str
+    language: str
+    country: str | None
+    status: str
+    role: str
+    motivation_style: str
+    morning_motivation_enabled: bool
+    morning_motivation_time: str
+    plan: str
+    referral_code: str | None
+    onboarding_completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+    linked_providers: list[str]
+    has_password: bool
+
+
+class ProfileUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Any subset of the editable fields; a field left out is left unchanged, null clears the
+    optional ones."""
+
+    name: Name | UnsetType = UNSET
+    username: Username | UnsetType = UNSET
+    bio: Bio | UnsetType | None = UNSET
+    timezone: TimezoneName | UnsetType = UNSET
+    language: Language | UnsetType = UNSET
+    country: CountryCode | UnsetType | None = UNSET
+    profile_picture_url: PictureUrl | UnsetType | None = UNSET
+    motivation_style: MotivationStyle | UnsetType = UNSET
+    morning_motivation_enabled: bool | UnsetType = UNSET
+    morning_motivation_time: TimeOfDay | UnsetType = UNSET
+
+
+class MessageOut(msgspec.Struct):
+    message: str

@@ -1,0 +1,329 @@
+"""Accounts: sign-up, credentials, the profile, onboarding, activity and the morning-motivation instant.
+
+Every function is scoped to one user (or to the set of user ids it is given) and never commits.
+Uniqueness of email and username is enforced by the unique indexes on lower(email) and
+lower(username); `insert_user` lets the database decide races instead of checking first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.sql_arrays import uuid_array
+from db.tables import subscriptions, users
+from domain.schedule import next_morning_motivation_at
+
+# users.status of an account that may log in; disabled and suspended ones may not.
+ACTIVE_STATUS = "active"
+
+# The columns PUT /users/profile may change; anything else is refused before SQL is built.
+PROFILE_COLUMNS = frozenset(
+    {
+        "name",
+        "username",
+        "bio",
+        "timezone",
+        "language",
+        "country",
+        "profile_picture_url",
+        "motivation_style",
+        "morning_motivation_enabled",
+        "morning_motivation_time",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    email: str
+    password_hash: str
+    username: str
+    name: str
+    timezone: str
+    country: str | None
+    referral_code: str
+    referred_by_user_id: UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    user_id: UUID
+    password_hash: str | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserProfile:
+    """A user row as the API shows it, plus what the effective plan is derived from."""
+
+    id: UUID
+    email: str
+    auth_provider: str
+    email_verified: bool
+    username: str
+    name: str
+    profile_picture_url: str | None
+    bio: str | None
+    timezone: str
+    language: str
+    country: str | None
+    status: str
+    role: str
+    motivation_style: str
+    morning_motivation_enabled: bool
+    morning_motivation_time: time
+    referral_code: str | None
+    onboarding_completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+    has_password: bool
+    subscription_status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OnboardedUser:
+    user_id: UUID
+    name: str
+    motivation_style: str
+    morning_motivation_enabled: bool
+
+
+_PROFILE_SELECT = sa.select(
+    users.c.id,
+    users.c.email,
+    users.c.auth_provider,
+    users.c.email_verified,
+    users.c.username,
+    users.c.name,
+    users.c.profile_picture_url,
+    users.c.bio,
+    users.c.timezone,
+    users.c.language,
+    users.c.country,
+    users.c.status,
+    users.c.role,
+    users.c.motivation_style,
+    users.c.morning_motivation_enabled,
+    users.c.morning_motivation_time,
+    users.c.referral_code,
+    users.c.onboarding_completed_at,
+    users.c.created_at,
+    users.c.updated_at,
+    users.c.last_login_at,
+    users.c.password_hash.is_not(None).label("has_password"),
+    subscriptions.c.status.label("subscription_status"),
+).select_from(users.outerjoin(subscriptions, subscriptions.c.user_id == users.c.id))
+
+
+async def insert_user(connection: AsyncConnection, new_user: NewUser) -> UUID | None:
+    """Insert the account; None when a unique index (email, username, referral code) already holds
+    the value. A concurrent sign-up with the same email waits for the other transaction and then
+    does nothing, so a race never surfaces as an error."""
+    statement = (
+        insert(users)
+        .values(
+            email=new_user.email,
+            password_hash=new_user.password_hash,
+            username=new_user.username,
+            name=new_user.name,
+            timezone=new_user.timezone,
+            country=new_user.country,
+            referral_code=new_user.referral_code,
+            referred_by_user_id=new_user.referred_by_user_id,
+        )
+        .on_conflict_do_nothing()
+        .returning(users.c.id)
+    )
+    user_id: UUID | None = (await connection.execute(statement)).scalar_one_or_none()
+    return user_id
+
+
+async def taken_identity_fields(connection: AsyncConnection, *, email: str, username: str) -> set[str]:
+    """Which of "email" and "username" another account already uses (case-insensitively)."""
+    email_matches = sa.func.lower(users.c.email) == sa.func.lower(email)
+    username_matches = sa.func.lower(users.c.username) == sa.func.lower(username)
+    statement = sa.select(email_matches, username_matches).where(sa.or_(email_matches, username_matches))
+    taken: set[str] = set()
+    for email_taken, username_is_taken in (await connection.execute(statement)).all():
+        if email_taken:
+            taken.add("email")
+        if username_is_taken:
+            taken.add("username")
+    return taken
+
+
+async def username_taken(connection: AsyncConnection, username: str, *, other_than: UUID) -> bool:
+    statement = sa.select(
+        sa.exists().where(
+            sa.func.lower(users.c.username) == sa.func.lower(username), users.c.id != other_than
+        )
+    )
+    return bool((await connection.execute(statement)).scalar_one())
+
+
+async def user_id_for_referral_code(connection: AsyncConnection, referral_code: str) -> UUID | None:
+    statement = sa.select(users.c.id).where(users.c.referral_code == referral_code)
+    user_id: UUID | None = (await connection.execute(statement)).scalar_one_or_none()
+    return user_id
+
+
+async def find_credentials(connection: AsyncConnection, email: str) -> Credentials | None:
+    statement = sa.select(users.c.id, users.c.password_hash, users.c.status).where(
+        sa.func.lower(users.c.email) == sa.func.lower(email)
+    )
+    row = (await connection.execute(statement)).one_or_none()
+    return (
+        None
+        if row is None
+        else Credentials(user_id=row.id, password_hash=row.password_hash, status=row.status)
+    )
+
+
+async def record_login(
+    connection: AsyncConnection, user_id: UUID, *, now: datetime, new_password_hash: str | None = None
+) -> None:
+    """Stamp last_login_at; store a re-hashed password when the hashing parameters were raised.
+
+    The stamp alone is bookkeeping and leaves updated_at alone; a new hash is a change of the account."""
+    values: dict[str, Any] = {"last_login_at": now}
+    if new_password_hash is not None:
+        values.update(password_hash=new_password_hash, updated_at=now)
+    await connection.execute(sa.update(users).where(users.c.id == user_id).values(values))
+
+
+async def fetch_profile(connection: AsyncConnection, user_id: UUID) -> UserProfile | None:
+    row = (await connection.execute(_PROFILE_SELECT.where(users.c.id == user_id))).one_or_none()
+    return None if row is None else UserProfile(**row._asdict())
+
+
+async def update_profile(
+    connection: AsyncConnection, user_id: UUID, changes: Mapping[str, object], *, now: datetime
+) -> bool:
+    """Write the given profile columns of the user; False when the user no longer exists."""
+    unknown = set(changes) - PROFILE_COLUMNS
+    if unknown:
+        raise ValueError(f"not profile columns: {sorted(unknown)}")
+    statement = (
+        sa.update(users)
+        .where(users.c.id == user_id)
+        .values({**changes, "updated_at": now})
+        .returning(users.c.id)
+    )
+    return (await connection.execute(statement)).first() is not None
+
+
+async def complete_onboarding(
+    connection: AsyncConnection,
+    user_id: UUID,
+    *,
+    name: str,
+    motivation_style: str,
+    morning_motivation_enabled: bool | None,
+    morning_motivation_time: time | None,
+    now: datetime,
+) -> OnboardedUser | None:
+    """Store the onboarding answers; the first completion time is kept when onboarding is repeated."""
+    values: dict[str, Any] = {
+        "name": name,
+        "motivation_style": motivation_style,
+        "onboarding_completed_at": sa.func.coalesce(users.c.onboarding_completed_at, now),
+        "updated_at": now,
+    }
+    if morning_motivation_enabled is not None:
+        values["morning_motivation_enabled"] = morning_motivation_enabled
+    if morning_motivation_time is not None:
+        values["morning_motivation_time"] = morning_motivation_time
+    statement = (
+        sa.update(users)
+        .where(users.c.id == user_id)
+        .values(values)
+        .returning(users.c.id, users.c.name, users.c.motivation_style, users.c.morning_motivation_enabled)
+    )
+    row = (await connection.execute(statement)).one_or_none()
+    if row is None:
+        return None
+    return OnboardedUser(
+        user_id=row.id,
+        name=row.name,
+        motivation_style=row.motivation_style,
+        morning_motivation_enabled=row.morning_motivation_enabled,
+    )
+
+
+async def refresh_morning_motivation(
+    connection: AsyncConnection, user_ids: Sequence[UUID], *, now: datetime
+) -> None:
+    """Set next_morning_motivation_at of these users to the next local morning_motivation_time after
+    `now`, or NULL when the morning notice is off or the user has not finished onboarding.
+
+    Two statements whatever the number of users: read their zones and times, then one UPDATE from
+    unnest() of the computed instants (the DST rules live in domain.schedule, not in SQL). The
+    instant is derived data, advanced daily by the morning job, so updated_at is left alone.
+    """
+    if not user_ids:
+        return
+    rows = (
+        await connection.execute(
+            sa.select(
+                users.c.id,
+                users.c.timezone,
+                users.c.morning_motivation_time,
+                users.c.morning_motivation_enabled,
+                users.c.onboarding_completed_at.is_not(None).label("onboarded"),
+            ).where(users.c.id == sa.any_(uuid_array("ids", user_ids)))
+        )
+    ).all()
+    if not rows:
+        return
+    due = (
+        sa.func.unnest(
+            uuid_array("due_ids", [row.id for row in rows]),
+            sa.bindparam(
+                "due_at",
+                [
+                    next_morning_motivation_at(row.morning_motivation_time, row.timezone, now)
+                    if row.morning_motivation_enabled and row.onboarded
+                    else None
+                    for row in rows
+                ],
+                type_=ARRAY(sa.DateTime(timezone=True)),
+            ),
+        )
+        .table_valued("user_id", "due_at")
+        .render_derived(name="due")
+    )
+    await connection.execute(
+        sa.update(users).where(users.c.id == due.c.user_id).values(next_morning_motivation_at=due.c.due_at)
+    )
+
+
+async def bump_last_active(
+    connection: AsyncConnection, user_id: UUID, *, now: datetime, min_interval: timedelta
+) -> None:
+    """Move last_active_at to `now` unless it was set less than `min_interval` ago (then no write).
+
+    Like next_morning_motivation_at, a bookkeeping stamp rather than an edit of the account: it
+    leaves updated_at alone, which keeps meaning "the profile last changed"."""
+    await connection.execute(
+        sa.update(users)
+        .where(
+            users.c.id == user_id,
+            sa.or_(users.c.last_active_at.is_(None), users.c.last_active_at < now - min_interval),
+        )
+        .values(last_active_at=now)
+    )
+
+
+async def delete_user(connection: AsyncConnection, user_id: UUID) -> bool:
+    """Delete the account; every row it owns goes with it through ON DELETE CASCADE foreign keys."""
+    statement = sa.delete(users).where(users.c.id == user_id).returning(users.c.id)
+    return (await connection.execute(statement)).first() is not None
