@@ -1,0 +1,121 @@
+"""Bodies of /notifications: the Notification and Preferences shapes of domain.md §5, analytics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from db.notification_inbox import InboxRow
+from domain.local_time import format_hhmm
+from domain.notification_gate import NotificationPreferences
+
+# "HH:MM" (or "HH:MM:SS", cut to minutes); the exact format is checked by domain.local_time.parse_hhmm.
+TimeOfDay = Annotated[str, Meta(max_length=8)]
+
+
+class Success(msgspec.Struct):
+    success: bool = True
+
+
+class NotificationOut(msgspec.Struct):
+    id: UUID
+    notification_type: str
+    title: str
+    body: str
+    data: dict[str, Any]
+    sent_at: datetime
+    delivered_at: datetime | None
+    opened_at: datetime | None
+    entity_type: str | None
+    entity_id: UUID | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: InboxRow) -> NotificationOut:
+        return cls(
+            id=row.id,
+            notification_type=row.notification_type,
+            title=row.title,
+            body=row.body,
+            data=row.data,
+            sent_at=row.sent_at,
+            delivered_at=row.delivered_at,
+            opened_at=row.opened_at,
+            entity_type=row.entity_type,
+            entity_id=row.entity_id,
+            created_at=row.created_at,
+        )
+
+
+class MarkAllOpenedOut(msgspec.Struct):
+    updated_count: int
+    success: bool = True
+
+
+class CategoryStats(msgspec.Struct):
+    sent: int
+    opened: int
+    open_rate: float
+
+
+class AnalyticsOut(msgspec.Struct):
+    total_sent: int
+    total_opened: int
+    open_rate: float
+    by_category: dict[str, CategoryStats]
+
+
+class PreferencesOut(msgspec.Struct):
+    enabled: bool
+    push_notifications: bool
+    email_notifications: bool
+    ai_motivation: bool
+    reminders: bool
+    achievements: bool
+    reengagement: bool
+    weekly_recap: bool
+    partners: bool
+    challenges: bool
+    quiet_hours_enabled: bool
+    quiet_hours_start: str
+    quiet_hours_end: str
+
+    @classmethod
+    def of(cls, preferences: NotificationPreferences) -> PreferencesOut:
+        return cls(
+            enabled=preferences.enabled,
+            push_notifications=preferences.push_notifications,
+            email_notifications=preferences.email_notifications,
+            ai_motivation=preferences.ai_motivation,
+            reminders=preferences.reminders,
+            achievements=preferences.achievements,
+            reengagement=preferences.reengagement,
+            weekly_recap=preferences.weekly_recap,
+            partners=preferences.partners,
+            challenges=preferences.challenges,
+            quiet_hours_enabled=preferences.quiet_hours_enabled,
+            quiet_hours_start=format_hhmm(preferences.quiet_hours_start),
+            quiet_hours_end=format_hhmm(preferences.quiet_hours_end),
+        )
+
+
+class PreferencesUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Any subset of the Preferences fields; a field left out keeps its value (null is refused)."""
+
+    enabled: bool | UnsetType = UNSET
+    push_notifications: bool | UnsetType = UNSET
+    email_notifications: bool | UnsetType = UNSET
+    ai_motivation: bool | UnsetType = UNSET
+    reminders: bool | UnsetType = UNSET
+    achievements: bool | UnsetType = UNSET
+    reengagement: bool | UnsetType = UNSET
+    weekly_recap: bool | UnsetType = UNSET
+    partners: bool | UnsetType = UNSET
+    challenges: bool | UnsetType = UNSET
+    quiet_hours_enabled: bool | UnsetType = UNSET
+    quiet_hours_start: TimeOfDay | UnsetType = UNSET
+    quiet_hours_end: TimeOfDay | UnsetType = UNSET

@@ -1,0 +1,116 @@
+"""Billing jobs (§4): retry failed webhook events, warn before a non-renewing subscription ends.
+
+`billing.retry_webhooks` (every 5 minutes) reprocesses up to 10 failed events of any type (trap 14)
+stored more than 5 minutes ago with fewer than 5 retries, counting each attempt. Events still apply
+in event-time order, so a late retry of an old event changes nothing.
+
+`billing.warn_expiring` (hourly) sends subscription_expiry_warning to users whose local time is
+10:00–10:59 and whose subscription (auto_renew off, active or trial) expires in [now + 3 d, now + 4 d),
+once per subscription and expiry date (dedupe key). The window is anchored on the hour, so a late
+tick covers the same expiries as a punctual one and consecutive days' windows tile without gaps.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Final
+from uuid import UUID
+
+from db.billing_events import process_webhook_event
+from db.notifications import NotificationDraft, create_notifications
+from db.subscriptions import expiring_subscriptions
+from db.unit_of_work import UnitOfWork
+from db.webhook_events import claim_retryable_events
+from domain.dedupe_keys import subscription_expiry_warning_key
+from domain.notification_copy.subscription_notices import expiry_warning_notification
+from domain.schedule import is_daily_notice_hour
+from workers.periodic_jobs import JobContext, PeriodicJob, periodic_actor, run_locked_batches
+from workers.push.addresses import PUSH_DELIVER
+
+RETRY_WEBHOOKS_JOB: Final = "billing.retry_webhooks"
+WARN_EXPIRING_JOB: Final = "billing.warn_expiring"
+
+# §4: failed events older than 5 minutes, 10 per run.
+RETRY_AFTER: Final = timedelta(minutes=5)
+RETRY_BATCH: Final = 10
+# §3.8: the warning goes out 3 days before expiry; §4: 500 per batch.
+WARNING_LEAD: Final = timedelta(days=3)
+WARNING_BATCH: Final = 500
+
+
+async def process_failed_webhook_events(context: JobContext, now: datetime) -> Counter[str]:
+    """One run of `billing.retry_webhooks`: at most RETRY_BATCH events, in one transaction."""
+    counts: Counter[str] = Counter()
+
+    async def run_batch(uow: UnitOfWork) -> bool:
+        events = await claim_retryable_events(
+            uow.connection, created_before=now - RETRY_AFTER, limit=RETRY_BATCH
+        )
+        deliveries = 0
+        # One event at a time by nature: each is applied in its own savepoint and marked on its own
+        # (at most RETRY_BATCH per run).
+        for event in events:
+            outcome = await process_webhook_event(uow.connection, event, is_retry=True, now=now)
+            deliveries += outcome.deliveries
+            counts["applied" if outcome.applied else "unchanged_or_failed"] += 1
+        if deliveries:
+            context.enqueuer.send_after_commit(uow, PUSH_DELIVER)
+        counts.update(retried=len(events), deliveries=deliveries)
+        return False  # one batch per run; the next run takes the next ten
+
+    if not await run_locked_batches(context.database, RETRY_WEBHOOKS_JOB, run_batch):
+        counts["locked"] += 1
+    return counts
+
+
+async def check_expiring_subscriptions(context: JobContext, now: datetime) -> Counter[str]:
+    """One run of `billing.warn_expiring`: keyset pages of WARNING_BATCH over the expiry window."""
+    counts: Counter[str] = Counter()
+    anchor = now.replace(minute=0, second=0, microsecond=0)
+    window_start, window_end = anchor + WARNING_LEAD, anchor + WARNING_LEAD + timedelta(days=1)
+    after: tuple[datetime, UUID] | None = None
+
+    async def run_batch(uow: UnitOfWork) -> bool:
+        nonlocal after
+        page = await expiring_subscriptions(
+            uow.connection,
+            expires_from=window_start,
+            expires_before=window_end,
+            after=after,
+            limit=WARNING_BATCH,
+        )
+        drafts = [
+            NotificationDraft(
+                subscription.user_id,
+                expiry_warning_notification(subscription.expires_date, subscription.timezone),
+                dedupe_key=subscription_expiry_warning_key(subscription.id, subscription.expires_date),
+            )
+            for subscription in page
+            if is_daily_notice_hour(subscription.timezone, now)
+        ]
+        created = await create_notifications(uow.connection, drafts, now=now)
+        if created.deliveries:
+            context.enqueuer.send_after_commit(uow, PUSH_DELIVER)
+        counts.update(
+            expiring=len(page),
+            in_notice_hour=len(drafts),
+            warned=len(created.notification_ids),
+            deliveries=created.deliveries,
+        )
+        if page:
+            after = (page[-1].expires_date, page[-1].id)
+        return len(page) == WARNING_BATCH
+
+    if not await run_locked_batches(context.database, WARN_EXPIRING_JOB, run_batch):
+        counts["locked"] += 1
+    return counts
+
+
+retry_webhooks = periodic_actor(RETRY_WEBHOOKS_JOB, "*/5 * * * *", process_failed_webhook_events)
+warn_expiring = periodic_actor(WARN_EXPIRING_JOB, "0 * * * *", check_expiring_subscriptions)
+
+PERIODIC_JOBS: dict[str, PeriodicJob] = {
+    RETRY_WEBHOOKS_JOB: process_failed_webhook_events,
+    WARN_EXPIRING_JOB: check_expiring_subscriptions,
+}
