@@ -1,0 +1,35 @@
+"""Fixtures for the Expo sandbox tests: one sandbox per session, reset to a known config per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tools.expo_sandbox.config import SandboxConfig
+from tools.expo_sandbox.testing import SandboxHandle, running_sandbox
+
+# The spec defaults, except the rate limit: only the rate-limit tests want it, and they set it themselves.
+BASELINE: dict[str, Any] = {**SandboxConfig().to_dict(), "rate_limit_per_second": 0}
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxHandle]:
+    with running_sandbox(**BASELINE) as handle:
+        yield handle
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxHandle) -> SandboxHandle:
+    sandbox_server.configure(**BASELINE)
+    sandbox_server.reset()
+    return sandbox_server
+
+
+@pytest.fixture
+def expo(sandbox: SandboxHandle) -> Iterator[httpx.Client]:
+    """A plain HTTP client for the Expo-compatible endpoints."""
+    with httpx.Client(base_url=sandbox.base_url, trust_env=False, timeout=10.0) as client:
+        yield client
