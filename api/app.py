@@ -15,6 +15,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.types import ControllerRouterHandler
 
 from api.auth.jwt import build_jwt_auth
+from api.clock import Clock, now_dependency, system_clock
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.resources import AppResources
@@ -31,8 +32,10 @@ def create_app(
     *,
     database: Database | None = None,
     extra_route_handlers: Sequence[ControllerRouterHandler] = (),
+    clock: Clock = system_clock,
 ) -> Litestar:
-    """Build the app. Tests pass their own `database` (a rolled-back transaction) and extra routes."""
+    """Build the app. Tests pass their own `database` (a rolled-back transaction), extra routes, and a
+    `clock` (api/clock.py) when time matters."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -66,7 +69,7 @@ def create_app(
     jwt_auth = build_jwt_auth(settings)
     return Litestar(
         route_handlers=[HealthController, api_router(), *extra_route_handlers],
-        dependencies={"tx": Provide(provide_transaction)},
+        dependencies={"tx": Provide(provide_transaction), "now": now_dependency(clock)},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         request_max_body_size=settings.request_max_body_bytes,

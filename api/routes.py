@@ -5,9 +5,35 @@ from __future__ import annotations
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
+from api.auth.controller import AuthController
+from api.checkins.controller import CheckInsController
+from api.devices.controller import DeviceController
+from api.goals.controller import GoalController
+from api.home.controller import HomeController
+from api.notifications.history import NotificationHistoryController
+from api.notifications.preferences import NotificationPreferencesController
+from api.onboarding.controller import OnboardingController
+from api.subscriptions.controller import SubscriptionController
+from api.subscriptions.plans import SubscriptionPlansController
+from api.users.controller import UsersController
+from api.webhooks.revenuecat import RevenueCatWebhookController
+
 API_PREFIX = "/api/v1"
 
-RESOURCE_HANDLERS: list[ControllerRouterHandler] = []
+RESOURCE_HANDLERS: list[ControllerRouterHandler] = [
+    AuthController,
+    CheckInsController,
+    DeviceController,
+    GoalController,
+    HomeController,
+    NotificationHistoryController,
+    NotificationPreferencesController,
+    OnboardingController,
+    RevenueCatWebhookController,
+    SubscriptionController,
+    SubscriptionPlansController,
+    UsersController,
+]
 
 
 def api_router() -> Router:

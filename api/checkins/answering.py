@@ -1,0 +1,140 @@
+"""Answering today's occurrence of a goal: POST /check-ins (§3.2, §3.3, §3.11 streak milestone).
+
+Everything happens in the request's transaction, under the goal row lock (db/checkins.py): older
+pending rows become missed first, then today's row is answered and the goal's stats are advanced by
+domain.streaks, and a streak milestone writes its notice (the inbox row is the outbox). The push is
+enqueued after commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.checkins.schemas import CheckInCreate
+from api.transaction import Transaction
+from db.checkins import (
+    CheckInAnswer,
+    CheckInRow,
+    GoalToAnswer,
+    lock_goal_to_answer,
+    mark_overdue_pending_missed,
+    record_answer,
+)
+from db.plans import plan_catalog
+from db.streak_milestones import notify_streak_milestone
+from domain.errors import NotFound, RuleBroken
+from domain.goal_rules import GoalSchedule, GoalStatus
+from domain.local_time import local_monday, local_today
+from domain.notification_copy.checkin_replies import checkin_reply
+from domain.plans import Feature
+from domain.schedule import FrequencyType, is_scheduled
+from domain.streaks import AnswerStatus, GoalStreakStats, answer_status, apply_answer, apply_missed
+from workers.push.addresses import PUSH_DELIVER
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    row: CheckInRow
+    stats: GoalStreakStats  # the goal's stats after the answer
+    week_completions: int  # completions in the owner's current local week
+
+
+async def answer_today(tx: Transaction, *, user_id: UUID, answer: CheckInCreate, now: datetime) -> Answered:
+    """Record the caller's answer for the goal's occurrence on their local today."""
+    connection = tx.connection
+    goal = await lock_goal_to_answer(connection, user_id=user_id, goal_id=answer.goal_id)
+    if goal is None:
+        raise NotFound("Goal not found.", code="goal_not_found")
+    today = local_today(goal.timezone, now)
+    _ensure_answerable(goal, today)
+
+    stats_before = goal.stats
+    if await mark_overdue_pending_missed(
+        connection, user_id=user_id, goal_id=goal.goal_id, before=today, now=now
+    ):
+        # Older occurrences close before today's answer counts: rows are applied in date order.
+        stats_before = apply_missed(stats_before)
+    status = answer_status(completed=answer.completed, is_rest_day=answer.is_rest_day)
+    stats = apply_answer(stats_before, status, today)
+    row = await record_answer(
+        connection,
+        CheckInAnswer(
+            user_id=user_id,
+            goal_id=goal.goal_id,
+            local_date=today,
+            status=status.value,
+            mood=answer.mood,
+            skip_reason=answer.skip_reason if status is AnswerStatus.SKIPPED else None,
+            note=answer.note_text(),
+            ai_response=await _immediate_reply(connection, goal, status, stats_before.current_streak),
+        ),
+        stats,
+        now=now,
+    )
+    if row is None:
+        raise RuleBroken("You have already checked in for this goal today.", code="already_checked_in")
+    if status is AnswerStatus.COMPLETED and stats.streak_start_date is not None:
+        await _celebrate_milestone(
+            tx,
+            user_id=user_id,
+            goal=goal,
+            streak=stats.current_streak,
+            since=stats.streak_start_date,
+            now=now,
+        )
+    week_completions = stats.week_completions if stats.week_start_date == local_monday(today) else 0
+    return Answered(row=row, stats=stats, week_completions=week_completions)
+
+
+def _ensure_answerable(goal: GoalToAnswer, today: date) -> None:
+    if goal.status != GoalStatus.ACTIVE:
+        raise RuleBroken(
+            f"This goal is {goal.status}; activate it to check in.",
+            code="goal_not_active",
+            extra={"goal_status": goal.status},
+        )
+    if not is_scheduled(goal.frequency_type, goal.target_days, today):
+        schedule = GoalSchedule(FrequencyType(goal.frequency_type), goal.frequency_count, goal.target_days)
+        raise RuleBroken(
+            f"This goal is not scheduled today; it is scheduled on {schedule.describe_days()}.",
+            code="not_scheduled_today",
+            extra={"target_days": list(goal.target_days or ())},
+        )
+
+
+async def _immediate_reply(
+    connection: AsyncConnection, goal: GoalToAnswer, status: AnswerStatus, streak_before: int
+) -> str | None:
+    """The template reply stored with the answer, or None for a plan with AI check-in replies.
+
+    Seam for the AI issue (§3.12): with `ai_checkin_response` the reply is written to ai_response later
+    by a queued actor, enqueued in `answer_today` once `record_answer` returned the row id; the actor
+    falls back to this template when the model is slow or wrong.
+    """
+    plan = (await plan_catalog(connection)).plan(goal.plan)
+    if plan is not None and plan.feature_set().has(Feature.AI_CHECKIN_RESPONSE):
+        return None
+    return checkin_reply(
+        goal.motivation_style, status.value, streak_before, name=goal.user_name, goal_title=goal.title
+    )
+
+
+async def _celebrate_milestone(
+    tx: Transaction, *, user_id: UUID, goal: GoalToAnswer, streak: int, since: date, now: datetime
+) -> None:
+    """The streak-milestone notice, once per goal, milestone and streak start (a no-op off milestones)."""
+    created = await notify_streak_milestone(
+        tx.connection,
+        user_id=user_id,
+        goal_id=goal.goal_id,
+        goal_title=goal.title,
+        streak=streak,
+        streak_start_date=since,
+        now=now,
+    )
+    if created.deliveries:
+        tx.enqueue(PUSH_DELIVER)

@@ -1,0 +1,54 @@
+"""Editing today's answer: PUT /check-ins/{id} changes mood, note and (skipped rows) skip_reason (§3.2).
+
+The status never changes after answering, and only the row of the owner's local today can be edited.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.checkins.schemas import CheckInUpdate, clean_note
+from db.checkins import CheckInRow, edit_checkin, lock_checkin_to_edit
+from domain.errors import NotFound, RuleBroken
+from domain.local_time import local_today
+from domain.streaks import ANSWERED_STATUSES, CheckInStatus
+
+
+async def edit_today(
+    connection: AsyncConnection, *, user_id: UUID, checkin_id: UUID, update: CheckInUpdate, now: datetime
+) -> CheckInRow:
+    owned = await lock_checkin_to_edit(connection, user_id=user_id, checkin_id=checkin_id)
+    if owned is None:
+        raise NotFound("Check-in not found.", code="checkin_not_found")
+    row = owned.row
+    if row.status not in ANSWERED_STATUSES:
+        raise RuleBroken("Only an answered check-in can be edited.", code="checkin_not_answered")
+    if row.check_in_date != local_today(owned.timezone, now):
+        raise RuleBroken("Only today's check-in can be edited.", code="checkin_not_today")
+    changes = _changes(update, row)
+    if not changes:
+        return row
+    edited = await edit_checkin(connection, user_id=user_id, checkin_id=checkin_id, changes=changes, now=now)
+    if edited is None:  # the row is locked above, so it cannot have gone
+        raise NotFound("Check-in not found.", code="checkin_not_found")
+    return edited
+
+
+def _changes(update: CheckInUpdate, row: CheckInRow) -> dict[str, str | None]:
+    changes: dict[str, str | None] = {}
+    if update.mood is not msgspec.UNSET:
+        changes["mood"] = update.mood
+    note = update.note if update.note is not msgspec.UNSET else update.notes
+    if note is not msgspec.UNSET:
+        changes["note"] = clean_note(note)
+    if update.skip_reason is not msgspec.UNSET:
+        if update.skip_reason is not None and row.status != CheckInStatus.SKIPPED:
+            raise RuleBroken(
+                "A skip reason belongs to a skipped check-in only.", code="skip_reason_not_allowed"
+            )
+        changes["skip_reason"] = update.skip_reason
+    return changes

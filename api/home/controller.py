@@ -1,0 +1,29 @@
+"""/home: the dashboard the app opens on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+
+from api.auth.jwt import AuthUser
+from api.home.dashboard import dashboard
+from api.home.schemas import Dashboard
+from api.transaction import Transaction
+
+
+class HomeController(Controller):
+    path = "/home"
+    tags = ["home"]
+
+    @get("/dashboard")
+    async def get_dashboard(
+        self,
+        request: Request[AuthUser, Any, Any],
+        tx: NamedDependency[Transaction],
+        now: NamedDependency[datetime],
+    ) -> Dashboard:
+        # The client also sends `timezone`; it is accepted and ignored: users.timezone decides "today".
+        return await dashboard(tx.connection, user_id=request.user.id, now=now)
