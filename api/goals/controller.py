@@ -1,0 +1,152 @@
+"""/goals routes (domain.md §5). Handlers are thin: the caller from the token, the request's
+transaction and `now`, then api/goals/editing.py or reading.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from api.auth.jwt import AuthUser
+from api.goals.editing import change_goal_status, create_goal, remove_goal, update_goal_fields
+from api.goals.reading import read_goal, read_goal_page, read_goal_stats, read_goals_summary
+from api.goals.schemas import (
+    GoalActionOut,
+    GoalCreate,
+    GoalOut,
+    GoalsSummaryOut,
+    GoalStatsOut,
+    GoalUpdate,
+    MessageOut,
+)
+from api.goals.views import goal_out
+from api.pagination import MAX_LIMIT
+from api.transaction import Transaction
+from domain.goal_rules import GoalStatus
+
+DEFAULT_PAGE_SIZE = 50
+
+Caller = Request[AuthUser, Any, Any]
+
+
+class GoalController(Controller):
+    path = "/goals"
+    tags = ["goals"]
+
+    @get("/")
+    async def list_goals(
+        self,
+        request: Caller,
+        tx: NamedDependency[Transaction],
+        now: NamedDependency[datetime],
+        active_only: FromQuery[bool] = False,
+        include_today_status: FromQuery[bool] = True,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_PAGE_SIZE,
+        cursor: FromQuery[str | None] = None,
+        offset: Annotated[int | None, QueryParameter(ge=0)] = None,
+    ) -> Response[list[GoalOut]]:
+        page = await read_goal_page(
+            tx.connection,
+            request.user.id,
+            now=now,
+            active_only=active_only,
+            with_today_status=include_today_status,
+            limit=limit,
+            cursor=cursor,
+            offset=offset,
+        )
+        return Response(list(page.rows), headers=page.headers)
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create(
+        self,
+        request: Caller,
+        data: JSONBody[GoalCreate],
+        tx: NamedDependency[Transaction],
+        now: NamedDependency[datetime],
+    ) -> GoalOut:
+        return goal_out(await create_goal(tx.connection, request.user.id, data, now=now))
+
+    @get("/stats/summary")
+    async def summary(self, request: Caller, tx: NamedDependency[Transaction]) -> GoalsSummaryOut:
+        return await read_goals_summary(tx.connection, request.user.id)
+
+    @get("/{goal_id:uuid}")
+    async def get_goal(
+        self,
+        request: Caller,
+        goal_id: FromPath[UUID],
+        tx: NamedDependency[Transaction],
+        now: NamedDependency[datetime],
+    ) -> GoalOut:
+        return await read_goal(tx.connection, request.user.id, goal_id, now=now)
+
+    @put("/{goal_id:uuid}")
+    async def update(
+        self,
+        request: Caller,
+        goal_id: FromPath[UUID],
+        data: JSONBody[GoalUpdate],
+        tx: NamedDependency[Transaction],
+        now: NamedDependency[datetime],
+    ) -> GoalOut:
+        return goal_out(await update_goal_fields(tx.connection, request.user.id, goal_id, data, now=now))
+
+    @delete("/{goal_id:uuid}", status_code=HTTP_200_OK)
+    async def delete_goal(
+        self, request: Caller, goal_id: FromPath[UUID], tx: NamedDependency[Transaction]
+    ) -> MessageOut:
+        await remove_goal(tx.connection, request.user.id, goal_id)
+        return MessageOut(message="Goal deleted.")
+
+    @get("/{goal_id:uuid}/stats")
+    async def stats(
+        self,
+        request: Caller,
+        goal_id: FromPath[UUID],
+        tx: NamedDependency[Transaction],
+        now: NamedDependency[datetime],
+    ) -> GoalStatsOut:
+        return await read_goal_stats(tx.connection, request.user.id, goal_id, now=now)
+
+    @post("/{goal_id:uuid}/activate", status_code=HTTP_200_OK)
+    async def activate(
+        self,
+        request: Caller,
+        goal_id: FromPath[UUID],
+        tx: NamedDependency[Transaction],
+        now: NamedDependency[datetime],
+    ) -> GoalActionOut:
+        return await _status_action(tx, request.user.id, goal_id, GoalStatus.ACTIVE, now)
+
+    @post("/{goal_id:uuid}/deactivate", status_code=HTTP_200_OK)
+    async def deactivate(
+        self,
+        request: Caller,
+        goal_id: FromPath[UUID],
+        tx: NamedDependency[Transaction],
+        now: NamedDependency[datetime],
+    ) -> GoalActionOut:
+        return await _status_action(tx, request.user.id, goal_id, GoalStatus.PAUSED, now)
+
+    @post("/{goal_id:uuid}/archive", status_code=HTTP_200_OK)
+    async def archive(
+        self,
+        request: Caller,
+        goal_id: FromPath[UUID],
+        tx: NamedDependency[Transaction],
+        now: NamedDependency[datetime],
+    ) -> GoalActionOut:
+        return await _status_action(tx, request.user.id, goal_id, GoalStatus.ARCHIVED, now)
+
+
+async def _status_action(
+    tx: Transaction, user_id: UUID, goal_id: UUID, target: GoalStatus, now: datetime
+) -> GoalActionOut:
+    message, goal = await change_goal_status(tx.connection, user_id, goal_id, target, now=now)
+    return GoalActionOut(message=message, goal=goal_out(goal))

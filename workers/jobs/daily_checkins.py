@@ -1,0 +1,139 @@
+"""The day boundary of every user: pending rows when the local day starts, missed rows when it ends
+(§3.2, §4 precreate_daily_checkins and mark_missed_checkins).
+
+Both run every 15 minutes (UTC cron) and work on sets, never per user:
+
+* `checkins.precreate`: every zone of onboarded users whose local date has no job marker yet gets
+  that date's pending rows (zones sharing a date are handled together, 1000 goals per statement, keyset
+  by (user, goal)), then the markers; a zone whose day starts at 00:00 local is covered by the first
+  run after it, whatever UTC says.
+* `checkins.mark_missed`: pending rows dated before their owner's local today turn missed, with their
+  goals' streaks zeroed in the same statement, 1000 rows per statement until none is left.
+
+Each batch is a short transaction under the job's advisory lock (a doubled tick finds nothing to do,
+and a run cut short keeps what it committed). `run_precreate` / `run_mark_missed` are the plain
+functions tests and operators call with any instant.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime
+from uuid import UUID
+
+from db.daily_checkins import (
+    BATCH_SIZE,
+    GoalKey,
+    create_zone_pending_checkins,
+    mark_missed_checkins,
+    mark_zones,
+    marked_zones,
+    onboarded_timezones,
+)
+from db.locks import try_job_lock
+from db.unit_of_work import Database, UnitOfWork
+from domain.local_time import local_today
+from workers.actor import house_actor
+from workers.periodic_jobs import JobContext, PeriodicJob, run_locked_batches, run_logged, worker_job_context
+
+PRECREATE_JOB = "checkins.precreate"
+MARK_MISSED_JOB = "checkins.mark_missed"
+EVERY_15_MINUTES = "*/15 * * * *"
+# A day start for a million goals takes minutes on a small machine (each batch commits, so a run cut
+# short keeps its progress); one still going when the next run is due is stuck.
+TIME_LIMIT_MS = 10 * 60_000
+
+
+async def _zones_starting_a_day(database: Database, *, now: datetime) -> dict[date, list[str]] | None:
+    """The zones of onboarded users whose local date at `now` is not marked yet, grouped by that date;
+    None when another run holds the job lock."""
+    async with database.unit_of_work() as uow:
+        if not await try_job_lock(uow.connection, PRECREATE_JOB):
+            return None
+        zone_dates = {zone: local_today(zone, now) for zone in await onboarded_timezones(uow.connection)}
+        done = await marked_zones(uow.connection, job_name=PRECREATE_JOB, zone_dates=zone_dates)
+    groups: defaultdict[date, list[str]] = defaultdict(list)
+    for zone, local_date in sorted(zone_dates.items()):
+        if zone not in done:
+            groups[local_date].append(zone)
+    return dict(groups)
+
+
+async def precreate_pending_checkins(database: Database, *, now: datetime) -> Counter[str]:
+    """`checkins.precreate` for the instant `now`: counts zones, goals looked at and rows created."""
+    groups = await _zones_starting_a_day(database, now=now)
+    if groups is None:
+        return Counter(locked=1)
+    counts: Counter[str] = Counter()
+    for local_date, zones in groups.items():
+        position: GoalKey | None = None
+
+        async def next_batch(
+            uow: UnitOfWork, local_date: date = local_date, zones: list[str] = zones
+        ) -> bool:
+            nonlocal position
+            batch = await create_zone_pending_checkins(
+                uow.connection, timezones=zones, local_date=local_date, after=position
+            )
+            counts.update(goals=batch.goals, created=batch.created)
+            position = batch.last_key
+            if batch.goals == BATCH_SIZE:
+                return True
+            await mark_zones(uow.connection, job_name=PRECREATE_JOB, timezones=zones, local_date=local_date)
+            counts.update(zones=len(zones))
+            return False
+
+        if not await run_locked_batches(database, PRECREATE_JOB, next_batch):
+            counts.update(locked=1)
+            break
+    return counts
+
+
+async def mark_missed(database: Database, *, now: datetime) -> Counter[str]:
+    """`checkins.mark_missed` for the instant `now`: counts rows turned missed."""
+    counts: Counter[str] = Counter()
+    position: UUID | None = None
+
+    async def next_batch(uow: UnitOfWork) -> bool:
+        nonlocal position
+        batch = await mark_missed_checkins(uow.connection, now=now, after_user_id=position)
+        counts.update(missed=batch.missed)
+        position = batch.last_user_id
+        return batch.missed == BATCH_SIZE
+
+    if not await run_locked_batches(database, MARK_MISSED_JOB, next_batch):
+        counts.update(locked=1)
+    return counts
+
+
+async def run_precreate(database: Database, *, now: datetime) -> int:
+    """Pending rows created by one precreate run at `now`."""
+    return (await precreate_pending_checkins(database, now=now))["created"]
+
+
+async def run_mark_missed(database: Database, *, now: datetime) -> int:
+    """Rows turned missed by one mark-missed run at `now`."""
+    return (await mark_missed(database, now=now))["missed"]
+
+
+async def precreate_job(context: JobContext, now: datetime) -> Counter[str]:
+    return await precreate_pending_checkins(context.database, now=now)
+
+
+async def mark_missed_job(context: JobContext, now: datetime) -> Counter[str]:
+    return await mark_missed(context.database, now=now)
+
+
+@house_actor(PRECREATE_JOB, periodic=EVERY_15_MINUTES, max_retries=0, time_limit_ms=TIME_LIMIT_MS)
+async def precreate_actor() -> None:
+    context = worker_job_context()
+    await run_logged(PRECREATE_JOB, lambda: precreate_job(context, datetime.now(UTC)))
+
+
+@house_actor(MARK_MISSED_JOB, periodic=EVERY_15_MINUTES, max_retries=0, time_limit_ms=TIME_LIMIT_MS)
+async def mark_missed_actor() -> None:
+    context = worker_job_context()
+    await run_logged(MARK_MISSED_JOB, lambda: mark_missed_job(context, datetime.now(UTC)))
+
+
+PERIODIC_JOBS: dict[str, PeriodicJob] = {PRECREATE_JOB: precreate_job, MARK_MISSED_JOB: mark_missed_job}
