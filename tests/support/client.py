@@ -22,7 +22,8 @@ T = TypeVar("T")
 async def api_client(
     app: Litestar, *, raise_app_exceptions: bool = False
 ) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
+    # Litestar's precise ASGI types are narrower than httpx's generic ASGI callable; the app is ASGI.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)  # type: ignore[arg-type]
     async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
 
