@@ -46,6 +46,7 @@ __all__ = [
     "mark_zones",
     "marked_zones",
     "onboarded_timezones",
+    "realign_user_pending_checkins",
 ]
 
 # §4: at most 1000 goals (or rows) per statement, so locks and WAL per statement stay bounded.
@@ -131,6 +132,33 @@ async def delete_pending_checkins(
         )
     )
     return int(result.rowcount)
+
+
+async def realign_user_pending_checkins(
+    connection: AsyncConnection, user_id: UUID, *, local_date: date
+) -> int:
+    """After a timezone change: today's pending rows are rebuilt for the new local date (fresh due
+    instants), and pending rows dated after it (the old zone was ahead) go. Earlier pending rows stay
+    for the missed job, as any unanswered past day does. Returns the rows created."""
+    await connection.execute(
+        sa.delete(check_ins).where(
+            check_ins.c.user_id == user_id,
+            check_ins.c.check_in_date >= local_date,
+            check_ins.c.status == CheckInStatus.PENDING.value,
+        )
+    )
+    active_goal_ids = (
+        (
+            await connection.execute(
+                sa.select(goals.c.id).where(goals.c.user_id == user_id, goals.c.status == "active")
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not active_goal_ids:
+        return 0
+    return await create_pending_checkins(connection, goal_ids=active_goal_ids, local_date=local_date)
 
 
 @dataclass(frozen=True, slots=True)

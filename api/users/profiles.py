@@ -15,10 +15,11 @@ from msgspec import UNSET, structs
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.users.schemas import ProfileUpdate, UserOut
+from db.daily_checkins import realign_user_pending_checkins
 from db.reminder_slots import rebuild_user_slots
 from db.users import UserProfile, fetch_profile, refresh_morning_motivation, update_profile, username_taken
 from domain.errors import InvalidInput, RuleBroken
-from domain.local_time import format_hhmm, load_timezone, parse_time_of_day
+from domain.local_time import format_hhmm, load_timezone, local_today, parse_time_of_day
 from domain.plans import effective_plan
 
 EMAIL_PROVIDER = "email"
@@ -97,5 +98,7 @@ async def apply_profile_update(
         raise NotAuthorizedException("This account no longer exists.")
     if "timezone" in changes:
         await rebuild_user_slots(connection, [user_id], now=now)
+        new_today = local_today(changes["timezone"], now)
+        await realign_user_pending_checkins(connection, user_id, local_date=new_today)
     if "timezone" in changes or MORNING_FIELDS & changes.keys():
         await refresh_morning_motivation(connection, [user_id], now=now)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.app import create_app
+from api.clock import FixedClock
 from db.tables import (
     check_ins,
     device_tokens,
@@ -391,3 +392,40 @@ async def test_activity_is_stamped_at_most_once_per_interval(
         await client.get("/api/v1/users/profile", headers=user.headers)
     # Then no request wrote again
     assert (await user_row(connection, user.id)).last_active_at == long_ago
+
+
+async def test_a_timezone_change_moves_todays_pending_row_to_the_new_local_date(
+    settings: Settings, database: Any, connection: AsyncConnection, make_user: MakeUser
+) -> None:
+    # Given a UTC user at 20:00 UTC on 25 Nov with a daily goal and today's pending row
+    now = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+    user = await make_user()
+    goal_id = (
+        await connection.execute(
+            sa.insert(goals)
+            .values(user_id=user.id, title="Run", frequency_type="daily", reminder_times=["18:00"])
+            .returning(goals.c.id)
+        )
+    ).scalar_one()
+    await connection.execute(
+        sa.insert(check_ins).values(user_id=user.id, goal_id=goal_id, check_in_date=date(2026, 11, 25))
+    )
+    app = create_app(settings, database=database, clock=FixedClock(now))
+    # When they move to Auckland, where it is already 26 Nov (09:00)
+    async with api_client(app) as client:
+        response = await put_profile(client, user, timezone="Pacific/Auckland")
+    assert response.status_code == 200
+    # Then the old day's row stays pending for the missed job and the new local today has its own row,
+    # with a prompt due 30 minutes after 18:00 Auckland time
+    rows = (
+        await connection.execute(
+            sa.select(check_ins.c.check_in_date, check_ins.c.status, check_ins.c.prompt_due_at)
+            .where(check_ins.c.goal_id == goal_id)
+            .order_by(check_ins.c.check_in_date)
+        )
+    ).all()
+    assert [(row.check_in_date, row.status) for row in rows] == [
+        (date(2026, 11, 25), "pending"),
+        (date(2026, 11, 26), "pending"),
+    ]
+    assert rows[1].prompt_due_at == datetime(2026, 11, 26, 5, 30, tzinfo=UTC)
