@@ -233,6 +233,9 @@ reminder_slots = sa.Table(
     sa.Column("challenge_id", UUID(as_uuid=True)),
     sa.Column("reminder_time", sa.Text, nullable=False),
     tstz("next_fire_at", nullable=False),
+    # Set when a reminders tick hands the due slot to a chunk message; another tick leaves it alone
+    # until the lease runs out, so a busy peak is not enqueued twice (workers/jobs/reminders.py).
+    tstz("claimed_at"),
     *timestamps(),
     sa.CheckConstraint("(goal_id IS NULL) <> (challenge_id IS NULL)", name="one_owner"),
     sa.Index(

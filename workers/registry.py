@@ -1,5 +1,19 @@
 """Every actor module, imported once: the entry point of `dramatiq` (worker) and `periodiq` (scheduler)."""
 
 from workers import heartbeat
+from workers.jobs import checkin_prompts, daily_checkins, morning_motivations, reengagement, reminders
+from workers.jobs import refresh_tokens as refresh_token_jobs
+from workers.jobs import subscriptions as billing_jobs
+from workers.push import actors as push_actors
 
-__all__ = ["heartbeat"]
+__all__ = [
+    "billing_jobs",
+    "checkin_prompts",
+    "daily_checkins",
+    "heartbeat",
+    "morning_motivations",
+    "push_actors",
+    "reengagement",
+    "refresh_token_jobs",
+    "reminders",
+]

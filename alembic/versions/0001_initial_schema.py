@@ -651,6 +651,7 @@ def upgrade() -> None:
         sa.Column("challenge_id", sa.UUID(), nullable=True),
         sa.Column("reminder_time", sa.Text(), nullable=False),
         sa.Column("next_fire_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint(

@@ -1,0 +1,246 @@
+"""API benchmark: check-in POST and home dashboard GET over real HTTP, as ratios to two ceilings
+served the same way in the same run (a bare Litestar JSON route; one PK SELECT via raw asyncpg).
+
+    python -m bench.api.run [--users 10000] [--duration 10] [--connections 64]
+
+Uses its own scratch database (created, migrated, dropped) on the server of DATABASE_URL; installs
+wrk from Debian when missing. Prints one line per scenario and the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+
+from bench.api.seed import seed
+from bench.api.wrk_scripts import write_script
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+WRK_THREADS = 2
+SERVER_START_TIMEOUT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+
+
+def scratch_url(base: str, name: str) -> str:
+    parts = urlsplit(base)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False)
+    found = shutil.which("wrk")
+    if not found:
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+        found = shutil.which("wrk")
+    assert found, "wrk could not be installed"
+    return found
+
+
+def latency_ms(text: str) -> float:
+    number, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(wrk: str, name: str, url: str, script: Path | None, connections: int, duration: int) -> Result:
+    command = [wrk, f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    if script:
+        command[1:1] = ["-s", str(script)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = latency_ms(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p99 = latency_ms(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    non_2xx_match = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return Result(name, rps, p50, p99, int(non_2xx_match.group(1)) if non_2xx_match else 0)
+
+
+def start_server(app_factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    workers = env.get("WEB_CONCURRENCY", "2")
+    command = [
+        str(BIN / "uvicorn"),
+        "--factory",
+        app_factory,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        workers,
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, start_new_session=True)
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            if (
+                httpx.get(
+                    f"http://127.0.0.1:{port}/health/live"
+                    if "api.app" in app_factory
+                    else f"http://127.0.0.1:{port}/bare",
+                    timeout=1,
+                ).status_code
+                == 200
+            ):
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"{app_factory} did not start")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    os.killpg(process.pid, 15)
+    process.wait(timeout=20)
+
+
+def issue_tokens(user_ids: list[str]) -> dict[str, str]:
+    from api.auth.jwt import build_jwt_auth, issue_access_token
+    from settings import get_settings
+
+    auth = build_jwt_auth(get_settings())
+    return {user_id: issue_access_token(auth, uuid.UUID(user_id)) for user_id in user_ids}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--goals-per-user", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+
+    base_url = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/fitnudge")
+    database_name = f"fitnudge_bench_api_{uuid.uuid4().hex[:6]}"
+    database_url = scratch_url(base_url, database_name)
+    admin_dsn = scratch_url(base_url, "postgres").replace("postgresql+asyncpg://", "postgresql://", 1)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "APP_ENV": "dev",
+        "AUTH_RATE_LIMIT_PER_MINUTE": "0",
+        "JWT_SECRET": os.environ.get("JWT_SECRET", "bench-secret-0123456789abcdef"),
+    }
+    os.environ.update({"DATABASE_URL": database_url, "JWT_SECRET": env["JWT_SECRET"]})
+    wrk = ensure_wrk()
+
+    async def create() -> None:
+        admin = await asyncpg.connect(admin_dsn)
+        await admin.execute(f'CREATE DATABASE "{database_name}"')
+        await admin.close()
+
+    async def drop() -> None:
+        admin = await asyncpg.connect(admin_dsn)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
+        await admin.close()
+
+    asyncio.run(create())
+    try:
+        subprocess.run(
+            [str(BIN / "alembic"), "upgrade", "head"], cwd=REPO_ROOT, env=env, check=True, capture_output=True
+        )
+        dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        users = asyncio.run(seed(dsn, args.users, args.goals_per_user))
+        tokens = issue_tokens([user_id for user_id, _ in users])
+        results = benchmark(wrk, env, args, users, tokens)
+    finally:
+        asyncio.run(drop())
+    report(results)
+
+
+def benchmark(
+    wrk: str,
+    env: dict[str, str],
+    args: argparse.Namespace,
+    users: list[tuple[str, list[str]]],
+    tokens: dict[str, str],
+) -> dict[str, Result]:
+    base = f"http://127.0.0.1:{args.port}"
+    results: dict[str, Result] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(scratch)
+        pk_lines = [f"GET\t/pk/{user_id}\t{tokens[user_id]}\t" for user_id, _ in users]
+        home_lines = [f"GET\t/api/v1/home/dashboard\t{tokens[user_id]}\t" for user_id, _ in users]
+        checkin_lines = [
+            f"POST\t/api/v1/check-ins\t{tokens[user_id]}\t"
+            + json.dumps({"goal_id": goal_id, "completed": True})
+            for user_id, goal_ids in users
+            for goal_id in goal_ids
+        ]
+        server = start_server("bench.api.ceiling_app:create_app", args.port, env)
+        try:
+            results["bare"] = run_wrk(
+                wrk, "ceiling (a) bare JSON", f"{base}/bare", None, args.connections, args.duration
+            )
+            pk_script = write_script(directory, "pk", pk_lines, WRK_THREADS)
+            results["pk"] = run_wrk(
+                wrk, "ceiling (b) asyncpg PK", base, pk_script, args.connections, args.duration
+            )
+        finally:
+            stop_server(server)
+        server = start_server("api.app:create_app", args.port, env)
+        try:
+            home_script = write_script(directory, "home", home_lines, WRK_THREADS)
+            results["home"] = run_wrk(
+                wrk, "GET /home/dashboard", base, home_script, args.connections, args.duration
+            )
+            checkin_script = write_script(directory, "checkin", checkin_lines, WRK_THREADS)
+            results["checkin"] = run_wrk(
+                wrk, "POST /check-ins", base, checkin_script, args.connections, args.duration
+            )
+        finally:
+            stop_server(server)
+    return results
+
+
+def report(results: dict[str, Result]) -> None:
+    for result in results.values():
+        print(
+            f"{result.name:24s} {result.requests_per_second:9.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
+            f"p99 {result.p99_ms:6.1f} ms  non-2xx {result.non_2xx}"
+        )
+    for key in ("home", "checkin"):
+        result = results[key]
+        print(
+            f"{result.name}: {result.requests_per_second / results['pk'].requests_per_second:.2f} of (b), "
+            f"{result.requests_per_second / results['bare'].requests_per_second:.2f} of (a)"
+        )
+
+
+if __name__ == "__main__":
+    main()

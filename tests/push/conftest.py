@@ -1,0 +1,49 @@
+"""Fixtures of the push tests: a real Expo sandbox over HTTP, the Expo client, a broker of their own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import redis
+from dramatiq.brokers.redis import RedisBroker
+
+from settings import Settings
+from tools.expo_sandbox.testing import SandboxHandle, running_sandbox
+from workers.enqueue import build_client_broker
+from workers.push.expo_client import ExpoPushClient
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxHandle]:
+    with running_sandbox() as handle:
+        yield handle
+
+
+@pytest.fixture
+async def expo_client(sandbox: SandboxHandle) -> AsyncIterator[ExpoPushClient]:
+    client = ExpoPushClient(sandbox.base_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def push_broker(settings: Settings) -> Iterator[RedisBroker]:
+    """A sending-only broker in a namespace of its own, so tests can count what was enqueued."""
+    namespace = f"test-push-{uuid.uuid4().hex[:8]}"
+    broker = build_client_broker(settings.redis_url, namespace)
+    yield broker
+    with redis.Redis.from_url(settings.redis_url) as client:
+        keys = list(client.scan_iter(f"{namespace}*"))
+        if keys:
+            client.delete(*keys)
+    broker.close()
+
+
+@pytest.fixture
+def limiter_key(settings: Settings) -> Iterator[str]:
+    key = f"test:push-limiter:{uuid.uuid4().hex}"
+    yield key
+    with redis.Redis.from_url(settings.redis_url) as client:
+        client.delete(key)

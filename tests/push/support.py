@@ -1,0 +1,211 @@
+"""Rows and notices for the push tests: users with devices and preferences, inserted directly."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import redis.asyncio as aioredis
+import sqlalchemy as sa
+from dramatiq.brokers.redis import RedisBroker
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.notifications import NotificationDraft, create_notifications
+from db.tables import device_tokens, notification_history, notification_preferences, push_deliveries, users
+from db.unit_of_work import Database
+from domain.notification_copy.content import NotificationContent
+from domain.notification_types import NotificationType
+from tools.expo_sandbox.testing import SandboxHandle
+from workers.enqueue import Enqueuer
+from workers.push.delivery import BatchReport, PushSender, deliver_due_batch
+from workers.push.expo_client import ExpoPushClient
+from workers.push.limiter import SlidingWindowLimiter
+from workers.push.send_markers import SendMarkers
+
+
+def expo_token(behaviour: str = "") -> str:
+    """A well-formed token; `behaviour` is a sandbox prefix such as "dnr-" or "dnr-ticket-"."""
+    return f"ExponentPushToken[{behaviour}{uuid.uuid4().hex}]"
+
+
+async def insert_users(connection: AsyncConnection, count: int, **fields: Any) -> list[UUID]:
+    rows = []
+    for _ in range(count):
+        tag = uuid.uuid4().hex[:12]
+        rows.append({"email": f"u-{tag}@example.com", "username": f"u_{tag}", "name": f"U {tag}", **fields})
+    result = await connection.execute(sa.insert(users).returning(users.c.id), rows)
+    return list(result.scalars())
+
+
+async def add_devices(
+    connection: AsyncConnection, user_ids: Sequence[UUID], behaviour: str = ""
+) -> list[str]:
+    """One active device per user; returns the tokens in user order."""
+    tokens = [expo_token(behaviour) for _ in user_ids]
+    await connection.execute(
+        sa.insert(device_tokens),
+        [
+            {
+                "user_id": user_id,
+                "fcm_token": token,
+                "device_type": "ios",
+                "device_id": token,
+                "app_version": "1.0",
+                "os_version": "17",
+            }
+            for user_id, token in zip(user_ids, tokens, strict=True)
+        ],
+    )
+    return tokens
+
+
+async def set_preferences(connection: AsyncConnection, user_id: UUID, **columns: Any) -> None:
+    await connection.execute(sa.insert(notification_preferences).values(user_id=user_id, **columns))
+
+
+def general_notice(title: str = "Hello", **data: object) -> NotificationContent:
+    return NotificationContent(
+        notification_type=NotificationType.GENERAL,
+        title=title,
+        body="A notice for the push tests",
+        data={"type": "general", "deepLink": "/(user)/(tabs)", **data},
+    )
+
+
+async def inbox_rows(connection: AsyncConnection, ids: Sequence[UUID]) -> dict[UUID, Any]:
+    result = await connection.execute(
+        sa.select(
+            notification_history.c.id,
+            notification_history.c.push_status,
+            notification_history.c.skip_reason,
+            notification_history.c.delivered_at,
+            notification_history.c.failed_at,
+            notification_history.c.failure_reason,
+        ).where(notification_history.c.id.in_(ids))
+    )
+    return {row.id: row for row in result}
+
+
+async def deliveries_of(connection: AsyncConnection, notification_ids: Sequence[UUID]) -> list[Any]:
+    result = await connection.execute(
+        sa.select(
+            push_deliveries.c.id,
+            push_deliveries.c.notification_id,
+            push_deliveries.c.status,
+            push_deliveries.c.ticket_id,
+            push_deliveries.c.ticket_error,
+            push_deliveries.c.receipt_status,
+            push_deliveries.c.receipt_error,
+            push_deliveries.c.attempts,
+            push_deliveries.c.receipt_checked_at,
+        ).where(push_deliveries.c.notification_id.in_(notification_ids))
+    )
+    return list(result)
+
+
+async def token_states(connection: AsyncConnection, tokens: Sequence[str]) -> dict[str, Any]:
+    result = await connection.execute(
+        sa.select(
+            device_tokens.c.fcm_token, device_tokens.c.is_active, device_tokens.c.deactivation_reason
+        ).where(device_tokens.c.fcm_token.in_(tokens))
+    )
+    return {row.fcm_token: row for row in result}
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class ShiftableClock:
+    """Real UTC time plus an offset the test moves forward (to make backoffs and leases lapse)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
+
+
+def make_sender(
+    database: Database,
+    client: ExpoPushClient,
+    broker: RedisBroker,
+    redis: aioredis.Redis,
+    *,
+    budget: int = 0,
+    limiter_key: str = "test:push-limiter:unused",
+    lease: timedelta = timedelta(minutes=5),
+    clock: ShiftableClock | None = None,
+) -> PushSender:
+    """A PushSender on the given pieces; budget 0 = no limiter (the sandbox's own limit still applies)."""
+    return PushSender(
+        database=database,
+        client=client,
+        limiter=SlidingWindowLimiter(redis, limiter_key, budget),
+        # The broker's namespace is the test's own, so its send notes are too.
+        markers=SendMarkers(redis, broker.namespace, timedelta(minutes=30)),
+        enqueuer=Enqueuer(broker),
+        claim_lease=lease,
+        clock=clock or ShiftableClock(),
+    )
+
+
+async def notify(database: Database, user_ids: Sequence[UUID]) -> list[UUID]:
+    """One general notice per user, committed (or savepointed); returns the inbox ids in user order."""
+    async with database.unit_of_work() as uow:
+        created = await create_notifications(
+            uow.connection,
+            [
+                NotificationDraft(user_id, general_notice(), dedupe_key=f"test:{uuid.uuid4()}")
+                for user_id in user_ids
+            ],
+            now=datetime.now(UTC),
+        )
+        rows = await uow.connection.execute(
+            sa.select(notification_history.c.id, notification_history.c.user_id).where(
+                notification_history.c.id.in_(created.notification_ids)
+            )
+        )
+        by_user = {row.user_id: row.id for row in rows}
+    return [by_user[user_id] for user_id in user_ids]
+
+
+async def unfinished_deliveries(database: Database) -> int:
+    async with database.unit_of_work() as uow:
+        result = await uow.connection.execute(
+            sa.select(sa.func.count())
+            .select_from(push_deliveries)
+            .where(push_deliveries.c.status == "pending")
+        )
+        return int(result.scalar_one())
+
+
+async def drain(sender: PushSender, *, parallel: int = 1, timeout_s: float = 30.0) -> list[BatchReport]:
+    """Run delivery batches (`parallel` at a time) until no delivery is pending; returns the reports."""
+    reports: list[BatchReport] = []
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while await unfinished_deliveries(sender.database):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"deliveries still pending after {timeout_s} s")
+        batch = await asyncio.gather(*(deliver_due_batch(sender) for _ in range(parallel)))
+        reports += batch
+        if not any(report.claimed for report in batch):
+            await asyncio.sleep(0.1)  # only backoffs are left: wait for them to come due
+    return reports
+
+
+def notification_ids_sent(sandbox: SandboxHandle) -> Counter[str]:
+    """How often Expo accepted each notification id (any device)."""
+    return Counter(
+        entry["message"]["data"]["notification_id"]
+        for entry in sandbox.messages(limit=100_000)
+        if entry["ticket_status"] == "ok"
+    )

@@ -1,0 +1,177 @@
+"""Real worker processes against a sandbox process: a SIGKILL mid-batch, and one limit for two processes."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import os
+import re
+import signal
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+from db.push_deliveries import UNCONFIRMED_SEND
+from db.tables import push_deliveries
+from db.unit_of_work import EngineDatabase
+from settings import Settings
+from tests.push.support import (
+    add_devices,
+    expo_token,
+    insert_users,
+    notification_ids_sent,
+    notify,
+    unfinished_deliveries,
+)
+from tests.support.processes import running, worker_command
+from tools.expo_sandbox.testing import SandboxHandle, sandbox_process
+from workers.enqueue import ActorAddress, build_client_broker, build_message
+from workers.push.addresses import PUSH_DELIVER, PUSH_SWEEP
+
+
+@contextmanager
+def sandbox(**config: object) -> Iterator[SandboxHandle]:
+    """A sandbox process, warmed up with a full gzipped batch: its very first one takes 100–200 ms
+    longer than the others, a delay real Expo does not have and the limiter's 15 ms margin is not
+    meant to absorb."""
+    with sandbox_process(**config) as base_url:
+        handle = SandboxHandle(base_url)
+        try:
+            warm_up = [{"to": expo_token(), "title": "warm-up", "body": "b" * 20} for _ in range(100)]
+            body = gzip.compress(json.dumps(warm_up).encode())
+            httpx.post(f"{base_url}/--/api/v2/push/send", content=body, headers={"content-encoding": "gzip"})
+            handle.reset()
+            yield handle
+        finally:
+            handle.close()
+
+
+def enqueue(settings: Settings, address: ActorAddress, times: int = 1) -> None:
+    broker = build_client_broker(settings.redis_url, settings.dramatiq_namespace)
+    try:
+        for _ in range(times):
+            broker.enqueue(build_message(address))
+    finally:
+        broker.close()
+
+
+async def notices_for_new_users(database: EngineDatabase, count: int) -> list[str]:
+    async with database.unit_of_work() as uow:
+        user_ids = await insert_users(uow.connection, count)
+        await add_devices(uow.connection, user_ids)
+    return [str(notification_id) for notification_id in await notify(database, user_ids)]
+
+
+async def eventually(database: EngineDatabase, *, timeout_s: float, logs: Path) -> None:
+    """Wait until no delivery is pending; fail with the worker logs otherwise."""
+    for _ in range(int(timeout_s * 4)):
+        if await unfinished_deliveries(database) == 0:
+            return
+        await asyncio.sleep(0.25)
+    async with database.unit_of_work() as uow:
+        stuck = (
+            await uow.connection.execute(
+                sa.select(
+                    push_deliveries.c.status,
+                    push_deliveries.c.attempts,
+                    push_deliveries.c.ticket_error,
+                    push_deliveries.c.sent_at.is_not(None).label("in_flight"),
+                    push_deliveries.c.claimed_at.is_not(None).label("claimed"),
+                    push_deliveries.c.next_attempt_at,
+                    sa.func.count(),
+                )
+                .where(push_deliveries.c.status == "pending")
+                .group_by(
+                    sa.literal_column("1"),
+                    sa.literal_column("2"),
+                    sa.literal_column("3"),
+                    sa.literal_column("4"),
+                    sa.literal_column("5"),
+                    sa.literal_column("6"),
+                )
+            )
+        ).all()
+    raise AssertionError(f"deliveries still pending after {timeout_s} s: {stuck}\n" + read_logs(logs))
+
+
+def read_logs(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def push_worker_command(processes: int = 1, threads: int = 4) -> list[str]:
+    """The Procfile's worker, with only the push actors loaded (other areas' modules are not needed)."""
+    command = worker_command(processes=processes, threads=threads)
+    return [*command[:2], "workers.push.actors", *command[3:]]
+
+
+async def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(
+    committed_database: EngineDatabase, settings: Settings, tmp_path: Path
+) -> None:
+    with sandbox(latency_ms=1000) as expo:
+        # Given 600 notices, and an Expo that answers a second after accepting a batch
+        notification_ids = await notices_for_new_users(committed_database, 600)
+        env = {
+            "EXPO_PUSH_URL": expo.base_url,
+            "EXPO_RATE_LIMIT_PER_SECOND": "0",
+            "PUSH_CLAIM_LEASE_SECONDS": "4",
+        }
+        log = tmp_path / "workers.log"
+
+        # When a worker is SIGKILLed while Expo holds its first batches
+        with running(push_worker_command(threads=3), env=env, log=log) as worker:
+            enqueue(settings, PUSH_DELIVER)
+            for _ in range(200):
+                if expo.project_stats().get("recipients_accepted", 0) >= 100:
+                    break
+                await asyncio.sleep(0.05)
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        accepted_at_kill = expo.project_stats()["recipients_accepted"]
+
+        # And a new worker takes over, with the sweeper once the dead worker's leases have lapsed
+        with running(push_worker_command(threads=3), env=env, log=log):
+            enqueue(settings, PUSH_DELIVER)
+            await asyncio.sleep(5)
+            enqueue(settings, PUSH_SWEEP)
+            await eventually(committed_database, timeout_s=60, logs=log)
+
+        # Then every notice reached Expo exactly once
+        stats = expo.project_stats()
+        assert stats["duplicate_notifications"] == 0
+        assert notification_ids_sent(expo) == Counter(dict.fromkeys(notification_ids, 1))
+    # And the kill did land mid-request: those batches are the ones recorded as sent but unconfirmed
+    async with committed_database.unit_of_work() as uow:
+        unconfirmed = await uow.connection.scalar(
+            sa.select(sa.func.count()).where(push_deliveries.c.ticket_error == UNCONFIRMED_SEND)
+        )
+    assert 100 <= accepted_at_kill < 600
+    assert unconfirmed is not None
+    assert unconfirmed >= 1
+
+
+async def test_two_worker_processes_share_one_sliding_limit(
+    committed_database: EngineDatabase, settings: Settings, tmp_path: Path
+) -> None:
+    # Given a budget of 300 a second, 1,500 notices, and an Expo that counts arrivals without a limit
+    # of its own (so it measures ours)
+    with sandbox(rate_limit_per_second=0) as expo:
+        notification_ids = await notices_for_new_users(committed_database, 1500)
+        env = {"EXPO_PUSH_URL": expo.base_url, "EXPO_RATE_LIMIT_PER_SECOND": "300"}
+        log = tmp_path / "workers.log"
+
+        # When two worker processes deliver them
+        with running(push_worker_command(processes=2, threads=4), env=env, log=log):
+            enqueue(settings, PUSH_DELIVER, times=4)
+            await eventually(committed_database, timeout_s=60, logs=log)
+
+        # Then Expo never saw more than 300 in any sliding second, and got each notice once
+        stats = expo.project_stats()
+        assert stats["peak_rate_1s"] <= 300
+        assert notification_ids_sent(expo) == Counter(dict.fromkeys(notification_ids, 1))
+    # And both processes did send (the budget was shared, not used by one)
+    assert len(set(re.findall(r"\[PID (\d+)\][^\n]*push/send", read_logs(log)))) == 2

@@ -1,0 +1,85 @@
+"""Check-in prompt and follow-up (§3.11, §4 send_checkin_prompts / send_checkin_followups).
+
+`checkins.prompts` runs every minute. For each kind, it takes the pending rows whose due instant has
+passed, 100 per short transaction under the job lock, writes the notice under
+`checkin_prompt:<goal>:<local date>` (or `checkin_followup:…`) and clears the due instant in the
+same transaction. Answered rows are outside the partial index, so they are never asked; a row more
+than the bound late is cleared without a notice. Template text only: no external call to spread over
+workers, so the tick does the (set-based) work itself.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from db.due_checkin_notices import (
+    CheckinNoticeKind,
+    DueCheckinNotice,
+    clear_checkin_notices_due,
+    take_due_checkin_notices,
+)
+from db.notifications import NotificationDraft, create_notifications
+from db.unit_of_work import UnitOfWork
+from domain.dedupe_keys import checkin_followup_key, checkin_prompt_key
+from domain.notification_copy.reminders import checkin_followup_notification, checkin_prompt_notification
+from workers.periodic_jobs import JobContext, PeriodicJob, periodic_actor, run_locked_batches
+from workers.push.addresses import PUSH_DELIVER
+
+PROMPTS_JOB = "checkins.prompts"
+# §4: 100 per message; here 100 per transaction, so row locks are held briefly.
+BATCH_SIZE = 100
+
+
+def _draft(kind: CheckinNoticeKind, due: DueCheckinNotice) -> NotificationDraft:
+    if kind is CheckinNoticeKind.PROMPT:
+        content = checkin_prompt_notification(
+            due.goal_id, due.goal_title, due.user_name, due.motivation_style
+        )
+        key = checkin_prompt_key(due.goal_id, due.check_in_date)
+    else:
+        content = checkin_followup_notification(
+            due.goal_id, due.goal_title, due.user_name, due.motivation_style
+        )
+        key = checkin_followup_key(due.goal_id, due.check_in_date)
+    return NotificationDraft(due.user_id, content, dedupe_key=key)
+
+
+async def _send_due(
+    uow: UnitOfWork, context: JobContext, kind: CheckinNoticeKind, now: datetime, counts: Counter[str]
+) -> bool:
+    """One batch of `kind`: notify the fresh rows, clear every taken row; True when the batch was full."""
+    due = await take_due_checkin_notices(uow.connection, kind, now=now, limit=BATCH_SIZE)
+    fresh = [row for row in due if row.goal_is_active and now - row.due_at <= context.stale_after]
+    created = await create_notifications(uow.connection, [_draft(kind, row) for row in fresh], now=now)
+    await clear_checkin_notices_due(uow.connection, kind, [row.checkin_id for row in due])
+    if created.deliveries:
+        context.enqueuer.send_after_commit(uow, PUSH_DELIVER)
+    counts.update(
+        {
+            f"{kind.value}_due": len(due),
+            f"{kind.value}_dropped": len(due) - len(fresh),
+            f"{kind.value}_notified": len(created.notification_ids),
+            "deliveries": created.deliveries,
+        }
+    )
+    return len(due) == BATCH_SIZE
+
+
+async def send_checkin_prompts(context: JobContext, now: datetime) -> Counter[str]:
+    """`checkins.prompts`: every prompt and follow-up due at `now`, a batch of each per transaction."""
+    counts: Counter[str] = Counter()
+
+    async def run_batch(uow: UnitOfWork) -> bool:
+        prompts_left = await _send_due(uow, context, CheckinNoticeKind.PROMPT, now, counts)
+        followups_left = await _send_due(uow, context, CheckinNoticeKind.FOLLOWUP, now, counts)
+        return prompts_left or followups_left
+
+    if not await run_locked_batches(context.database, PROMPTS_JOB, run_batch):
+        counts["locked"] += 1
+    return counts
+
+
+prompts = periodic_actor(PROMPTS_JOB, "* * * * *", send_checkin_prompts)
+
+PERIODIC_JOBS: dict[str, PeriodicJob] = {PROMPTS_JOB: send_checkin_prompts}

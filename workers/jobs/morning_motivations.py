@@ -1,0 +1,80 @@
+"""Morning motivation (§3.10 goal_prep, §3.11, §4 send_morning_motivations).
+
+`reminders.morning` runs every minute. It takes the users whose next_morning_motivation_at passed,
+100 per short transaction under the job lock, writes a template notice under
+`morning_motivation:<user>:<local date>` when at least one of their goals is scheduled that day
+(one goal: named with its streak; several: "N goals today: …"), and advances every taken user's
+instant in the same transaction. An instant more than the bound late is advanced without a notice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime
+from uuid import UUID
+
+from db.due_morning_motivations import DueMorningUser, active_goals_of_users, take_due_morning_users
+from db.notifications import NotificationDraft, create_notifications
+from db.unit_of_work import UnitOfWork
+from db.users import refresh_morning_motivation
+from domain.dedupe_keys import morning_motivation_key
+from domain.notification_copy.morning_motivation import MorningGoal, morning_motivation_notification
+from domain.schedule import is_scheduled
+from workers.periodic_jobs import JobContext, PeriodicJob, periodic_actor, run_locked_batches
+from workers.push.addresses import PUSH_DELIVER
+
+MORNING_JOB = "reminders.morning"
+# §4: 100 users per message; here 100 per transaction.
+BATCH_SIZE = 100
+
+
+async def _drafts(uow: UnitOfWork, recipients: list[DueMorningUser]) -> list[NotificationDraft]:
+    """A draft for each recipient with at least one goal scheduled on their local date."""
+    local_date_of = {recipient.user_id: recipient.local_date for recipient in recipients}
+    goals_today: defaultdict[UUID, list[MorningGoal]] = defaultdict(list)
+    for goal in await active_goals_of_users(uow.connection, list(local_date_of)):
+        if is_scheduled(goal.frequency_type, goal.target_days, local_date_of[goal.user_id]):
+            goals_today[goal.user_id].append(MorningGoal(goal.goal_id, goal.title, goal.current_streak))
+    return [
+        NotificationDraft(
+            recipient.user_id,
+            morning_motivation_notification(
+                goals_today[recipient.user_id], recipient.name, recipient.motivation_style
+            ),
+            dedupe_key=morning_motivation_key(recipient.user_id, recipient.local_date),
+        )
+        for recipient in recipients
+        if goals_today[recipient.user_id]
+    ]
+
+
+async def send_morning_motivations(context: JobContext, now: datetime) -> Counter[str]:
+    """`reminders.morning`: every morning notice due at `now`."""
+    counts: Counter[str] = Counter()
+
+    async def run_batch(uow: UnitOfWork) -> bool:
+        due = await take_due_morning_users(uow.connection, now=now, limit=BATCH_SIZE)
+        recipients = [user for user in due if user.may_receive and now - user.due_at <= context.stale_after]
+        drafts = await _drafts(uow, recipients)
+        created = await create_notifications(uow.connection, drafts, now=now)
+        if due:
+            await refresh_morning_motivation(uow.connection, [user.user_id for user in due], now=now)
+        if created.deliveries:
+            context.enqueuer.send_after_commit(uow, PUSH_DELIVER)
+        counts.update(
+            due=len(due),
+            dropped=len(due) - len(recipients),
+            no_goal_today=len(recipients) - len(drafts),
+            notified=len(created.notification_ids),
+            deliveries=created.deliveries,
+        )
+        return len(due) == BATCH_SIZE
+
+    if not await run_locked_batches(context.database, MORNING_JOB, run_batch):
+        counts["locked"] += 1
+    return counts
+
+
+morning = periodic_actor(MORNING_JOB, "* * * * *", send_morning_motivations)
+
+PERIODIC_JOBS: dict[str, PeriodicJob] = {MORNING_JOB: send_morning_motivations}

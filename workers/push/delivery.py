@@ -1,0 +1,276 @@
+"""Delivering pushes: claim up to 100 due rows, take permits, send one Expo request, store the tickets.
+
+Exactly once, and why the claim is committed rather than held as a row lock during the HTTP call:
+holding `FOR UPDATE` across the request would make a killed worker's rows pending again the moment
+its connection drops — including a batch Expo had already accepted, which the next worker would then
+send a second time (Expo has no idempotency key). It would also pin a database connection per batch
+for the length of the permit wait and the request. So a batch goes through short steps, each durable
+before the next (db/push_deliveries.py for the rows, workers/push/send_markers.py for the note):
+
+1. claim, committed: `FOR UPDATE SKIP LOCKED` on up to 100 due rows, then claimed_at = sent_at =
+   now (the attempt starts), attempts + 1 and a lease (next_attempt_at = now +
+   PUSH_CLAIM_LEASE_SECONDS) that keeps them away from other workers. A duplicated Dramatiq message
+   finds the rows taken and sends nothing. A full batch enqueues the next message at once, so the
+   next batch is claimed while this one waits for permits and for Expo.
+2. permits from the global limiter (workers/push/limiter.py) for the batch size.
+3. the send note in Redis, then the request. The note is what tells, after a crash, "the request
+   may have left" from "it never left": one fast Redis round trip, so the request still leaves within
+   the limiter's 15 ms margin of its grant (a PostgreSQL commit in that spot took 5–120 ms under load
+   and drew 429s).
+4. outcome, one statement fenced by the claim: ok ticket → sent with its ticket id; error ticket →
+   failed (DeviceNotRegistered also deactivates the token, one statement per batch;
+   MessageRateExceeded is retried); 429 / 5xx / connection errors → back in the queue after 2 s, 4 s,
+   8 s (±20 % jitter) through next_attempt_at plus a delayed message — never a sleep in the worker —
+   and failed after MAX_SEND_ATTEMPTS; any other 4xx → failed at once, not retried. The same
+   statement gives the inbox rows with an ok ticket their delivered_at.
+5. settle, only after other outcomes, in its own transaction after 4 commits: failed_at once every
+   delivery of the notification failed, push_status sent once none is pending any more.
+
+A worker killed anywhere in there leaves rows claimed until their lease lapses; then the sweeper
+(workers/push/sweep.py) releases the claims without a send note (nothing left: sent again) and marks
+the others sent with ticket_error SendUnconfirmed. That is the policy for every ambiguous outcome —
+a read timeout after sending, a 504, tickets that do not line up with the messages: the request may
+have been accepted, Expo cannot be asked, so it is never resent blindly. Ambiguous sends are
+therefore at most once: a lost push is the lesser harm (the inbox row is there either way), and the
+app drops by data.notification_id the rare duplicate that Expo itself may produce.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Protocol
+from uuid import UUID
+
+from exponent_server_sdk import PushTicket
+
+from db.push_deliveries import (
+    UNCONFIRMED_SEND,
+    ClaimedDelivery,
+    DeliveryResult,
+    claim_due_deliveries,
+    deactivate_tokens_of,
+    record_send_results,
+    settle_notifications,
+)
+from db.unit_of_work import Database
+from workers.enqueue import Enqueuer
+from workers.push.addresses import PUSH_DELIVER
+from workers.push.expo_client import (
+    MAX_MESSAGES_PER_REQUEST,
+    ExpoPushClient,
+    ExpoRejectedError,
+    ExpoRetryableError,
+    ExpoUnconfirmedError,
+    is_expo_push_token,
+)
+from workers.push.limiter import PermitWaitTimeout
+from workers.push.send_markers import SendMarkers
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE: Final = MAX_MESSAGES_PER_REQUEST
+# The first try plus the three retries of §3.9 (2 s, 4 s, 8 s).
+MAX_SEND_ATTEMPTS: Final = 4
+BACKOFF_BASE_SECONDS: Final = 2.0
+BACKOFF_JITTER: Final = 0.2
+# Added to a wake-up message's delay so it never runs before the rows it is for are due.
+WAKE_SLACK_MS: Final = 100
+# ticket_error of rows never sent: the token was deactivated after the row was written, or is malformed.
+TOKEN_INACTIVE: Final = "TokenInactive"
+INVALID_TOKEN: Final = "InvalidPushToken"
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class PermitSource(Protocol):
+    """The limiter's interface (workers.push.limiter.SlidingWindowLimiter)."""
+
+    async def acquire(self, n: int = 1, *, max_wait: float | None = None) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PushSender:
+    """What a delivery run needs; the actor builds it once per worker process."""
+
+    database: Database
+    client: ExpoPushClient
+    limiter: PermitSource
+    markers: SendMarkers
+    enqueuer: Enqueuer
+    claim_lease: timedelta
+    clock: Clock = utc_now
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReport:
+    claimed: int = 0
+    accepted: int = 0
+    failed: int = 0
+    retried: int = 0
+    unconfirmed: int = 0
+    deactivated: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    results: list[DeliveryResult]
+    device_not_registered: list[UUID]
+    retry_delay: float | None  # seconds until the earliest row put back in the queue is due
+
+
+def backoff_seconds(attempts_done: int) -> float:
+    """2 s after the first attempt, then 4 s, 8 s …, ±20 % so the retries of many batches spread out."""
+    base = BACKOFF_BASE_SECONDS * 2 ** (attempts_done - 1)
+    return float(base * random.uniform(1 - BACKOFF_JITTER, 1 + BACKOFF_JITTER))
+
+
+def wake_delay_ms(retry_delay: float) -> int:
+    """The delay of the message that wakes a worker for rows due in `retry_delay` seconds: a little
+    late rather than early, since a message that finds nothing due yet is spent."""
+    return round(retry_delay * 1000) + WAKE_SLACK_MS
+
+
+def expo_message(row: ClaimedDelivery) -> dict[str, Any]:
+    """The Expo message of §3.9: to, title, body, data (with notification_id), sound, priority, category."""
+    message: dict[str, Any] = {
+        "to": row.token,
+        "title": row.title,
+        "body": row.body,
+        "data": row.data,
+        "sound": "default",
+        "priority": "high",
+    }
+    if row.ios_category:
+        message["categoryId"] = row.ios_category
+    return message
+
+
+async def deliver_due_batch(sender: PushSender) -> BatchReport:
+    """Claim and send one batch of due deliveries; returns what happened to it."""
+    claimed_at = sender.clock()
+    async with sender.database.unit_of_work() as uow:
+        claimed = await claim_due_deliveries(
+            uow.connection, now=claimed_at, lease_until=claimed_at + sender.claim_lease, limit=BATCH_SIZE
+        )
+        if len(claimed) == BATCH_SIZE:
+            # More is probably due: let another worker thread claim the next batch in parallel.
+            sender.enqueuer.send_after_commit(uow, PUSH_DELIVER)
+    if not claimed:
+        return BatchReport()
+
+    sendable = [row for row in claimed if row.token_active and is_expo_push_token(row.token)]
+    outcome = _Outcome(
+        [
+            DeliveryResult(
+                row.id, "failed", ticket_error=TOKEN_INACTIVE if not row.token_active else INVALID_TOKEN
+            )
+            for row in claimed
+            if not (row.token_active and is_expo_push_token(row.token))
+        ],
+        [],
+        None,
+    )
+    if sendable:
+        sent = await _send(sender, sendable, claimed_at)
+        outcome = _Outcome(outcome.results + sent.results, sent.device_not_registered, sent.retry_delay)
+
+    now = sender.clock()
+    async with sender.database.unit_of_work() as uow:
+        await record_send_results(uow.connection, outcome.results, claimed_at=claimed_at, now=now)
+        deactivated = await deactivate_tokens_of(uow.connection, outcome.device_not_registered, now=now)
+        if outcome.retry_delay is not None:
+            sender.enqueuer.send_after_commit(uow, PUSH_DELIVER, delay_ms=wake_delay_ms(outcome.retry_delay))
+    # Outcomes other than an ok ticket need the notification's other deliveries (all failed? none
+    # pending any more?); an ok ticket already gave its inbox row delivered_at above.
+    unsettled = {
+        result.id for result in outcome.results if result.ticket_id is None and result.status != "pending"
+    }
+    if unsettled:
+        async with sender.database.unit_of_work() as uow:
+            await settle_notifications(
+                uow.connection,
+                [row.notification_id for row in claimed if row.id in unsettled],
+                now=sender.clock(),
+            )
+    return _report(claimed, outcome.results, deactivated)
+
+
+async def _send(sender: PushSender, rows: Sequence[ClaimedDelivery], claimed_at: datetime) -> _Outcome:
+    """Permits, the send note, the request, and the outcome of every row."""
+    request = sender.client.prepare_send([expo_message(row) for row in rows])
+    try:
+        # Waiting past a third of the lease would risk the claim lapsing while we still hold it.
+        await sender.limiter.acquire(len(rows), max_wait=sender.claim_lease.total_seconds() / 3)
+    except PermitWaitTimeout:
+        logger.warning("push: no permits for %d messages in time; batch handed back", len(rows))
+        return _Outcome([DeliveryResult(row.id, "pending", retry_at=sender.clock()) for row in rows], [], 0.0)
+    await sender.markers.mark(claimed_at)
+    try:
+        tickets = await sender.client.send_prepared(request)
+    except ExpoRetryableError as error:
+        logger.warning(
+            "push: Expo did not take %d messages (%s); retrying with backoff", len(rows), error.code
+        )
+        return _retry_or_fail(rows, error.code, sender.clock())
+    except ExpoRejectedError as error:
+        logger.error("push: Expo rejected %d messages: %s %s", len(rows), error.code, error.message)
+        return _Outcome([DeliveryResult(row.id, "failed", ticket_error=error.code) for row in rows], [], None)
+    except ExpoUnconfirmedError as error:
+        logger.warning("push: outcome of %d messages unknown (%s); not resending", len(rows), error.code)
+        return _Outcome(
+            [DeliveryResult(row.id, "sent", ticket_error=UNCONFIRMED_SEND) for row in rows], [], None
+        )
+    return _ticket_outcomes(rows, tickets, sender.clock())
+
+
+def _retry_or_fail(rows: Sequence[ClaimedDelivery], reason: str, now: datetime) -> _Outcome:
+    """Rows with attempts left go back to the queue together, after one jittered backoff."""
+    results, retry_delay = [], None
+    for row in rows:
+        if row.attempts >= MAX_SEND_ATTEMPTS:
+            results.append(DeliveryResult(row.id, "failed", ticket_error=reason))
+            continue
+        retry_delay = backoff_seconds(row.attempts) if retry_delay is None else retry_delay
+        retry_at = now + timedelta(seconds=retry_delay)
+        results.append(DeliveryResult(row.id, "pending", ticket_error=reason, retry_at=retry_at))
+    return _Outcome(results, [], retry_delay)
+
+
+def _ticket_outcomes(
+    rows: Sequence[ClaimedDelivery], tickets: Sequence[PushTicket], now: datetime
+) -> _Outcome:
+    results, dnr_ids, rate_limited = [], [], []
+    for row, ticket in zip(rows, tickets, strict=True):
+        if ticket.is_success() and ticket.id:
+            results.append(DeliveryResult(row.id, "sent", ticket_id=str(ticket.id)))
+            continue
+        error = str((ticket.details or {}).get("error") or "UnknownTicketError")
+        if error == PushTicket.ERROR_MESSAGE_RATE_EXCEEDED:
+            rate_limited.append(row)
+            continue
+        if error == PushTicket.ERROR_DEVICE_NOT_REGISTERED:
+            dnr_ids.append(row.id)
+        results.append(DeliveryResult(row.id, "failed", ticket_error=error))
+    retried = _retry_or_fail(rate_limited, PushTicket.ERROR_MESSAGE_RATE_EXCEEDED, now)
+    return _Outcome(results + retried.results, dnr_ids, retried.retry_delay)
+
+
+def _report(
+    claimed: Sequence[ClaimedDelivery], results: Sequence[DeliveryResult], deactivated: int
+) -> BatchReport:
+    return BatchReport(
+        claimed=len(claimed),
+        accepted=sum(1 for result in results if result.ticket_id is not None),
+        failed=sum(1 for result in results if result.status == "failed"),
+        retried=sum(1 for result in results if result.status == "pending"),
+        unconfirmed=sum(1 for result in results if result.ticket_error == UNCONFIRMED_SEND),
+        deactivated=deactivated,
+    )

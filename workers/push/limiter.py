@@ -1,0 +1,324 @@
+"""Global sliding-window limiter for Expo pushes, shared by every worker process through Redis.
+
+Expo admits at most 600 notifications per *sliding* second per project (docs: expo.md §1.7, §1.8,
+§4.8). Dramatiq's built-in limiters count per calendar second (up to 2x the limit in a sliding
+second) and raise instead of waiting, so pushes use this limiter instead.
+
+How it works: one sorted set per Expo project holds every grant of the last window (score = grant
+time in µs from Redis ``TIME``, member = ``"<n>:<pacing schedule>:<random token>"``). A Lua
+script, atomic in Redis, grants ``n`` permits only if
+
+* the permits granted in the last ``window`` plus ``n`` stay within the budget, where
+  ``window = 1 s + safety margin``; the margin absorbs the jitter between our grant and the moment
+  the receiver counts the request, and
+* the pacing schedule allows it: each grant of ``m`` permits moves the schedule ``m / budget``
+  seconds on (GCRA), so grants are spread evenly instead of leaving in bursts at the start of each
+  window; a grant may come a small tolerance ahead of the schedule so late wake-ups are not
+  compounded.
+
+Otherwise it grants nothing and returns how long to wait before a retry can succeed; the caller
+sleeps that long and asks again. Redis ``TIME`` is the only clock, so workers on different hosts
+never disagree about the window (Redis 7 replicates script effects, so ``TIME`` in a script is fine).
+
+Guarantee: for grants as timestamped by Redis, every half-open interval of length ``window``
+contains at most ``budget`` permits; the receiver therefore sees at most ``budget`` per sliding
+second as long as the spread of the grant-to-arrival delay stays below the margin. Long-run
+throughput is at most ``budget / window`` (98.5 % of the budget with the default margin) and
+reaches it with full batches. A request waits whole, like Expo's own check, so odd-sized batches
+can leave room unused for up to a window (a window holding 5 x 100 + 37 leaves 63 idle while the
+next 100 waits for a 100 to leave); senders that mostly fill batches of 100 keep that loss small.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+import redis.asyncio
+
+# Expo's documented cap per project (expo.md §1.7 item 4); the setting below overrides it.
+DEFAULT_BUDGET_PER_SECOND = 600
+
+# Environment variable holding the budget (architecture.md, Configuration). 0 or negative = unlimited.
+BUDGET_ENV_VAR = "EXPO_RATE_LIMIT_PER_SECOND"
+
+# Expo (and the sandbox) count notifications per sliding second.
+RECEIVER_WINDOW_SECONDS = 1.0
+
+# Added to the receiver's window. Why 15 ms: 10 ms covers one bucket of a receiver that counts in
+# 10 ms buckets (the sandbox does, expo.md §4.8, so its "second" may span up to 1.01 s), and 5 ms
+# covers our own jitter between the grant and the request leaving the worker (building and gzipping
+# a 100-message body, event-loop lag). The cost is throughput: the long-run ceiling is
+# 1 / 1.015 = 98.5 % of the budget, which keeps us above the 98 % target after the ~1 ms each retry
+# loses to sleep overshoot and the Redis round trip. 20 ms would cap us at 98.04 % before those
+# losses, i.e. below the target in practice. Network jitter beyond the margin is rare and, thanks to
+# pacing, can only push the single batch at a window's edge over the limit: a lone 429 that the
+# sender retries with backoff.
+DEFAULT_SAFETY_MARGIN_SECONDS = 0.015
+
+# How far a grant may come ahead of the even pacing schedule (GCRA's tolerance). With none, every
+# late wake-up (ms-rounded event-loop timers, scheduler latency on a busy host) pushes all later
+# grants back too, since pacing at exactly the budget leaves no room to catch up: with two CPU hogs on
+# 2 cores, full batches fell to 0.95 x budget; 10 ms gave 0.97-0.98, 20-30 ms 0.98. The price is a
+# burst above even pacing of at most tolerance x budget permits (12 at 600/s: two batches of 100 are
+# still >= 147 ms apart); the window limit itself does not depend on it.
+DEFAULT_PACING_TOLERANCE_SECONDS = 0.020
+
+# Extra random sleep before a retry, divided by the number of attempts so far. Without it, waiters
+# released at the same instant race and the process that wakes fastest (e.g. a thread's time.sleep
+# beats an event loop's ~1 ms overshoot) wins every time, starving the others (measured: 2 grants
+# against 21 over 3 s). The jitter makes the race a lottery and the division favours the callers that
+# have already lost the most; the winner, the earliest of several draws, is late by a fraction of it.
+RETRY_JITTER_SECONDS = 0.004
+
+# One sorted set per Expo project lives under this prefix.
+KEY_PREFIX = "fitnudge:push:limiter:"
+
+# Random bytes per grant in the sorted-set member, so two grants of the same size in the same
+# microsecond stay two members (a sorted set would silently merge identical members).
+_TOKEN_BYTES = 8
+
+_MICROS = 1_000_000
+
+# KEYS[1]: sorted set of grants; score = grant time in µs, member = "<n>:<schedule_us>:<token>"
+# where schedule_us is the pacing schedule after that grant (see below).
+# ARGV: n, budget, window in µs, pacing tolerance in µs, token.
+# Returns {1, 0, now_us} when granted, {0, wait_us, now_us} when the caller must wait wait_us.
+# Numbers are formatted with %d before being handed to Redis: Redis' Lua converts numbers to strings
+# with 14 significant digits, which would round a µs timestamp (16 digits).
+_ACQUIRE_LUA = """
+local key = KEYS[1]
+local n = tonumber(ARGV[1])
+local budget = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local tolerance = tonumber(ARGV[4])
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+
+-- Grants with score <= now - window have left the window (it is (now - window, now]).
+redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%d', now - window))
+local grants = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+
+-- A grant newer than now + window means Redis' clock stepped back by more than a window. Keeping
+-- that state would block every sender for the size of the step, so start afresh instead.
+if #grants > 0 and tonumber(grants[#grants]) > now + window then
+  redis.call('DEL', key)
+  grants = {}
+end
+
+local sizes = {}
+local used = 0
+local schedule = 0
+for i = 1, #grants, 2 do
+  local size, after = string.match(grants[i], '^(%d+):(%d+):')
+  sizes[#sizes + 1] = tonumber(size)
+  used = used + tonumber(size)
+  schedule = math.max(schedule, tonumber(after))
+end
+
+local wait = 0
+-- Pacing (GCRA): each grant of m permits moves the schedule m / budget seconds on, so grants leave
+-- evenly spread at no more than the budget's pace instead of in a burst at each window's start.
+-- A grant may come up to `tolerance` ahead of the schedule, so one caller that woke late does not
+-- push back every grant after it. An empty key forgets the schedule safely: it was at most
+-- tolerance + 1 s past the newest grant, i.e. no later than that grant's exit from the window.
+if schedule - tolerance > now then
+  wait = schedule - tolerance - now
+end
+
+-- Window: if n does not fit, wait until the oldest grants that free enough permits have left it.
+if used + n > budget then
+  local missing = used + n - budget
+  local freed = 0
+  for i = 1, #sizes do
+    freed = freed + sizes[i]
+    if freed >= missing then
+      local leaves_at = tonumber(grants[2 * i]) + window
+      if leaves_at - now > wait then
+        wait = leaves_at - now
+      end
+      break
+    end
+  end
+end
+
+if wait > 0 then
+  return {0, wait, now}
+end
+
+schedule = math.max(schedule, now) + math.ceil(n * 1000000 / budget)
+redis.call('ZADD', key, string.format('%d', now), string.format('%d:%d:%s', n, schedule, ARGV[5]))
+-- Every member is out of the window one window after the newest grant, so an idle key may vanish
+-- then; +1 ms for the ms rounding of expiries.
+redis.call('PEXPIRE', key, string.format('%d', math.ceil(window / 1000) + 1))
+return {1, 0, now}
+"""
+
+
+class PermitWaitTimeout(TimeoutError):
+    """The permits could not be granted within the caller's ``max_wait``."""
+
+    def __init__(self, key: str, n: int, max_wait: float, waited: float, retry_after: float) -> None:
+        super().__init__(
+            f"limiter {key!r}: {n} permits not available within max_wait={max_wait:.3f}s "
+            f"(waited {waited:.3f}s, next chance in {retry_after:.3f}s)"
+        )
+        self.key = key
+        self.n = n
+        self.max_wait = max_wait
+        self.waited = waited
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """Permits granted by a limiter."""
+
+    n: int
+    # Redis TIME of the grant in µs since the epoch; None in unlimited mode (Redis is not asked).
+    granted_at_us: int | None
+    # Seconds spent inside acquire(), for metrics.
+    waited: float
+
+
+def budget_from_env(environ: Mapping[str, str] | None = None) -> int:
+    """The push budget per second from ``EXPO_RATE_LIMIT_PER_SECOND`` (default 600; <= 0 = unlimited)."""
+    raw = (os.environ if environ is None else environ).get(BUDGET_ENV_VAR, "").strip()
+    if not raw:
+        return DEFAULT_BUDGET_PER_SECOND
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{BUDGET_ENV_VAR} must be an integer, got {raw!r}") from None
+
+
+def project_key(project: str) -> str:
+    """The Redis key of the limiter for one Expo project (Expo's limit is per project)."""
+    return KEY_PREFIX + project
+
+
+class _SlidingWindowPolicy:
+    """Parameters, validation and reply decoding shared by the async and the sync limiter."""
+
+    def __init__(
+        self, key: str, budget_per_second: int, safety_margin: float, pacing_tolerance: float
+    ) -> None:
+        if not key:
+            raise ValueError("key must not be empty")
+        if not 0 <= safety_margin < RECEIVER_WINDOW_SECONDS:
+            raise ValueError(f"safety_margin must be in [0, 1) seconds, got {safety_margin}")
+        if not 0 <= pacing_tolerance < RECEIVER_WINDOW_SECONDS:
+            raise ValueError(f"pacing_tolerance must be in [0, 1) seconds, got {pacing_tolerance}")
+        self.key = key
+        self.budget_per_second = budget_per_second
+        self.safety_margin = safety_margin
+        self.pacing_tolerance = pacing_tolerance
+        self.window_us = round((RECEIVER_WINDOW_SECONDS + safety_margin) * _MICROS)
+        self.pacing_tolerance_us = round(pacing_tolerance * _MICROS)
+
+    @property
+    def unlimited(self) -> bool:
+        return self.budget_per_second <= 0
+
+    def _check_request(self, n: int, max_wait: float | None) -> None:
+        if n < 1:
+            raise ValueError(f"n must be a positive number of permits, got {n}")
+        # A request larger than the budget could never be granted: fail instead of waiting forever.
+        if not self.unlimited and n > self.budget_per_second:
+            raise ValueError(f"n={n} exceeds the budget of {self.budget_per_second} per second")
+        if max_wait is not None and max_wait < 0:
+            raise ValueError(f"max_wait must be >= 0, got {max_wait}")
+
+    def _script_args(self, n: int, token: str) -> list[int | str]:
+        return [n, self.budget_per_second, self.window_us, self.pacing_tolerance_us, token]
+
+    def _give_up_or_wait(
+        self, n: int, reply: Any, started: float, max_wait: float | None, attempts: int
+    ) -> Grant | float:
+        """The grant, or the seconds to sleep before retrying; raises if that would pass max_wait.
+
+        ``attempts`` counts the script calls of this acquire() so far, this one included.
+        """
+        granted, wait_us, now_us = (int(value) for value in reply)
+        waited = time.monotonic() - started
+        if granted:
+            return Grant(n=n, granted_at_us=now_us, waited=waited)
+        wait = wait_us / _MICROS
+        # The wait is a lower bound (grants only leave the window on schedule; others may take the
+        # freed permits first), so a wait past the deadline can fail now instead of at the deadline.
+        if max_wait is not None and waited + wait > max_wait:
+            raise PermitWaitTimeout(self.key, n, max_wait, waited, wait)
+        sleep = wait + RETRY_JITTER_SECONDS * random.random() / attempts
+        return sleep if max_wait is None else min(sleep, max_wait - waited)
+
+
+class SlidingWindowLimiter(_SlidingWindowPolicy):
+    """Async limiter for async actors: ``await limiter.acquire(100)`` before each Expo request."""
+
+    def __init__(
+        self,
+        client: redis.asyncio.Redis,
+        key: str,
+        budget_per_second: int = DEFAULT_BUDGET_PER_SECOND,
+        safety_margin: float = DEFAULT_SAFETY_MARGIN_SECONDS,
+        pacing_tolerance: float = DEFAULT_PACING_TOLERANCE_SECONDS,
+    ) -> None:
+        super().__init__(key, budget_per_second, safety_margin, pacing_tolerance)
+        # register_script only hashes the text; the script is sent to Redis on the first NOSCRIPT.
+        self._script = client.register_script(_ACQUIRE_LUA)
+
+    async def acquire(self, n: int = 1, *, max_wait: float | None = None) -> Grant:
+        """Wait until ``n`` permits are granted; raise PermitWaitTimeout once max_wait can't be met."""
+        self._check_request(n, max_wait)
+        if self.unlimited:
+            return Grant(n=n, granted_at_us=None, waited=0.0)
+        started = time.monotonic()
+        # One token per request: a denied attempt adds no member, so its retries can reuse it.
+        token = secrets.token_hex(_TOKEN_BYTES)
+        attempts = 0
+        while True:
+            reply = await self._script(keys=[self.key], args=self._script_args(n, token))
+            attempts += 1
+            outcome = self._give_up_or_wait(n, reply, started, max_wait, attempts)
+            if isinstance(outcome, Grant):
+                return outcome
+            await asyncio.sleep(outcome)
+
+
+class SyncSlidingWindowLimiter(_SlidingWindowPolicy):
+    """The same limiter (same script, same keys) for sync code such as Dramatiq's thread actors."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        key: str,
+        budget_per_second: int = DEFAULT_BUDGET_PER_SECOND,
+        safety_margin: float = DEFAULT_SAFETY_MARGIN_SECONDS,
+        pacing_tolerance: float = DEFAULT_PACING_TOLERANCE_SECONDS,
+    ) -> None:
+        super().__init__(key, budget_per_second, safety_margin, pacing_tolerance)
+        self._script = client.register_script(_ACQUIRE_LUA)
+
+    def acquire(self, n: int = 1, *, max_wait: float | None = None) -> Grant:
+        """Block until ``n`` permits are granted; raise PermitWaitTimeout once max_wait can't be met."""
+        self._check_request(n, max_wait)
+        if self.unlimited:
+            return Grant(n=n, granted_at_us=None, waited=0.0)
+        started = time.monotonic()
+        token = secrets.token_hex(_TOKEN_BYTES)
+        attempts = 0
+        while True:
+            reply = self._script(keys=[self.key], args=self._script_args(n, token))
+            attempts += 1
+            outcome = self._give_up_or_wait(n, reply, started, max_wait, attempts)
+            if isinstance(outcome, Grant):
+                return outcome
+            time.sleep(outcome)

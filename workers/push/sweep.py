@@ -1,0 +1,69 @@
+"""sweep_stalled_deliveries (domain.md §4): nothing lost when a message or a worker is.
+
+Every 5 minutes:
+1. Claims whose lease lapsed while their rows were still pending belong to a worker that died. The
+   send note of each (workers/push/send_markers.py) decides: no note — the request never left, so the
+   rows are released and sent again; a note — it may have reached Expo, so the rows become sent,
+   unconfirmed, and are never resent (workers/push/delivery.py explains the policy).
+2. Due rows nobody is working on (a dropped Redis message, a lost delayed retry, the rows just
+   released) get push.deliver messages again, one per 100 rows. Workers chain further messages while
+   batches come back full, so a few suffice for any backlog; the cap keeps a big one from flooding
+   the queue.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from db.push_deliveries import (
+    count_due_deliveries,
+    lapsed_claims,
+    mark_unconfirmed,
+    release_claims,
+    settle_notifications,
+)
+from db.unit_of_work import Database
+from workers.enqueue import Enqueuer
+from workers.push.addresses import PUSH_DELIVER
+from workers.push.delivery import BATCH_SIZE
+from workers.push.send_markers import SendMarkers
+
+MAX_MESSAGES_PER_SWEEP: Final = 20
+# Lapsed rows looked at per run; a bigger pile (a mass crash) is finished by the next runs.
+MAX_LAPSED_ROWS_PER_SWEEP: Final = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    released: int
+    unconfirmed: int
+    due: int
+    enqueued: int
+
+
+async def sweep_stalled_deliveries(
+    database: Database, enqueuer: Enqueuer, markers: SendMarkers, *, now: datetime
+) -> SweepReport:
+    async with database.unit_of_work() as uow:
+        claims = await lapsed_claims(uow.connection, now=now, limit=MAX_LAPSED_ROWS_PER_SWEEP)
+        sent = await markers.marked([claim.claimed_at for claim in claims])
+        released = [row for claim in claims if claim.claimed_at not in sent for row in claim.delivery_ids]
+        unconfirmed = [row for claim in claims if claim.claimed_at in sent for row in claim.delivery_ids]
+        unconfirmed_notifications = [
+            notification
+            for claim in claims
+            if claim.claimed_at in sent
+            for notification in claim.notification_ids
+        ]
+        await release_claims(uow.connection, released, now=now)
+        await mark_unconfirmed(uow.connection, unconfirmed, now=now)
+        due = await count_due_deliveries(uow.connection, now=now, cap=MAX_MESSAGES_PER_SWEEP * BATCH_SIZE)
+        messages = math.ceil(due / BATCH_SIZE)
+        enqueuer.send_many_after_commit(uow, PUSH_DELIVER, [()] * messages)
+    if unconfirmed_notifications:
+        async with database.unit_of_work() as uow:
+            await settle_notifications(uow.connection, unconfirmed_notifications, now=now)
+    return SweepReport(released=len(released), unconfirmed=len(unconfirmed), due=due, enqueued=messages)
