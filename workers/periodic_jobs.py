@@ -45,6 +45,11 @@ class JobContext:
         return timedelta(minutes=self.settings.reminder_stale_after_minutes)
 
 
+def is_stale(due_at: datetime, *, now: datetime, bound: timedelta) -> bool:
+    """More than `bound` late: dropped, not sent (exactly the bound late is still sent, §3.11)."""
+    return now - due_at > bound
+
+
 class PeriodicJob(Protocol):
     async def __call__(self, context: JobContext, now: datetime) -> Mapping[str, int]: ...
 

@@ -23,7 +23,7 @@ from db.notifications import NotificationDraft, create_notifications
 from db.unit_of_work import UnitOfWork
 from domain.dedupe_keys import checkin_followup_key, checkin_prompt_key
 from domain.notification_copy.reminders import checkin_followup_notification, checkin_prompt_notification
-from workers.periodic_jobs import JobContext, PeriodicJob, periodic_actor, run_locked_batches
+from workers.periodic_jobs import JobContext, PeriodicJob, is_stale, periodic_actor, run_locked_batches
 from workers.push.addresses import PUSH_DELIVER
 
 PROMPTS_JOB = "checkins.prompts"
@@ -50,7 +50,11 @@ async def _send_due(
 ) -> bool:
     """One batch of `kind`: notify the fresh rows, clear every taken row; True when the batch was full."""
     due = await take_due_checkin_notices(uow.connection, kind, now=now, limit=BATCH_SIZE)
-    fresh = [row for row in due if row.goal_is_active and now - row.due_at <= context.stale_after]
+    fresh = [
+        row
+        for row in due
+        if row.goal_is_active and not is_stale(row.due_at, now=now, bound=context.stale_after)
+    ]
     created = await create_notifications(uow.connection, [_draft(kind, row) for row in fresh], now=now)
     await clear_checkin_notices_due(uow.connection, kind, [row.checkin_id for row in due])
     if created.deliveries:

@@ -20,7 +20,7 @@ from db.users import refresh_morning_motivation
 from domain.dedupe_keys import morning_motivation_key
 from domain.notification_copy.morning_motivation import MorningGoal, morning_motivation_notification
 from domain.schedule import is_scheduled
-from workers.periodic_jobs import JobContext, PeriodicJob, periodic_actor, run_locked_batches
+from workers.periodic_jobs import JobContext, PeriodicJob, is_stale, periodic_actor, run_locked_batches
 from workers.push.addresses import PUSH_DELIVER
 
 MORNING_JOB = "reminders.morning"
@@ -54,7 +54,11 @@ async def send_morning_motivations(context: JobContext, now: datetime) -> Counte
 
     async def run_batch(uow: UnitOfWork) -> bool:
         due = await take_due_morning_users(uow.connection, now=now, limit=BATCH_SIZE)
-        recipients = [user for user in due if user.may_receive and now - user.due_at <= context.stale_after]
+        recipients = [
+            user
+            for user in due
+            if user.may_receive and not is_stale(user.due_at, now=now, bound=context.stale_after)
+        ]
         drafts = await _drafts(uow, recipients)
         created = await create_notifications(uow.connection, drafts, now=now)
         if due:

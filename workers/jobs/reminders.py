@@ -41,6 +41,7 @@ from workers.enqueue import ActorAddress, Enqueuer
 from workers.periodic_jobs import (
     JobContext,
     PeriodicJob,
+    is_stale,
     periodic_actor,
     run_locked_batches,
     run_logged,
@@ -87,7 +88,7 @@ class ReminderOutcome(StrEnum):
 
 
 def reminder_outcome(reminder: DueReminder, *, now: datetime, stale_after: timedelta) -> ReminderOutcome:
-    if now - reminder.fire_at > stale_after:
+    if is_stale(reminder.fire_at, now=now, bound=stale_after):
         return ReminderOutcome.STALE
     if reminder.goal_status != "active" or not is_scheduled(
         reminder.frequency_type, reminder.target_days, reminder.local_date
@@ -175,11 +176,11 @@ async def _drop_stale(
 ) -> list[UUID]:
     """The due slots at `now`; those more than the bound late are advanced here without a notice."""
     due = await select_due_slots(uow.connection, now=now, lease=CLAIM_LEASE, limit=MAX_DUE_PER_TICK)
-    stale = [slot.slot_id for slot in due if now - slot.fire_at > context.stale_after]
+    stale = {slot.slot_id for slot in due if is_stale(slot.fire_at, now=now, bound=context.stale_after)}
     if stale:
-        await advance_slots(uow.connection, stale, now=now)
+        await advance_slots(uow.connection, list(stale), now=now)
     counts.update(due=len(due), stale=len(stale))
-    return [slot.slot_id for slot in due if now - slot.fire_at <= context.stale_after]
+    return [slot.slot_id for slot in due if slot.slot_id not in stale]
 
 
 async def send_reminder_chunk(context: JobContext, slot_ids: Sequence[UUID], now: datetime) -> Counter[str]:
