@@ -1,18 +1,27 @@
-"""`make run` demo data: a ready-to-use, onboarded account. Safe to run any number of times.
+"""`make run` demo data: a ready-to-use, onboarded account with a device and a daily goal. Safe to run
+any number of times.
 
-`python -m tools.demo_seed` creates it through the same functions (and password hashing) as sign-up
-and onboarding, and prints how to log in.
+`python -m tools.demo_seed` creates it through the same functions (and password hashing) as sign-up,
+onboarding, device registration and goal editing, and prints how to log in. Each run moves the demo
+goal's reminder to the next whole minute, so a push reaches the Expo sandbox about a minute after
+`make run` starts.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
+
+import sqlalchemy as sa
 
 from api.auth.accounts import new_referral_code
 from api.auth.passwords import hash_password
+from api.goals.editing import create_goal, update_goal_fields
+from api.goals.schemas import GoalCreate, GoalUpdate
+from db.device_tokens import DeviceRegistration, register_device
 from db.engine import create_engine
+from db.tables import goals
 from db.unit_of_work import Database, EngineDatabase
 from db.users import NewUser, complete_onboarding, find_credentials, insert_user, refresh_morning_motivation
 from domain.motivation_style import MotivationStyle
@@ -22,6 +31,8 @@ DEMO_EMAIL = "demo@fitnudge.app"
 DEMO_PASSWORD = "demo-password"
 DEMO_USERNAME = "demo"
 DEMO_NAME = "Demo User"
+DEMO_GOAL_TITLE = "Evening walk"
+DEMO_PUSH_TOKEN = "ExponentPushToken[demo-device]"
 
 
 class DemoSeedError(RuntimeError):
@@ -64,14 +75,57 @@ async def seed_demo_user(database: Database, *, now: datetime) -> UUID:
     return user_id
 
 
+def next_whole_minute(now: datetime) -> str:
+    return (now + timedelta(minutes=1)).strftime("%H:%M")
+
+
+async def seed_demo_goal_and_device(database: Database, user_id: UUID, *, now: datetime) -> str:
+    """Register the demo device, and create (or re-time) the demo goal to remind at the next minute;
+    returns that reminder time (UTC, the demo user's zone)."""
+    reminder_time = next_whole_minute(now)
+    async with database.unit_of_work() as uow:
+        await register_device(
+            uow.connection,
+            user_id,
+            DeviceRegistration(
+                fcm_token=DEMO_PUSH_TOKEN,
+                device_type="ios",
+                device_id="demo-device",
+                timezone="UTC",
+                app_version="1.0.0",
+                os_version="18.0",
+            ),
+            now=now,
+        )
+        goal_id = (
+            await uow.connection.execute(
+                sa.select(goals.c.id).where(goals.c.user_id == user_id, goals.c.title == DEMO_GOAL_TITLE)
+            )
+        ).scalar_one_or_none()
+        if goal_id is None:
+            goal = GoalCreate(title=DEMO_GOAL_TITLE, frequency_type="daily", reminder_times=[reminder_time])
+            await create_goal(uow.connection, user_id, goal, now=now)
+        else:
+            update = GoalUpdate(reminder_times=[reminder_time])
+            await update_goal_fields(uow.connection, user_id, goal_id, update, now=now)
+    return reminder_time
+
+
 async def main() -> None:
     settings = get_settings()
     engine = create_engine(settings.database_url, process_name="demo-seed", pool_size=1, max_overflow=0)
+    now = datetime.now(UTC)
     try:
-        await seed_demo_user(EngineDatabase(engine), now=datetime.now(UTC))
+        database = EngineDatabase(engine)
+        user_id = await seed_demo_user(database, now=now)
+        reminder_time = await seed_demo_goal_and_device(database, user_id, now=now)
     finally:
         await engine.dispose()
     print(f"Demo account: {DEMO_EMAIL} / {DEMO_PASSWORD}  (POST /api/v1/auth/login)")
+    print(
+        f"Demo goal {DEMO_GOAL_TITLE!r} reminds at {reminder_time} UTC; its push shows up in the sandbox's "
+        f"/__sandbox/messages?to={DEMO_PUSH_TOKEN}"
+    )
 
 
 if __name__ == "__main__":

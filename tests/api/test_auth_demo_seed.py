@@ -5,9 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.tables import device_tokens, goals, reminder_slots
 from db.unit_of_work import SavepointDatabase
-from tools.demo_seed import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_user
+from tools.demo_seed import (
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+    DEMO_PUSH_TOKEN,
+    seed_demo_goal_and_device,
+    seed_demo_user,
+)
 
 
 async def test_the_demo_account_is_seeded_once_and_can_log_in(
@@ -25,3 +34,40 @@ async def test_the_demo_account_is_seeded_once_and_can_log_in(
     assert user["id"] == str(first)
     assert user["onboarding_completed_at"] is not None
     assert user["timezone"] == "UTC"
+
+
+async def test_the_demo_goal_is_retimed_to_the_next_minute_with_its_slot(
+    connection: AsyncConnection, database: SavepointDatabase
+) -> None:
+    # Given the demo account seeded at 10:15:30 and again at 11:40:05
+    user_id = await seed_demo_user(database, now=datetime(2026, 11, 25, 10, 15, 30, tzinfo=UTC))
+    first = await seed_demo_goal_and_device(
+        database, user_id, now=datetime(2026, 11, 25, 10, 15, 30, tzinfo=UTC)
+    )
+    second = await seed_demo_goal_and_device(
+        database, user_id, now=datetime(2026, 11, 25, 11, 40, 5, tzinfo=UTC)
+    )
+    # Then there is one demo goal and one active device, and the reminder slot fires at the next minute
+    assert (first, second) == ("10:16", "11:41")
+    goal_rows = (await connection.execute(sa.select(goals.c.id).where(goals.c.user_id == user_id))).all()
+    assert len(goal_rows) == 1
+    slot_times = (
+        (
+            await connection.execute(
+                sa.select(reminder_slots.c.next_fire_at).where(reminder_slots.c.goal_id == goal_rows[0].id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert slot_times == [datetime(2026, 11, 25, 11, 41, tzinfo=UTC)]
+    devices = (
+        (
+            await connection.execute(
+                sa.select(device_tokens.c.fcm_token).where(device_tokens.c.user_id == user_id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert devices == [DEMO_PUSH_TOKEN]
