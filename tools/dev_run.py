@@ -1,7 +1,7 @@
 """`make run`: web + worker + scheduler (+ the local Expo sandbox) in one terminal.
 
-Prints the URLs, and stops everything it started on Ctrl-C or SIGTERM, or as soon as one of its
-processes dies (a half-running system is worse than a stopped one).
+Prints the URLs, and stops everything it started on Ctrl-C or SIGTERM (to it or to the `make` that
+started it), or as soon as one of its processes dies (a half-running system is worse than a stopped one).
 """
 
 from __future__ import annotations
@@ -119,7 +119,10 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     exit_code = 0
-    while not stopping:
+    # `make` does not pass SIGTERM on to its children: when the parent that started us goes away,
+    # stop as if we had been told to.
+    parent = os.getppid()
+    while not stopping and os.getppid() == parent:
         dead = [process for process in processes if process.poll() is not None]
         if dead:
             print(f"process {dead[0].args!r} exited with {dead[0].returncode}; stopping", file=sys.stderr)
