@@ -31,6 +31,7 @@ from db.tables import device_tokens, notification_history, push_deliveries
 
 __all__ = [
     "DEVICE_NOT_REGISTERED",
+    "RECEIPT_EXPIRED",
     "UNCONFIRMED_SEND",
     "AwaitingReceipt",
     "ClaimedDelivery",
@@ -79,7 +80,7 @@ class ClaimedDelivery:
     id: UUID
     notification_id: UUID
     token: str
-    token_active: bool
+    token_usable: bool  # active and still registered to the notice's recipient
     title: str
     body: str
     data: dict[str, Any]
@@ -152,7 +153,11 @@ def _build_claim() -> sa.Update:
             push_deliveries.c.id,
             push_deliveries.c.notification_id,
             device_tokens.c.fcm_token,
-            device_tokens.c.is_active,
+            # A token that moved to another account (register-device upsert) after the notice was
+            # written must not carry the previous owner's notice: usable only while still theirs.
+            sa.and_(
+                device_tokens.c.is_active, device_tokens.c.user_id == notification_history.c.user_id
+            ).label("token_usable"),
             notification_history.c.title,
             notification_history.c.body,
             # The push payload: the inbox data plus the id the app drops duplicates by (§3.9).

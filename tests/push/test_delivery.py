@@ -340,3 +340,28 @@ async def test_a_token_deactivated_after_the_notice_was_written_is_not_sent_to(
     assert sandbox.project_stats().get("send_requests", {}).get("total", 0) == 0
     [delivery] = await deliveries_of(connection, [notification_id])
     assert (delivery.status, delivery.ticket_error) == ("failed", "TokenInactive")
+
+
+async def test_a_token_that_moved_to_another_account_does_not_get_the_previous_owners_notice(
+    connection: AsyncConnection,
+    database: SavepointDatabase,
+    sandbox: SandboxHandle,
+    expo_client: ExpoPushClient,
+    push_broker: RedisBroker,
+    redis: aioredis.Redis,
+) -> None:
+    # Given a notice for user A's device, written before the device was registered by user B
+    first, second = await insert_users(connection, 2)
+    [token] = await add_devices(connection, [first])
+    [notification_id] = await notify(database, [first])
+    await connection.execute(
+        sa.update(device_tokens).where(device_tokens.c.fcm_token == token).values(user_id=second)
+    )
+
+    # When the worker runs
+    await drain(make_sender(database, expo_client, push_broker, redis))
+
+    # Then A's notice never reached B's phone
+    assert sandbox.messages(to=token) == []
+    [delivery] = await deliveries_of(connection, [notification_id])
+    assert (delivery.status, delivery.ticket_error) == ("failed", "TokenInactive")

@@ -166,14 +166,14 @@ async def deliver_due_batch(sender: PushSender) -> BatchReport:
     if not claimed:
         return BatchReport()
 
-    sendable = [row for row in claimed if row.token_active and is_expo_push_token(row.token)]
+    sendable = [row for row in claimed if row.token_usable and is_expo_push_token(row.token)]
     outcome = _Outcome(
         [
             DeliveryResult(
-                row.id, "failed", ticket_error=TOKEN_INACTIVE if not row.token_active else INVALID_TOKEN
+                row.id, "failed", ticket_error=TOKEN_INACTIVE if not row.token_usable else INVALID_TOKEN
             )
             for row in claimed
-            if not (row.token_active and is_expo_push_token(row.token))
+            if not (row.token_usable and is_expo_push_token(row.token))
         ],
         [],
         None,

@@ -21,6 +21,7 @@ Sorting of a failed request (the caller turns it into a retry, a failure, or "se
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import re
 from collections.abc import Mapping, Sequence
@@ -173,10 +174,8 @@ class ExpoPushClient:
         exp.host) to squeeze the limiter's spacing with the next batches: a 429. A failure here only
         means the first batch pays that price.
         """
-        try:
+        with contextlib.suppress(ExpoRequestError):
             await self._post(_RECEIPTS_PATH, _encode_body({"ids": []}))
-        except ExpoRequestError:
-            pass
 
     async def _post(self, path: str, body: EncodedBody) -> httpx.Response:
         try:

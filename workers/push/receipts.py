@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
+from uuid import UUID
 
 from exponent_server_sdk import PushReceipt
 
@@ -29,7 +30,7 @@ from db.push_deliveries import (
     record_receipts,
     requeue_for_resend,
 )
-from db.unit_of_work import Database
+from db.unit_of_work import Database, UnitOfWork
 from workers.enqueue import Enqueuer
 from workers.push.addresses import PUSH_DELIVER
 from workers.push.delivery import MAX_SEND_ATTEMPTS, backoff_seconds, wake_delay_ms
@@ -79,7 +80,7 @@ async def check_push_receipts(
         report.expired = await expire_missing_receipts(
             uow.connection, sent_before=now - RECEIPT_LIFETIME, now=now
         )
-    after: tuple[datetime, Any] | None = None
+    after: tuple[datetime, UUID] | None = None
     while True:
         async with database.unit_of_work() as uow:
             batch = await deliveries_awaiting_receipt(
@@ -104,7 +105,7 @@ async def check_push_receipts(
 
 
 async def _apply(
-    uow: Any,
+    uow: UnitOfWork,
     enqueuer: Enqueuer,
     batch: list[AwaitingReceipt],
     receipts: dict[str, PushReceipt],
