@@ -12,7 +12,9 @@ from functools import lru_cache
 
 DEV_ENVIRONMENTS = frozenset({"dev", "test"})
 # Only usable where APP_ENV is dev or test; anywhere else startup refuses to run with it.
-DEV_ONLY_SECRET = "dev-only-insecure-secret-change-me"
+DEV_ONLY_SECRET = "dev-only-insecure-secret-never-use-in-production"
+# HS256 wants a key at least as long as its 32-byte output (RFC 7518 §3.2).
+MIN_SECRET_LENGTH = 32
 
 
 class SettingsError(RuntimeError):
@@ -94,9 +96,9 @@ class Settings:
             ("JWT_SECRET", self.jwt_secret),
             ("REVENUECAT_WEBHOOK_SECRET", self.revenuecat_webhook_secret),
         ):
-            if value == DEV_ONLY_SECRET or len(value) < 16:
+            if value == DEV_ONLY_SECRET or len(value) < MIN_SECRET_LENGTH:
                 raise SettingsError(
-                    f"{name} must be set to a secret of at least 16 characters when APP_ENV={self.app_env!r}"
+                    f"{name} must be set to a secret of at least {MIN_SECRET_LENGTH} characters when APP_ENV={self.app_env!r}"
                 )
 
     @property

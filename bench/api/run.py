@@ -73,7 +73,10 @@ def run_wrk(wrk: str, name: str, url: str, script: Path | None, connections: int
     command = [wrk, f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration}s", "--latency", url]
     if script:
         command[1:1] = ["-s", str(script)]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    completed = subprocess.run(command, capture_output=True, text=True, check=True)
+    output = completed.stdout
+    if "Requests/sec" not in output or "Latency Distribution" not in output:
+        raise SystemExit(f"wrk gave no figures for {name}:\n{output}\n{completed.stderr}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p50 = latency_ms(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
     p99 = latency_ms(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
@@ -154,7 +157,7 @@ def main() -> None:
         "DATABASE_URL": database_url,
         "APP_ENV": "dev",
         "AUTH_RATE_LIMIT_PER_MINUTE": "0",
-        "JWT_SECRET": os.environ.get("JWT_SECRET", "bench-secret-0123456789abcdef"),
+        "JWT_SECRET": os.environ.get("JWT_SECRET", "bench-secret-0123456789abcdef-0123456789"),
     }
     os.environ.update({"DATABASE_URL": database_url, "JWT_SECRET": env["JWT_SECRET"]})
     wrk = ensure_wrk()

@@ -7,11 +7,11 @@ import asyncpg
 SEED_SQL = """
 INSERT INTO users (email, username, name, timezone, onboarding_completed_at)
 SELECT 'bench' || n || '@example.com', 'bench_' || n, 'Bench ' || n, 'UTC', now()
-FROM generate_series(1, $1) AS n;
+FROM generate_series(1, $1::int) AS n;
 
 INSERT INTO goals (user_id, title, frequency_type, frequency_count, reminder_times)
 SELECT u.id, 'Goal ' || g, 'daily', 1, '{18:00}'
-FROM users u CROSS JOIN generate_series(1, $2) AS g;
+FROM users u CROSS JOIN generate_series(1, $1::int) AS g;
 
 INSERT INTO check_ins (user_id, goal_id, check_in_date)
 SELECT goals.user_id, goals.id, (now() AT TIME ZONE 'UTC')::date FROM goals;
