@@ -98,7 +98,8 @@ class Settings:
         ):
             if value == DEV_ONLY_SECRET or len(value) < MIN_SECRET_LENGTH:
                 raise SettingsError(
-                    f"{name} must be set to a secret of at least {MIN_SECRET_LENGTH} characters when APP_ENV={self.app_env!r}"
+                    f"{name} must be set to a secret of at least {MIN_SECRET_LENGTH} characters "
+                    f"when APP_ENV={self.app_env!r}"
                 )
 
     @property
