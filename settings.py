@@ -67,8 +67,10 @@ class Settings:
     openai_api_key: str | None = field(default_factory=lambda: _env_optional("OPENAI_API_KEY"))
     openai_base_url: str | None = field(default_factory=lambda: _env_optional("OPENAI_BASE_URL"))
     openai_model: str = field(default_factory=lambda: _env("OPENAI_MODEL", "gpt-4o-mini"))
-    db_pool_size: int = field(default_factory=lambda: _env_int("DB_POOL_SIZE", 10))
-    db_max_overflow: int = field(default_factory=lambda: _env_int("DB_MAX_OVERFLOW", 10))
+    # Same ceiling as 10 + 10 overflow, but all kept open: overflow connections are closed on return,
+    # so under steady load they were reopened (connect + dialect setup) over and over.
+    db_pool_size: int = field(default_factory=lambda: _env_int("DB_POOL_SIZE", 20))
+    db_max_overflow: int = field(default_factory=lambda: _env_int("DB_MAX_OVERFLOW", 0))
     # Per user and per IP, on login and signup; 0 turns it off (load tests and benchmarks).
     auth_rate_limit_per_minute: int = field(
         default_factory=lambda: _env_int("AUTH_RATE_LIMIT_PER_MINUTE", 10)

@@ -14,14 +14,15 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.types import ControllerRouterHandler
 
+from api.auth.activity import ActivityRecorder
 from api.auth.jwt import build_jwt_auth
 from api.clock import Clock, now_dependency, system_clock
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.resources import AppResources
 from api.routes import api_router
-from api.transaction import provide_transaction
-from db.engine import create_engine
+from api.transaction import provide_single_read, provide_transaction
+from db.engine import create_engine, open_connections
 from db.unit_of_work import Database, EngineDatabase
 from settings import Settings, get_settings
 from workers.enqueue import Enqueuer, build_client_broker
@@ -49,6 +50,7 @@ def create_app(
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
             )
+            await open_connections(engine, settings.db_pool_size)
             app_database = EngineDatabase(engine)
         redis = aioredis.Redis.from_url(settings.redis_url)
         broker = build_client_broker(settings.redis_url, settings.dramatiq_namespace)
@@ -57,6 +59,9 @@ def create_app(
             database=app_database,
             redis=redis,
             enqueuer=Enqueuer(broker),
+            activity=ActivityRecorder(
+                redis=redis, database=app_database, key_prefix=settings.redis_key_prefix
+            ),
         )
         try:
             yield
@@ -69,7 +74,11 @@ def create_app(
     jwt_auth = build_jwt_auth(settings)
     return Litestar(
         route_handlers=[HealthController, api_router(), *extra_route_handlers],
-        dependencies={"tx": Provide(provide_transaction), "now": now_dependency(clock)},
+        dependencies={
+            "tx": Provide(provide_transaction),
+            "single_read": Provide(provide_single_read),
+            "now": now_dependency(clock),
+        },
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         request_max_body_size=settings.request_max_body_bytes,

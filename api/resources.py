@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from litestar import Litestar
 
+from api.auth.activity import ActivityRecorder
 from db.unit_of_work import Database
 from settings import Settings
 from workers.enqueue import Enqueuer
@@ -18,6 +19,7 @@ class AppResources:
     database: Database
     redis: aioredis.Redis
     enqueuer: Enqueuer
+    activity: ActivityRecorder
 
 
 def app_resources(app: Litestar) -> AppResources:

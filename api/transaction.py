@@ -36,3 +36,10 @@ async def provide_transaction(request: Request[Any, Any, State]) -> AsyncGenerat
     resources: AppResources = request.app.state.resources
     async with resources.database.unit_of_work() as uow:
         yield Transaction(uow, resources.enqueuer)
+
+
+async def provide_single_read(request: Request[Any, Any, State]) -> AsyncGenerator[AsyncConnection, None]:
+    """For handlers that run one read-only statement (db/unit_of_work.py, `Database.single_read`)."""
+    resources: AppResources = request.app.state.resources
+    async with resources.database.single_read() as connection:
+        yield connection

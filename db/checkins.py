@@ -44,7 +44,6 @@ __all__ = [
     "GoalStreakRow",
     "GoalToAnswer",
     "OwnedCheckIn",
-    "PendingCheckIn",
     "active_goal_streaks",
     "checkin_of_owner",
     "checkin_page",
@@ -55,7 +54,6 @@ __all__ = [
     "lock_checkin_to_edit",
     "lock_goal_to_answer",
     "mark_overdue_pending_missed",
-    "pending_checkins_on",
     "recompute_goal_streaks",
     "record_answer",
     "user_timezone",
@@ -115,29 +113,40 @@ class GoalToAnswer:
     plan: str
 
 
+# The answering statements are built once, at import, with named bind parameters: a statement
+# memoizes its cache key, so SQLAlchemy reuses the compiled form instead of rebuilding and re-hashing
+# it per request. The names differ from check_ins' column names, which SQLAlchemy reserves for the
+# SET / VALUES of an UPDATE or INSERT.
+_OWNER_ID = sa.bindparam("owner_id", type_=goals.c.user_id.type)
+_ANSWERED_GOAL_ID = sa.bindparam("answered_goal_id", type_=goals.c.id.type)
+_AT = sa.bindparam("at", type_=check_ins.c.updated_at.type)
+
+_LOCK_GOAL_TO_ANSWER: Final = (
+    sa.select(
+        goals.c.id,
+        goals.c.title,
+        goals.c.status,
+        goals.c.frequency_type,
+        goals.c.frequency_count,
+        goals.c.target_days,
+        *_STATS_COLUMNS,
+        users.c.timezone,
+        users.c.name,
+        users.c.motivation_style,
+        users.c.plan,
+    )
+    .select_from(goals.join(users, users.c.id == goals.c.user_id))
+    .where(goals.c.id == _ANSWERED_GOAL_ID, goals.c.user_id == _OWNER_ID)
+    .with_for_update(of=goals)
+)
+
+
 async def lock_goal_to_answer(
     connection: AsyncConnection, *, user_id: UUID, goal_id: UUID
 ) -> GoalToAnswer | None:
     """Lock the caller's goal row (FOR UPDATE) and read it with its owner; None when not theirs."""
     row = (
-        await connection.execute(
-            sa.select(
-                goals.c.id,
-                goals.c.title,
-                goals.c.status,
-                goals.c.frequency_type,
-                goals.c.frequency_count,
-                goals.c.target_days,
-                *_STATS_COLUMNS,
-                users.c.timezone,
-                users.c.name,
-                users.c.motivation_style,
-                users.c.plan,
-            )
-            .select_from(goals.join(users, users.c.id == goals.c.user_id))
-            .where(goals.c.id == goal_id, goals.c.user_id == user_id)
-            .with_for_update(of=goals)
-        )
+        await connection.execute(_LOCK_GOAL_TO_ANSWER, {"answered_goal_id": goal_id, "owner_id": user_id})
     ).one_or_none()
     if row is None:
         return None
@@ -156,6 +165,18 @@ async def lock_goal_to_answer(
     )
 
 
+_MARK_OVERDUE_PENDING_MISSED: Final = (
+    sa.update(check_ins)
+    .where(
+        check_ins.c.user_id == _OWNER_ID,
+        check_ins.c.goal_id == _ANSWERED_GOAL_ID,
+        check_ins.c.status == CheckInStatus.PENDING.value,
+        check_ins.c.check_in_date < sa.bindparam("before", type_=check_ins.c.check_in_date.type),
+    )
+    .values(status=CheckInStatus.MISSED.value, prompt_due_at=None, followup_due_at=None, updated_at=_AT)
+)
+
+
 async def mark_overdue_pending_missed(
     connection: AsyncConnection, *, user_id: UUID, goal_id: UUID, before: date, now: datetime
 ) -> int:
@@ -164,14 +185,8 @@ async def mark_overdue_pending_missed(
     The caller holds the goal row lock and applies domain.streaks.apply_missed when this is > 0.
     """
     result = await connection.execute(
-        sa.update(check_ins)
-        .where(
-            check_ins.c.user_id == user_id,
-            check_ins.c.goal_id == goal_id,
-            check_ins.c.status == CheckInStatus.PENDING.value,
-            check_ins.c.check_in_date < before,
-        )
-        .values(status=CheckInStatus.MISSED.value, prompt_due_at=None, followup_due_at=None, updated_at=now)
+        _MARK_OVERDUE_PENDING_MISSED,
+        {"owner_id": user_id, "answered_goal_id": goal_id, "before": before, "at": now},
     )
     return result.rowcount
 
@@ -190,39 +205,30 @@ class CheckInAnswer:
     ai_response: str | None
 
 
-async def record_answer(
-    connection: AsyncConnection, answer: CheckInAnswer, stats: GoalStreakStats, *, now: datetime
-) -> CheckInRow | None:
-    """Answer the occurrence (insert the row if it is missing) and store the goal's new `stats`.
+# The columns an answer writes, bound as "answer_<column>".
+_ANSWERED_COLUMNS: Final = ("status", "mood", "skip_reason", "note", "ai_response", "responded_at")
 
-    One statement: the upsert only touches a row that is still pending, and the goal is updated only
-    when the upsert wrote a row. None means the occurrence was already answered (nothing changed).
-    Answering clears the prompt and follow-up due instants: there is nothing left to ask.
-    """
-    answered_values = {
-        "status": answer.status,
-        "mood": answer.mood,
-        "skip_reason": answer.skip_reason,
-        "note": answer.note,
-        "ai_response": answer.ai_response,
-        "responded_at": now,
-    }
+
+def _record_answer_statement() -> sa.Select[Any]:
     upsert = insert(check_ins).values(
-        user_id=answer.user_id,
-        goal_id=answer.goal_id,
-        check_in_date=answer.local_date,
-        created_at=now,
-        updated_at=now,
-        **answered_values,
+        user_id=_OWNER_ID,
+        goal_id=_ANSWERED_GOAL_ID,
+        check_in_date=sa.bindparam("local_date", type_=check_ins.c.check_in_date.type),
+        created_at=_AT,
+        updated_at=_AT,
+        **{
+            column: sa.bindparam(f"answer_{column}", type_=check_ins.c[column].type)
+            for column in _ANSWERED_COLUMNS
+        },
     )
     answered = (
         upsert.on_conflict_do_update(
             index_elements=[check_ins.c.user_id, check_ins.c.goal_id, check_ins.c.check_in_date],
             set_={
-                **{column: upsert.excluded[column] for column in answered_values},
+                **{column: upsert.excluded[column] for column in _ANSWERED_COLUMNS},
                 "prompt_due_at": None,
                 "followup_due_at": None,
-                "updated_at": now,
+                "updated_at": _AT,
             },
             where=check_ins.c.status == CheckInStatus.PENDING.value,
         )
@@ -232,17 +238,52 @@ async def record_answer(
     goal_update = (
         sa.update(goals)
         .where(
-            goals.c.id == answer.goal_id,
-            goals.c.user_id == answer.user_id,
+            goals.c.id == _ANSWERED_GOAL_ID,
+            goals.c.user_id == _OWNER_ID,
             sa.exists(sa.select(answered.c.id)),
         )
-        .values(**_stats_values(stats), updated_at=now)
+        .values(
+            {
+                **{
+                    column: sa.bindparam(f"stats_{column.name}", type_=column.type)
+                    for column in _STATS_COLUMNS
+                },
+                goals.c.updated_at: _AT,
+            }
+        )
         .cte("goal_update")
     )
     # The SELECT never reads goal_update; add_cte renders it anyway, and PostgreSQL runs every
     # data-modifying CTE of a statement.
-    statement = sa.select(*answered.c).add_cte(goal_update)
-    row = (await connection.execute(statement)).one_or_none()
+    return sa.select(*answered.c).add_cte(goal_update)
+
+
+_RECORD_ANSWER: Final = _record_answer_statement()
+
+
+async def record_answer(
+    connection: AsyncConnection, answer: CheckInAnswer, stats: GoalStreakStats, *, now: datetime
+) -> CheckInRow | None:
+    """Answer the occurrence (insert the row if it is missing) and store the goal's new `stats`.
+
+    One statement: the upsert only touches a row that is still pending, and the goal is updated only
+    when the upsert wrote a row. None means the occurrence was already answered (nothing changed).
+    Answering clears the prompt and follow-up due instants: there is nothing left to ask.
+    """
+    parameters = {
+        "owner_id": answer.user_id,
+        "answered_goal_id": answer.goal_id,
+        "local_date": answer.local_date,
+        "at": now,
+        "answer_status": answer.status,
+        "answer_mood": answer.mood,
+        "answer_skip_reason": answer.skip_reason,
+        "answer_note": answer.note,
+        "answer_ai_response": answer.ai_response,
+        "answer_responded_at": now,
+        **{f"stats_{name}": value for name, value in _stats_values(stats).items()},
+    }
+    row = (await connection.execute(_RECORD_ANSWER, parameters)).one_or_none()
     return None if row is None else CheckInRow(**row._mapping)
 
 
@@ -539,24 +580,3 @@ async def active_goal_streaks(connection: AsyncConnection, *, user_id: UUID) -> 
         )
     )
     return [GoalStreakRow(**row._mapping) for row in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class PendingCheckIn:
-    id: UUID
-    goal_id: UUID
-    check_in_date: date
-
-
-async def pending_checkins_on(
-    connection: AsyncConnection, *, user_id: UUID, local_date: date
-) -> list[PendingCheckIn]:
-    """The user's still-unanswered rows of `local_date` (through the (user, status, date) index)."""
-    rows = await connection.execute(
-        sa.select(check_ins.c.id, check_ins.c.goal_id, check_ins.c.check_in_date).where(
-            check_ins.c.user_id == user_id,
-            check_ins.c.status == CheckInStatus.PENDING.value,
-            check_ins.c.check_in_date == local_date,
-        )
-    )
-    return [PendingCheckIn(**row._mapping) for row in rows]

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, Final
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import check_ins, goals, notification_history, users
@@ -24,7 +26,9 @@ __all__ = [
     "GoalCheckinCounts",
     "GoalCounts",
     "GoalRow",
+    "GoalWithPendingToday",
     "GoalsSummary",
+    "active_goals_with_pending_today",
     "count_goals_for_update",
     "delete_goal",
     "goal_checkin_counts",
@@ -64,10 +68,22 @@ class GoalRow:
 _GOAL_COLUMNS = tuple(goals.c[name] for name in GoalRow.__dataclass_fields__ if name in goals.c)
 
 
-def _goal_select(now: datetime, *, with_today_status: bool = True) -> sa.Select[Any]:
-    owner_today = sa.cast(
-        sa.func.timezone(users.c.timezone, sa.literal(now, sa.DateTime(timezone=True))), sa.Date
-    )
+# The reads below are built once, at import, with named bind parameters: a statement object
+# memoizes its cache key, so SQLAlchemy reuses its compiled form without rebuilding and re-hashing
+# the whole join on every call (that was about a tenth of the home dashboard's CPU, py-spy).
+_NOW = sa.bindparam("now", type_=sa.DateTime(timezone=True))
+_USER_ID = sa.bindparam("user_id", type_=goals.c.user_id.type)
+_GOAL_ID = sa.bindparam("goal_id", type_=goals.c.id.type)
+_OWNER_TODAY = sa.cast(sa.func.timezone(users.c.timezone, _NOW), sa.Date)
+# A bound array instead of IN (...): an expanding IN list is re-rendered on every execution.
+_ANSWERED = sa.bindparam(
+    "answered_statuses",
+    sorted(status.value for status in ANSWERED_STATUSES),
+    type_=postgresql.ARRAY(check_ins.c.status.type),
+)
+
+
+def _goal_select(*, with_today_status: bool) -> sa.Select[Any]:
     source = goals.join(users, users.c.id == goals.c.user_id)
     today_status: sa.ColumnElement[Any] = sa.null()
     if with_today_status:
@@ -75,14 +91,81 @@ def _goal_select(now: datetime, *, with_today_status: bool = True) -> sa.Select[
             check_ins,
             sa.and_(
                 check_ins.c.goal_id == goals.c.id,
-                check_ins.c.check_in_date == owner_today,
-                check_ins.c.status.in_([status.value for status in ANSWERED_STATUSES]),
+                check_ins.c.check_in_date == _OWNER_TODAY,
+                check_ins.c.status == sa.any_(_ANSWERED),
             ),
         )
         today_status = check_ins.c.status
     return sa.select(
-        *_GOAL_COLUMNS, owner_today.label("owner_today"), today_status.label("today_status")
+        *_GOAL_COLUMNS, _OWNER_TODAY.label("owner_today"), today_status.label("today_status")
     ).select_from(source)
+
+
+_GOAL_OF_USER = _goal_select(with_today_status=True).where(
+    goals.c.id == _GOAL_ID, goals.c.user_id == _USER_ID
+)
+_GOAL_OF_USER_LOCKED = _GOAL_OF_USER.with_for_update(of=goals)
+
+
+@cache
+def _goal_list(*, with_today_status: bool, active_only: bool, keyset: bool) -> sa.Select[Any]:
+    """One statement per shape of list_goals (eight at most); the values are bound at execution."""
+    statement = _goal_select(with_today_status=with_today_status).where(goals.c.user_id == _USER_ID)
+    if active_only:
+        statement = statement.where(goals.c.status == "active")
+    if keyset:
+        after = sa.tuple_(
+            sa.bindparam("after_created_at", type_=goals.c.created_at.type),
+            sa.bindparam("after_id", type_=goals.c.id.type),
+        )
+        statement = statement.where(sa.tuple_(goals.c.created_at, goals.c.id) < after)
+    return (
+        statement.order_by(goals.c.created_at.desc(), goals.c.id.desc())
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
+    )
+
+
+_pending_today = check_ins.alias("pending_today")
+# The home dashboard in one statement: the active goals, each with its still-pending row of the
+# owner's local today (a goal has at most one row per date).
+_ACTIVE_GOALS_WITH_PENDING_TODAY: Final = (
+    _goal_list(with_today_status=True, active_only=True, keyset=False)
+    .outerjoin(
+        _pending_today,
+        sa.and_(
+            _pending_today.c.user_id == goals.c.user_id,
+            _pending_today.c.goal_id == goals.c.id,
+            _pending_today.c.check_in_date == _OWNER_TODAY,
+            _pending_today.c.status == CheckInStatus.PENDING.value,
+        ),
+    )
+    .add_columns(_pending_today.c.id.label("pending_checkin_id"))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GoalWithPendingToday:
+    goal: GoalRow
+    pending_checkin_id: UUID | None  # the goal's unanswered row of the owner's local today
+
+
+async def active_goals_with_pending_today(
+    connection: AsyncConnection, user_id: UUID, *, now: datetime, limit: int
+) -> list[GoalWithPendingToday]:
+    """The caller's active goals, newest first (as list_goals), each with today's pending row id."""
+    rows = await connection.execute(
+        _ACTIVE_GOALS_WITH_PENDING_TODAY, {"user_id": user_id, "now": now, "limit": limit, "offset": 0}
+    )
+    return [
+        GoalWithPendingToday(
+            goal=GoalRow(
+                **{key: value for key, value in row._mapping.items() if key != "pending_checkin_id"}
+            ),
+            pending_checkin_id=row.pending_checkin_id,
+        )
+        for row in rows
+    ]
 
 
 def _goal_row(row: sa.Row[Any]) -> GoalRow:
@@ -94,23 +177,22 @@ async def visible_goal(
 ) -> GoalRow | None:
     """The goal when `viewer_id` may read it (GET /goals/{id}). Today that is its owner only; the
     accepted-partner read of §3.1 adds its condition here when partnerships exist."""
-    return await _one_goal(
-        _goal_select(now).where(goals.c.id == goal_id, goals.c.user_id == viewer_id), connection
-    )
+    return await _one_goal(connection, _GOAL_OF_USER, user_id=viewer_id, goal_id=goal_id, now=now)
 
 
 async def owned_goal(
     connection: AsyncConnection, user_id: UUID, goal_id: UUID, *, now: datetime, lock: bool = False
 ) -> GoalRow | None:
     """The caller's own goal; with `lock`, its row stays locked until the transaction ends (writes)."""
-    statement = _goal_select(now).where(goals.c.id == goal_id, goals.c.user_id == user_id)
-    if lock:
-        statement = statement.with_for_update(of=goals)
-    return await _one_goal(statement, connection)
+    statement = _GOAL_OF_USER_LOCKED if lock else _GOAL_OF_USER
+    return await _one_goal(connection, statement, user_id=user_id, goal_id=goal_id, now=now)
 
 
-async def _one_goal(statement: sa.Select[Any], connection: AsyncConnection) -> GoalRow | None:
-    row = (await connection.execute(statement)).first()
+async def _one_goal(
+    connection: AsyncConnection, statement: sa.Select[Any], *, user_id: UUID, goal_id: UUID, now: datetime
+) -> GoalRow | None:
+    parameters = {"user_id": user_id, "goal_id": goal_id, "now": now}
+    row = (await connection.execute(statement, parameters)).first()
     return None if row is None else _goal_row(row)
 
 
@@ -126,13 +208,13 @@ async def list_goals(
     offset: int = 0,
 ) -> list[GoalRow]:
     """The caller's goals, newest first, keyset-paged after (created_at, id) (or skipping `offset`)."""
-    statement = _goal_select(now, with_today_status=with_today_status).where(goals.c.user_id == user_id)
-    if active_only:
-        statement = statement.where(goals.c.status == "active")
+    statement = _goal_list(
+        with_today_status=with_today_status, active_only=active_only, keyset=after is not None
+    )
+    parameters: dict[str, Any] = {"user_id": user_id, "now": now, "limit": limit, "offset": offset}
     if after is not None:
-        statement = statement.where(sa.tuple_(goals.c.created_at, goals.c.id) < sa.tuple_(*after))
-    statement = statement.order_by(goals.c.created_at.desc(), goals.c.id.desc()).limit(limit).offset(offset)
-    return [_goal_row(row) for row in await connection.execute(statement)]
+        parameters["after_created_at"], parameters["after_id"] = after
+    return [_goal_row(row) for row in await connection.execute(statement, parameters)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.sql_arrays import uuid_array
@@ -306,20 +307,31 @@ async def refresh_morning_motivation(
     )
 
 
+# Built once, like the other request-path statements: a statement object memoizes its cache key, so
+# SQLAlchemy skips rebuilding and re-hashing it on every batch of first requests of an interval.
+_BUMP_LAST_ACTIVE: Final = (
+    sa.update(users)
+    .where(
+        users.c.id == sa.any_(sa.bindparam("user_ids", type_=ARRAY(PG_UUID(as_uuid=True)))),
+        sa.or_(
+            users.c.last_active_at.is_(None),
+            users.c.last_active_at < sa.bindparam("stale_before", type_=users.c.last_active_at.type),
+        ),
+    )
+    .values(last_active_at=sa.bindparam("now", type_=users.c.last_active_at.type))
+)
+
+
 async def bump_last_active(
-    connection: AsyncConnection, user_id: UUID, *, now: datetime, min_interval: timedelta
+    connection: AsyncConnection, user_ids: Sequence[UUID], *, now: datetime, min_interval: timedelta
 ) -> None:
-    """Move last_active_at to `now` unless it was set less than `min_interval` ago (then no write).
+    """Move these users' last_active_at to `now`, except where it was set less than `min_interval`
+    ago (no write there).
 
     Like next_morning_motivation_at, a bookkeeping stamp rather than an edit of the account: it
     leaves updated_at alone, which keeps meaning "the profile last changed"."""
     await connection.execute(
-        sa.update(users)
-        .where(
-            users.c.id == user_id,
-            sa.or_(users.c.last_active_at.is_(None), users.c.last_active_at < now - min_interval),
-        )
-        .values(last_active_at=now)
+        _BUMP_LAST_ACTIVE, {"user_ids": list(user_ids), "now": now, "stale_before": now - min_interval}
     )
 
 

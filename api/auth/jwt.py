@@ -15,7 +15,7 @@ from uuid import UUID
 from litestar.connection import ASGIConnection
 from litestar.security.jwt import JWTAuth, Token
 
-from api.auth.activity import note_activity
+from api.resources import app_resources
 from settings import Settings
 
 # Paths that answer without a bearer token (regexes matched against the path). The billing webhook
@@ -43,7 +43,7 @@ async def user_from_token(token: Token, connection: ASGIConnection[Any, Any, Any
         user_id = UUID(token.sub)
     except ValueError:
         return None
-    await note_activity(connection.app, user_id)
+    await app_resources(connection.app).activity.note(user_id)
     return AuthUser(id=user_id)
 
 

@@ -78,8 +78,9 @@ def run_wrk(wrk: str, name: str, url: str, script: Path | None, connections: int
     if "Requests/sec" not in output or "Latency Distribution" not in output:
         raise SystemExit(f"wrk gave no figures for {name}:\n{output}\n{completed.stderr}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = latency_ms(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    p99 = latency_ms(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    # Anchored to the start of a line: the thread stats above also end in percentages ("75.50%").
+    p50 = latency_ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
+    p99 = latency_ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
     non_2xx_match = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return Result(name, rps, p50, p99, int(non_2xx_match.group(1)) if non_2xx_match else 0)
 
