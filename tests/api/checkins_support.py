@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -26,31 +26,6 @@ CHECK_INS = "/api/v1/check-ins"
 def at_local(zone: str, day: date, wall: time) -> datetime:
     """The UTC instant at which the clock in `zone` shows `wall` on `day` (first occurrence)."""
     return datetime.combine(day, wall, tzinfo=ZoneInfo(zone)).astimezone(UTC)
-
-
-async def insert_goal(
-    connection: AsyncConnection,
-    user_id: UUID,
-    *,
-    title: str = "Morning run",
-    target_days: Sequence[int] | None = None,
-    status: str = "active",
-    **columns: Any,
-) -> UUID:
-    """A goal row: daily unless `target_days` (0 = Sunday) makes it weekly."""
-    values: dict[str, Any] = {
-        "user_id": user_id,
-        "title": title,
-        "status": status,
-        "frequency_type": "daily" if target_days is None else "weekly",
-        "frequency_count": 1 if target_days is None else len(target_days),
-        "target_days": None if target_days is None else sorted(target_days),
-        **columns,
-    }
-    goal_id: UUID = (
-        await connection.execute(sa.insert(goals).values(values).returning(goals.c.id))
-    ).scalar_one()
-    return goal_id
 
 
 async def insert_checkin(

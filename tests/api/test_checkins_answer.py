@@ -27,10 +27,10 @@ from tests.api.checkins_support import (
     counted_statements,
     goal_stats,
     insert_checkin,
-    insert_goal,
     rows_of_goal,
 )
 from tests.support.client import api_client
+from tests.support.rows import insert_goal_row as insert_goal
 from tests.support.users import create_user
 
 WEDNESDAY = date(2024, 6, 12)

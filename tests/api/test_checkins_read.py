@@ -20,9 +20,9 @@ from tests.api.checkins_support import (
     answer,
     at_local,
     insert_checkin,
-    insert_goal,
     rows_of_goal,
 )
+from tests.support.rows import insert_goal_row as insert_goal
 
 WEDNESDAY = date(2024, 6, 12)
 NOON_UTC = datetime(2024, 6, 12, 12, 0, tzinfo=UTC)

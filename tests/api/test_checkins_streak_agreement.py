@@ -27,9 +27,9 @@ from tests.api.checkins_support import (
     at_local,
     goal_stats,
     insert_checkin,
-    insert_goal,
     rows_of_goal,
 )
+from tests.support.rows import insert_goal_row as insert_goal
 from workers.jobs.daily_checkins import mark_missed, precreate_pending_checkins
 
 # March–April 2024 crosses Los Angeles' spring-forward (03-10) and Auckland's fall-back (04-07).

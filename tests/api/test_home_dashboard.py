@@ -20,8 +20,8 @@ from tests.api.checkins_support import (
     at_local,
     counted_statements,
     insert_checkin,
-    insert_goal,
 )
+from tests.support.rows import insert_goal_row as insert_goal
 
 DASHBOARD = "/api/v1/home/dashboard"
 WEDNESDAY = date(2024, 6, 12)

@@ -4,8 +4,7 @@ DST included, rebuilt on goal and time-zone changes and advanced set-wise by the
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,48 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.reminder_slots import advance_slots, rebuild_goal_slots, rebuild_user_slots
 from db.tables import goals, reminder_slots, users
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-async def add_user(connection: AsyncConnection, timezone: str) -> UUID:
-    tag = uuid.uuid4().hex[:10]
-    user_id: UUID = (
-        await connection.execute(
-            sa.insert(users)
-            .values(email=f"s-{tag}@example.com", username=f"s_{tag}", name="Sam", timezone=timezone)
-            .returning(users.c.id)
-        )
-    ).scalar_one()
-    return user_id
-
-
-async def add_goal(
-    connection: AsyncConnection,
-    user_id: UUID,
-    reminder_times: Sequence[str],
-    *,
-    target_days: Sequence[int] | None = None,
-    status: str = "active",
-) -> UUID:
-    goal_id: UUID = (
-        await connection.execute(
-            sa.insert(goals)
-            .values(
-                user_id=user_id,
-                title="Stretch",
-                frequency_type="daily" if target_days is None else "weekly",
-                frequency_count=1 if target_days is None else len(target_days),
-                target_days=None if target_days is None else list(target_days),
-                reminder_times=list(reminder_times),
-                status=status,
-            )
-            .returning(goals.c.id)
-        )
-    ).scalar_one()
-    return goal_id
+from tests.support.rows import insert_goal_row as add_goal
+from tests.support.rows import insert_user_row as add_user
+from tests.support.rows import utc
 
 
 async def slots_of(connection: AsyncConnection, goal_id: UUID) -> dict[str, datetime]:

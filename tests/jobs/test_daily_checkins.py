@@ -3,10 +3,7 @@ follow-up instants, once, set-based over every zone whose day began."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date
 from uuid import UUID
 
 import pytest
@@ -15,62 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.daily_checkins import GoalKey, create_zone_pending_checkins
 from db.locks import try_job_lock
-from db.tables import check_ins, goals, job_markers, users
+from db.tables import check_ins, goals, job_markers
 from db.unit_of_work import SavepointDatabase
 from domain.schedule import checkin_followup_due_at, checkin_prompt_due_at
+from tests.support.rows import insert_goal_row as add_goal
+from tests.support.rows import insert_user_row as add_user
+from tests.support.rows import utc
 from workers.broker import broker
 from workers.jobs.daily_checkins import MARK_MISSED_JOB, PRECREATE_JOB, run_precreate
 from workers.run_job import periodic_jobs
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-async def add_user(connection: AsyncConnection, timezone: str, *, onboarded: bool = True) -> UUID:
-    tag = uuid.uuid4().hex[:10]
-    user_id: UUID = (
-        await connection.execute(
-            sa.insert(users)
-            .values(
-                email=f"d-{tag}@example.com",
-                username=f"d_{tag}",
-                name="Dana",
-                timezone=timezone,
-                onboarding_completed_at=utc("2024-01-01T00:00") if onboarded else None,
-            )
-            .returning(users.c.id)
-        )
-    ).scalar_one()
-    return user_id
-
-
-async def add_goal(
-    connection: AsyncConnection,
-    user_id: UUID,
-    *,
-    reminder_times: Sequence[str] = ("18:00",),
-    target_days: Sequence[int] | None = None,
-    status: str = "active",
-    **columns: Any,
-) -> UUID:
-    goal_id: UUID = (
-        await connection.execute(
-            sa.insert(goals)
-            .values(
-                user_id=user_id,
-                title="Walk",
-                frequency_type="daily" if target_days is None else "weekly",
-                frequency_count=1 if target_days is None else len(target_days),
-                target_days=None if target_days is None else list(target_days),
-                reminder_times=list(reminder_times),
-                status=status,
-                **columns,
-            )
-            .returning(goals.c.id)
-        )
-    ).scalar_one()
-    return goal_id
 
 
 async def checkin_rows(connection: AsyncConnection) -> set[tuple[UUID, date, str]]:
