@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -13,17 +13,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.reminder_slots import rebuild_goal_slots
-from db.tables import check_ins, device_tokens, goals, notification_history, reminder_slots, users
+from db.tables import check_ins, device_tokens, goals, notification_history, reminder_slots
 from db.unit_of_work import Database
 from settings import Settings
+from tests.support.rows import insert_goal_row, insert_user_row
 from workers.broker import broker
 from workers.enqueue import Enqueuer
 from workers.periodic_jobs import JobContext
-
-
-def utc(text: str) -> datetime:
-    """ "2025-03-09T07:00" → that instant in UTC."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def job_context(database: Database, settings: Settings) -> JobContext:
@@ -33,18 +29,8 @@ def job_context(database: Database, settings: Settings) -> JobContext:
 
 async def add_user(connection: AsyncConnection, *, timezone: str = "UTC", **fields: Any) -> UUID:
     """An onboarded user with one active device."""
+    user_id = await insert_user_row(connection, timezone, **fields)
     tag = uuid.uuid4().hex[:12]
-    values = {
-        "email": f"s-{tag}@example.com",
-        "username": f"s_{tag}",
-        "name": f"Sam {tag}",
-        "timezone": timezone,
-        "onboarding_completed_at": datetime(2024, 1, 1, tzinfo=UTC),
-        **fields,
-    }
-    user_id: UUID = (
-        await connection.execute(sa.insert(users).values(values).returning(users.c.id))
-    ).scalar_one()
     await connection.execute(
         sa.insert(device_tokens).values(
             user_id=user_id,
@@ -70,23 +56,16 @@ async def add_goal(
     current_streak: int = 0,
 ) -> UUID:
     """A goal (daily unless `target_days` is given) and its reminder slots as of `now`."""
-    goal_id: UUID = (
-        await connection.execute(
-            sa.insert(goals)
-            .values(
-                user_id=user_id,
-                title=title,
-                frequency_type="daily" if target_days is None else "weekly",
-                frequency_count=1 if target_days is None else len(target_days),
-                target_days=None if target_days is None else sorted(target_days),
-                reminder_times=list(reminder_times),
-                status=status,
-                current_streak=current_streak,
-                longest_streak=current_streak,
-            )
-            .returning(goals.c.id)
-        )
-    ).scalar_one()
+    goal_id = await insert_goal_row(
+        connection,
+        user_id,
+        reminder_times,
+        title=title,
+        target_days=target_days,
+        status=status,
+        current_streak=current_streak,
+        longest_streak=current_streak,
+    )
     await rebuild_goal_slots(connection, [goal_id], now=now)
     return goal_id
 

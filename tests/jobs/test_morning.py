@@ -13,7 +13,13 @@ from db.tables import goals, users
 from db.unit_of_work import SavepointDatabase
 from db.users import refresh_morning_motivation
 from settings import Settings
-from tests.jobs.scheduling_support import add_goal, add_user, job_context, notices, utc
+from tests.jobs.scheduling_support import (
+    add_goal,
+    add_user,
+    job_context,
+    notices,
+)
+from tests.support.rows import utc
 from workers.jobs.morning_motivations import send_morning_motivations
 
 # 08:00 in Tokyo (+9, no DST) on Tuesday 2025-06-10.

@@ -20,8 +20,8 @@ from tests.jobs.scheduling_support import (
     answer_checkin,
     job_context,
     notices,
-    utc,
 )
+from tests.support.rows import utc
 from workers.jobs.checkin_prompts import BATCH_SIZE, send_checkin_prompts
 
 TODAY = date(2025, 6, 10)

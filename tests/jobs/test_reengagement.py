@@ -13,7 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.tables import check_ins, goals, users
 from db.unit_of_work import SavepointDatabase
 from settings import Settings
-from tests.jobs.scheduling_support import add_checkin, add_goal, add_user, job_context, notices, utc
+from tests.jobs.scheduling_support import (
+    add_checkin,
+    add_goal,
+    add_user,
+    job_context,
+    notices,
+)
+from tests.support.rows import utc
 from workers.jobs.reengagement import BATCH_SIZE, send_reengagement_notifications, zones_in_notice_hour
 
 # 10:00 in Berlin (CEST, +2) on Wednesday 2025-06-11; 01:00 in Los Angeles.

@@ -28,8 +28,8 @@ from tests.jobs.scheduling_support import (
     next_fire_times,
     notices,
     set_goal_status,
-    utc,
 )
+from tests.support.rows import utc
 from workers.jobs.reminders import (
     CHUNK_SIZE,
     CLAIM_LEASE,

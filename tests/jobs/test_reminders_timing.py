@@ -10,7 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.unit_of_work import SavepointDatabase
 from settings import Settings
-from tests.jobs.scheduling_support import add_goal, add_user, job_context, next_fire_times, notices, utc
+from tests.jobs.scheduling_support import (
+    add_goal,
+    add_user,
+    job_context,
+    next_fire_times,
+    notices,
+)
+from tests.support.rows import utc
 from workers.jobs.reminders import tick_reminders
 
 ONE_MINUTE = timedelta(minutes=1)

@@ -7,8 +7,13 @@ import sys
 from datetime import timedelta
 
 from db.unit_of_work import EngineDatabase
-from tests.jobs.scheduling_support import add_goal, add_user, notices, utc
+from tests.jobs.scheduling_support import (
+    add_goal,
+    add_user,
+    notices,
+)
 from tests.support.database import REPO_ROOT
+from tests.support.rows import utc
 from workers.run_job import periodic_jobs
 
 DUE = utc("2025-06-10T22:00")

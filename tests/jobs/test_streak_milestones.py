@@ -7,7 +7,12 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.streak_milestones import notify_streak_milestone
-from tests.jobs.scheduling_support import add_goal, add_user, notices, utc
+from tests.jobs.scheduling_support import (
+    add_goal,
+    add_user,
+    notices,
+)
+from tests.support.rows import utc
 
 NOW = utc("2025-06-10T18:05")
 
