@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -20,13 +17,3 @@ async def mark_done(connection: AsyncConnection, job_name: str, scope_key: str, 
         .returning(job_markers.c.job_name)
     )
     return result.first() is not None
-
-
-async def last_done_at(connection: AsyncConnection, job_name: str, scope_key: str) -> datetime | None:
-    result = await connection.execute(
-        sa.select(sa.func.max(job_markers.c.done_at)).where(
-            job_markers.c.job_name == job_name, job_markers.c.scope_key == scope_key
-        )
-    )
-    value: datetime | None = result.scalar_one()
-    return value

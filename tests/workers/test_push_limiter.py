@@ -19,14 +19,11 @@ import redis
 import redis.asyncio
 
 from workers.push.limiter import (
-    BUDGET_ENV_VAR,
-    DEFAULT_BUDGET_PER_SECOND,
     DEFAULT_PACING_TOLERANCE_SECONDS,
     DEFAULT_SAFETY_MARGIN_SECONDS,
     PermitWaitTimeout,
     SlidingWindowLimiter,
     SyncSlidingWindowLimiter,
-    budget_from_env,
 )
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -289,11 +286,3 @@ async def test_idle_key_expires_after_one_window(client: redis.asyncio.Redis, ke
     assert 0 < await client.pttl(key) <= WINDOW_US // 1000 + 1
     await asyncio.sleep(WINDOW_US / 1_000_000 + 0.05)
     assert await client.exists(key) == 0
-
-
-def test_budget_comes_from_the_environment_setting() -> None:
-    assert budget_from_env({}) == DEFAULT_BUDGET_PER_SECOND == 600
-    assert budget_from_env({BUDGET_ENV_VAR: "1200"}) == 1200
-    assert budget_from_env({BUDGET_ENV_VAR: "0"}) == 0
-    with pytest.raises(ValueError, match=BUDGET_ENV_VAR):
-        budget_from_env({BUDGET_ENV_VAR: "fast"})

@@ -32,11 +32,9 @@ next 100 waits for a 100 to leave); senders that mostly fill batches of 100 keep
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import secrets
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,8 +44,6 @@ import redis.asyncio
 # Expo's documented cap per project (expo.md §1.7 item 4); the setting below overrides it.
 DEFAULT_BUDGET_PER_SECOND = 600
 
-# Environment variable holding the budget (architecture.md, Configuration). 0 or negative = unlimited.
-BUDGET_ENV_VAR = "EXPO_RATE_LIMIT_PER_SECOND"
 
 # Expo (and the sandbox) count notifications per sliding second.
 RECEIVER_WINDOW_SECONDS = 1.0
@@ -187,17 +183,6 @@ class Grant:
     granted_at_us: int | None
     # Seconds spent inside acquire(), for metrics.
     waited: float
-
-
-def budget_from_env(environ: Mapping[str, str] | None = None) -> int:
-    """The push budget per second from ``EXPO_RATE_LIMIT_PER_SECOND`` (default 600; <= 0 = unlimited)."""
-    raw = (os.environ if environ is None else environ).get(BUDGET_ENV_VAR, "").strip()
-    if not raw:
-        return DEFAULT_BUDGET_PER_SECOND
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"{BUDGET_ENV_VAR} must be an integer, got {raw!r}") from None
 
 
 def project_key(project: str) -> str:
