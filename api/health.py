@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from litestar import Controller, Request, Response, get
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
-from api.resources import AppResources
+from api.resources import AppResources, app_resources
 
 # A readiness probe that hangs is worse than one that fails: the platform keeps routing traffic.
 PROBE_TIMEOUT_SECONDS = 2.0
@@ -54,7 +54,7 @@ class HealthController(Controller):
 
     @get("/ready")
     async def ready(self, request: Request[Any, Any, Any]) -> Response[Readiness]:
-        resources: AppResources = request.app.state.resources
+        resources = app_resources(request.app)
         postgres, redis = await asyncio.gather(check_postgres(resources), check_redis(resources))
         healthy = postgres == "ok" and redis == "ok"
         return Response(

@@ -14,7 +14,7 @@ from litestar import Request
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.resources import AppResources
+from api.resources import app_resources
 from db.unit_of_work import UnitOfWork
 from workers.enqueue import ActorAddress, Enqueuer
 
@@ -33,13 +33,13 @@ class Transaction:
 
 
 async def provide_transaction(request: Request[Any, Any, State]) -> AsyncGenerator[Transaction, None]:
-    resources: AppResources = request.app.state.resources
+    resources = app_resources(request.app)
     async with resources.database.unit_of_work() as uow:
         yield Transaction(uow, resources.enqueuer)
 
 
 async def provide_single_read(request: Request[Any, Any, State]) -> AsyncGenerator[AsyncConnection, None]:
     """For handlers that run one read-only statement (db/unit_of_work.py, `Database.single_read`)."""
-    resources: AppResources = request.app.state.resources
+    resources = app_resources(request.app)
     async with resources.database.single_read() as connection:
         yield connection
