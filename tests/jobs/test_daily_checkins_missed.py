@@ -13,7 +13,10 @@ from db.daily_checkins import mark_missed_checkins
 from db.locks import try_job_lock
 from db.tables import check_ins, goals
 from db.unit_of_work import SavepointDatabase
-from tests.jobs.test_daily_checkins import add_goal, add_user, checkin_rows, utc
+from tests.jobs.test_daily_checkins import checkin_rows
+from tests.support.rows import insert_goal_row as add_goal
+from tests.support.rows import insert_user_row as add_user
+from tests.support.rows import utc
 from workers.jobs.daily_checkins import MARK_MISSED_JOB, run_mark_missed
 
 JUNE_12 = date(2024, 6, 12)
