@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import redis
 import redis.asyncio
 
+from tools.limiter_senders import Sender, SenderRun, max_permits_in_any_window, run_senders
 from workers.push.limiter import (
     DEFAULT_PACING_TOLERANCE_SECONDS,
     DEFAULT_SAFETY_MARGIN_SECONDS,
@@ -27,7 +23,6 @@ from workers.push.limiter import (
 )
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-REPO_ROOT = Path(__file__).resolve().parents[2]
 WINDOW_US = round((1.0 + DEFAULT_SAFETY_MARGIN_SECONDS) * 1_000_000)
 
 
@@ -46,48 +41,10 @@ async def client() -> AsyncIterator[redis.asyncio.Redis]:
     await async_client.aclose()
 
 
-# A sender process: connects, prints "ready", waits for "go" on stdin so all senders start together,
-# then acquires as fast as it can for DURATION seconds, cycling through its batch sizes, and prints
-# every grant as [redis_time_us, n].
-SENDER_SCRIPT = """
-import asyncio, json, sys, time
-import redis, redis.asyncio
-from workers.push.limiter import SlidingWindowLimiter, SyncSlidingWindowLimiter
-
-url, key, budget, duration, api = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
-sizes = [int(size) for size in sys.argv[6].split(",")]
-
-def run_sync():
-    client = redis.Redis.from_url(url)
-    limiter = SyncSlidingWindowLimiter(client, key, budget)
-    client.ping()
-    print("ready", flush=True); sys.stdin.readline()
-    grants, deadline = [], time.monotonic() + duration
-    while time.monotonic() < deadline:
-        grant = limiter.acquire(sizes[len(grants) % len(sizes)])
-        grants.append([grant.granted_at_us, grant.n])
-    client.close()
-    return grants
-
-async def run_async():
-    client = redis.asyncio.Redis.from_url(url)
-    limiter = SlidingWindowLimiter(client, key, budget)
-    await client.ping()
-    print("ready", flush=True); sys.stdin.readline()
-    grants, deadline = [], time.monotonic() + duration
-    while time.monotonic() < deadline:
-        grant = await limiter.acquire(sizes[len(grants) % len(sizes)])
-        grants.append([grant.granted_at_us, grant.n])
-    await client.aclose()
-    return grants
-
-print(json.dumps(run_sync() if api == "sync" else asyncio.run(run_async())), flush=True)
-"""
-
 BUDGET = 600
 SENDING_SECONDS = 3.0
 # Two OS processes per scenario, one on the async API and one on the sync API, sharing one key.
-SCENARIOS = {
+SCENARIOS: dict[str, list[Sender]] = {
     # The hot path: draining a burst in full batches.
     "full batches": [("async", "100"), ("sync", "100")],
     # Batches of 100 mixed with odd sizes (the tail of each fan-out).
@@ -95,78 +52,10 @@ SCENARIOS = {
 }
 
 
-@dataclass(frozen=True)
-class SenderRun:
-    grants: list[tuple[int, int]]  # (Redis time in µs, permits), sorted by time
-    grants_per_process: list[int]
-
-
 @pytest.fixture(scope="module")
-def sender_runs() -> Iterator[dict[str, SenderRun]]:
+def sender_runs() -> dict[str, SenderRun]:
     """Runs every scenario once, at the same time on separate keys, to keep the suite short."""
-    keys = {scenario: f"test:push-limiter:{uuid.uuid4().hex}" for scenario in SCENARIOS}
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    processes = {
-        (scenario, index): subprocess.Popen(
-            [sys.executable, "-c", SENDER_SCRIPT, *(REDIS_URL, keys[scenario], str(BUDGET)), *args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-            cwd=REPO_ROOT,
-        )
-        for scenario, senders in SCENARIOS.items()
-        for index, (api, sizes) in enumerate(senders)
-        for args in [(str(SENDING_SECONDS), api, sizes)]
-    }
-    outputs: dict[str, list[list[list[int]]]] = {scenario: [] for scenario in SCENARIOS}
-    try:
-        for process in processes.values():
-            assert process.stdout is not None
-            assert process.stdout.readline().strip() == "ready"
-        for process in processes.values():
-            assert process.stdin is not None
-            process.stdin.write("go\n")
-            process.stdin.flush()
-        for (scenario, _), process in processes.items():
-            stdout, _ = process.communicate(timeout=SENDING_SECONDS + 10)
-            assert process.returncode == 0
-            outputs[scenario].append(json.loads(stdout.strip().splitlines()[-1]))
-        yield {
-            scenario: SenderRun(
-                grants=sorted((granted_at, n) for output in per_process for granted_at, n in output),
-                grants_per_process=[len(output) for output in per_process],
-            )
-            for scenario, per_process in outputs.items()
-        }
-    finally:
-        for process in processes.values():
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
-        with redis.Redis.from_url(REDIS_URL) as client:
-            client.delete(*keys.values())
-
-
-def max_permits_in_any_window(grants: list[tuple[int, int]], length_us: int) -> int:
-    """Most permits granted within any closed interval [t - length_us, t] (grants sorted by time)."""
-    most, in_window, first = 0, 0, 0
-    for granted_at, n in grants:
-        in_window += n
-        while grants[first][0] < granted_at - length_us:
-            in_window -= grants[first][1]
-            first += 1
-        most = max(most, in_window)
-    return most
-
-
-def mean_permits_per_sliding_second(grants: list[tuple[int, int]]) -> float:
-    """Permits in (t - 1 s, t], averaged over every ms t from one second after the first grant to the
-    last one: the throughput as the receiver sees it, without the start (nothing granted before the
-    first grant) and without the discreteness of dividing a few batches by a span."""
-    ends = range(grants[0][0] + 1_000_000, grants[-1][0] + 1, 1_000)
-    counts = [sum(n for granted_at, n in grants if end - 1_000_000 < granted_at <= end) for end in ends]
-    return sum(counts) / len(counts)
+    return run_senders(REDIS_URL, BUDGET, SENDING_SECONDS, SCENARIOS)
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
@@ -176,30 +65,13 @@ def test_two_processes_never_exceed_the_budget_in_any_sliding_second(
     # Given two OS processes sharing one budget, acquiring as fast as the limiter lets them,
     # when every grant's Redis timestamp and size is collected,
     run = sender_runs[scenario]
+    # (both kept being served: neither was starved by the other; how close to the budget they get is
+    # a benchmark's figure, python -m bench.push.limiter)
     assert all(count >= 4 for count in run.grants_per_process), f"starved: {run.grants_per_process}"
     # then no sliding second, nor any window of 1 s + margin (our own guarantee), holds more than
     # the budget. Strict: this is the correctness claim.
     assert max_permits_in_any_window(run.grants, 1_000_000) <= BUDGET, run.grants
     assert max_permits_in_any_window(run.grants, WINDOW_US - 1) <= BUDGET, run.grants
-
-
-def test_two_processes_sending_full_batches_run_close_to_the_budget(
-    sender_runs: dict[str, SenderRun],
-) -> None:
-    # Loose on purpose: the ceiling is 1 / (1 s + margin) = 0.985 and a loaded 2-core machine delays
-    # wake-ups (measured 0.977-0.982 with two CPU hogs); exact figures are for benchmarks.
-    ratio = mean_permits_per_sliding_second(sender_runs["full batches"].grants) / BUDGET
-    print(f"full batches: throughput {ratio:.4f} x budget")
-    assert ratio >= 0.95
-
-
-def test_two_processes_sending_odd_sizes_keep_sending(sender_runs: dict[str, SenderRun]) -> None:
-    # Only a floor: a request waits whole (Expo's own rule), so an odd batch leaves room that no 100
-    # fits in for up to a window, and the figure depends on how the sizes happen to interleave
-    # (measured 0.86-0.97 for such mixes). A limiter that over-waits or stalls falls far below it.
-    ratio = mean_permits_per_sliding_second(sender_runs["odd sizes"].grants) / BUDGET
-    print(f"odd sizes: throughput {ratio:.4f} x budget")
-    assert ratio >= 0.75
 
 
 async def test_acquire_waits_for_the_window_instead_of_raising(client: redis.asyncio.Redis, key: str) -> None:
