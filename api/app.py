@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -54,22 +56,32 @@ def create_app(
             app_database = EngineDatabase(engine)
         redis = aioredis.Redis.from_url(settings.redis_url)
         broker = build_client_broker(settings.redis_url, settings.dramatiq_namespace)
+        activity = ActivityRecorder(app_database)
         app.state.resources = AppResources(
             settings=settings,
             database=app_database,
             redis=redis,
             enqueuer=Enqueuer(broker),
-            activity=ActivityRecorder(
-                redis=redis, database=app_database, key_prefix=settings.redis_key_prefix
-            ),
+            activity=activity,
         )
+        # Only on a pool the app owns: a Database handed in may be one shared connection (the tests'
+        # rolled-back transaction), which a background writer must not use while a request does.
+        # Such an app writes its activity stamps at shutdown.
+        writer = asyncio.create_task(activity.flush_periodically()) if engine is not None else None
         try:
             yield
         finally:
-            broker.close()
-            await redis.aclose()
-            if engine is not None:
-                await engine.dispose()
+            if writer is not None:
+                writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writer
+            try:
+                await activity.flush()
+            finally:
+                broker.close()
+                await redis.aclose()
+                if engine is not None:
+                    await engine.dispose()
 
     jwt_auth = build_jwt_auth(settings)
     return Litestar(

@@ -111,6 +111,9 @@ class GoalToAnswer:
     user_name: str
     motivation_style: str
     plan: str
+    # The goal's oldest pending row, so the answer skips the mark-missed statement when none is overdue
+    # (the day's own pending row is the usual one).
+    oldest_pending_date: date | None
 
 
 # The answering statements are built once, at import, with named bind parameters: a statement
@@ -134,6 +137,14 @@ _LOCK_GOAL_TO_ANSWER: Final = (
         users.c.name,
         users.c.motivation_style,
         users.c.plan,
+        sa.select(sa.func.min(check_ins.c.check_in_date))
+        .where(
+            check_ins.c.user_id == goals.c.user_id,
+            check_ins.c.goal_id == goals.c.id,
+            check_ins.c.status == CheckInStatus.PENDING.value,
+        )
+        .scalar_subquery()
+        .label("oldest_pending_date"),
     )
     .select_from(goals.join(users, users.c.id == goals.c.user_id))
     .where(goals.c.id == _ANSWERED_GOAL_ID, goals.c.user_id == _OWNER_ID)
@@ -162,6 +173,7 @@ async def lock_goal_to_answer(
         user_name=row.name,
         motivation_style=row.motivation_style,
         plan=row.plan,
+        oldest_pending_date=row.oldest_pending_date,
     )
 
 

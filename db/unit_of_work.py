@@ -45,12 +45,13 @@ class Database(Protocol):
 
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
 
-    def single_read(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        """A connection for exactly one read-only statement, outside any explicit transaction.
+    def single_statement(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A connection for exactly one statement, outside any explicit transaction.
 
-        PostgreSQL runs a lone statement atomically on one snapshot anyway, so wrapping it in
-        BEGIN / COMMIT only added two round trips to its one (home dashboard: +16% req/s without them).
-        Anything that writes, or reads twice and needs both reads to agree, takes a unit of work."""
+        PostgreSQL runs a lone statement atomically on one snapshot anyway (a write commits with it),
+        so wrapping it in BEGIN / COMMIT only added two round trips to its one (home dashboard: +16%
+        req/s without them). Anything that runs two statements that must agree, or sends messages after
+        its commit, takes a unit of work."""
         ...
 
 
@@ -67,7 +68,7 @@ class EngineDatabase:
         await uow.run_after_commit()
 
     @asynccontextmanager
-    async def single_read(self) -> AsyncIterator[AsyncConnection]:
+    async def single_statement(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as connection:
             # asyncpg then sends no BEGIN / COMMIT; the pool restores the isolation level on return.
             yield await connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -87,5 +88,5 @@ class SavepointDatabase:
         await uow.run_after_commit()
 
     @asynccontextmanager
-    async def single_read(self) -> AsyncIterator[AsyncConnection]:
+    async def single_statement(self) -> AsyncIterator[AsyncConnection]:
         yield self.connection

@@ -43,7 +43,7 @@ async def user_from_token(token: Token, connection: ASGIConnection[Any, Any, Any
         user_id = UUID(token.sub)
     except ValueError:
         return None
-    await app_resources(connection.app).activity.note(user_id)
+    app_resources(connection.app).activity.note(user_id)
     return AuthUser(id=user_id)
 
 

@@ -21,7 +21,7 @@ class RecentlyActive:
 
     def claim(self, user_id: UUID) -> bool:
         """True when the user is due for a note; the claim is taken before any await so concurrent
-        requests of one user do not all go on to Redis."""
+        requests of one user do not all go on to the database."""
         now = time.monotonic()
         if self._noted_until.get(user_id, 0.0) > now:
             return False

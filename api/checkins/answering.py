@@ -53,7 +53,10 @@ async def answer_today(tx: Transaction, *, user_id: UUID, answer: CheckInCreate,
     _ensure_answerable(goal, today)
 
     stats_before = goal.stats
-    if await mark_overdue_pending_missed(
+    # The lock statement's snapshot may still show rows the missed job has just closed; the update's
+    # own count is what decides. A row it could not see yet is the missed job's to close, as before.
+    has_overdue = goal.oldest_pending_date is not None and goal.oldest_pending_date < today
+    if has_overdue and await mark_overdue_pending_missed(
         connection, user_id=user_id, goal_id=goal.goal_id, before=today, now=now
     ):
         # Older occurrences close before today's answer counts: rows are applied in date order.

@@ -26,5 +26,5 @@ class HomeController(Controller):
         now: NamedDependency[datetime],
     ) -> Dashboard:
         # The client also sends `timezone`; it is accepted and ignored: users.timezone decides "today".
-        # One statement (api/home/dashboard.py), so no transaction around it (Database.single_read).
+        # One statement (api/home/dashboard.py), so no transaction around it (Database.single_statement).
         return await dashboard(single_read, user_id=request.user.id, now=now)

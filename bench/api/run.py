@@ -1,7 +1,7 @@
 """API benchmark: check-in POST and home dashboard GET over real HTTP, as ratios to two ceilings
 served the same way in the same run (a bare Litestar JSON route; one PK SELECT via raw asyncpg).
 
-    python -m bench.api.run [--users 10000] [--duration 10] [--connections 64]
+    python -m bench.api.run [--users 10000] [--duration 10] [--connections 64] [--warmup 3]
 
 Uses its own scratch database (created, migrated, dropped) on the server of DATABASE_URL; installs
 wrk from Debian when missing. Prints one line per scenario and the ratios.
@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -33,6 +34,8 @@ from bench.api.wrk_scripts import write_script
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 WRK_THREADS = 2
+# Users seeded only for the warm-up passes, so every measured request is still its user's first.
+WARMUP_USERS = 2_000
 SERVER_START_TIMEOUT_SECONDS = 30
 
 
@@ -147,6 +150,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--warmup", type=int, default=3, help="seconds of load on other users before each measured scenario"
+    )
     args = parser.parse_args()
 
     base_url = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/fitnudge")
@@ -179,54 +185,63 @@ def main() -> None:
             [str(BIN / "alembic"), "upgrade", "head"], cwd=REPO_ROOT, env=env, check=True, capture_output=True
         )
         dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-        users = asyncio.run(seed(dsn, args.users, args.goals_per_user))
-        tokens = issue_tokens([user_id for user_id, _ in users])
-        results = benchmark(wrk, env, args, users, tokens)
+        seeded = asyncio.run(seed(dsn, args.users + WARMUP_USERS, args.goals_per_user))
+        tokens = issue_tokens([user_id for user_id, _ in seeded])
+        results = benchmark(wrk, env, args, seeded[: args.users], seeded[args.users :], tokens)
     finally:
         asyncio.run(drop())
     report(results)
+
+
+Users = list[tuple[str, list[str]]]
 
 
 def benchmark(
     wrk: str,
     env: dict[str, str],
     args: argparse.Namespace,
-    users: list[tuple[str, list[str]]],
+    users: Users,
+    warmup_users: Users,
     tokens: dict[str, str],
 ) -> dict[str, Result]:
+    """Each scenario runs `args.warmup` seconds on the warm-up users first (a fresh server's first
+    seconds build caches and open statements), then is measured on users it has not seen yet."""
     base = f"http://127.0.0.1:{args.port}"
     results: dict[str, Result] = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        directory = Path(scratch)
-        pk_lines = [f"GET\t/pk/{user_id}\t{tokens[user_id]}\t" for user_id, _ in users]
-        home_lines = [f"GET\t/api/v1/home/dashboard\t{tokens[user_id]}\t" for user_id, _ in users]
-        checkin_lines = [
+
+    def pk_lines(of: Users) -> list[str]:
+        return [f"GET\t/pk/{user_id}\t{tokens[user_id]}\t" for user_id, _ in of]
+
+    def home_lines(of: Users) -> list[str]:
+        return [f"GET\t/api/v1/home/dashboard\t{tokens[user_id]}\t" for user_id, _ in of]
+
+    def checkin_lines(of: Users) -> list[str]:
+        return [
             f"POST\t/api/v1/check-ins\t{tokens[user_id]}\t"
             + json.dumps({"goal_id": goal_id, "completed": True})
-            for user_id, goal_ids in users
+            for user_id, goal_ids in of
             for goal_id in goal_ids
         ]
+
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(scratch)
+
+        def measure(key: str, name: str, url: str, lines: Callable[[Users], list[str]] | None) -> None:
+            passes = (("warm-up", warmup_users, args.warmup), ("measured", users, args.duration))
+            for label, of, seconds in passes:
+                script = write_script(directory, f"{key}-{label}", lines(of), WRK_THREADS) if lines else None
+                results[key] = run_wrk(wrk, name, url, script, args.connections, seconds)
+
         server = start_server("bench.api.ceiling_app:create_app", args.port, env)
         try:
-            results["bare"] = run_wrk(
-                wrk, "ceiling (a) bare JSON", f"{base}/bare", None, args.connections, args.duration
-            )
-            pk_script = write_script(directory, "pk", pk_lines, WRK_THREADS)
-            results["pk"] = run_wrk(
-                wrk, "ceiling (b) asyncpg PK", base, pk_script, args.connections, args.duration
-            )
+            measure("bare", "ceiling (a) bare JSON", f"{base}/bare", None)
+            measure("pk", "ceiling (b) asyncpg PK", base, pk_lines)
         finally:
             stop_server(server)
         server = start_server("api.app:create_app", args.port, env)
         try:
-            home_script = write_script(directory, "home", home_lines, WRK_THREADS)
-            results["home"] = run_wrk(
-                wrk, "GET /home/dashboard", base, home_script, args.connections, args.duration
-            )
-            checkin_script = write_script(directory, "checkin", checkin_lines, WRK_THREADS)
-            results["checkin"] = run_wrk(
-                wrk, "POST /check-ins", base, checkin_script, args.connections, args.duration
-            )
+            measure("home", "GET /home/dashboard", base, home_lines)
+            measure("checkin", "POST /check-ins", base, checkin_lines)
         finally:
             stop_server(server)
     return results

@@ -570,22 +570,32 @@ async def test_answers_never_touch_another_goals_rows(
 # --- Cost and concurrency -------------------------------------------------------------------------------
 
 
-async def test_answer_takes_three_statements(
-    client: AsyncClient, make_user: MakeUser, connection: AsyncConnection, engine: AsyncEngine
+@pytest.mark.parametrize(("overdue_days", "expected_statements"), [(0, 2), (1, 3)])
+async def test_answer_takes_the_lock_and_one_write_plus_the_missed_sweep_only_when_overdue(
+    client: AsyncClient,
+    make_user: MakeUser,
+    connection: AsyncConnection,
+    engine: AsyncEngine,
+    overdue_days: int,
+    expected_statements: int,
 ) -> None:
-    # Given an active goal with today's pending row (and a warm plan cache and activity throttle)
+    # Given an active goal with today's pending row, maybe a pending row of yesterday too (and a warm
+    # plan cache and activity throttle)
     user = await make_user()
     warm_up, goal_id = await insert_goal(connection, user.id), await insert_goal(connection, user.id)
     await insert_checkin(connection, user.id, goal_id, WEDNESDAY)
+    for days_ago in range(1, overdue_days + 1):
+        await insert_checkin(connection, user.id, goal_id, WEDNESDAY - timedelta(days=days_ago))
     assert (await answer(client, user, warm_up)).status_code == 201
 
     # When the owner answers
     with counted_statements(engine) as statements:
         response = await answer(client, user, goal_id)
 
-    # Then the lock, the missed sweep and the answer with the goal's stats are all it takes
+    # Then the lock (which also reads the oldest pending date) and the answer with the goal's stats are
+    # all it takes, plus the missed sweep when an older row is still pending
     assert response.status_code == 201, response.text
-    assert len(statements) == 3, statements
+    assert len(statements) == expected_statements, statements
 
 
 async def test_concurrent_answers_for_one_goal_count_once(

@@ -11,10 +11,12 @@ from uuid import UUID
 import httpx
 import pytest
 import sqlalchemy as sa
+from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.app import create_app
 from api.clock import FixedClock
+from api.resources import app_resources
 from db.tables import (
     check_ins,
     device_tokens,
@@ -376,13 +378,15 @@ async def test_delete_removes_the_account_and_everything_it_owns(
 
 
 async def test_activity_is_stamped_at_most_once_per_interval(
-    client: httpx.AsyncClient, connection: AsyncConnection, make_user: MakeUser
+    app: Litestar, client: httpx.AsyncClient, connection: AsyncConnection, make_user: MakeUser
 ) -> None:
     # Given a user who was last active long ago
     long_ago = datetime(2020, 1, 1, tzinfo=UTC)
     user = await make_user(last_active_at=long_ago)
-    # When they make a request
+    activity = app_resources(app).activity
+    # When they make a request, and the web process's writer has run
     await client.get("/api/v1/users/profile", headers=user.headers)
+    await activity.flush()
     # Then last_active_at moves to now
     stamped = (await user_row(connection, user.id)).last_active_at
     assert stamped > long_ago
@@ -390,8 +394,39 @@ async def test_activity_is_stamped_at_most_once_per_interval(
     await connection.execute(sa.update(users).where(users.c.id == user.id).values(last_active_at=long_ago))
     for _ in range(3):
         await client.get("/api/v1/users/profile", headers=user.headers)
+    await activity.flush()
     # Then no request wrote again
     assert (await user_row(connection, user.id)).last_active_at == long_ago
+
+
+async def test_activity_is_written_behind_the_request_and_at_shutdown(
+    settings: Settings, database: Any, connection: AsyncConnection, make_user: MakeUser
+) -> None:
+    # Given a user who was last active long ago
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    user = await make_user(last_active_at=long_ago)
+    async with api_client(create_app(settings, database=database)) as web_process:
+        # When they make a request, the response does not wait for the stamp
+        assert (await web_process.get("/api/v1/users/profile", headers=user.headers)).status_code == 200
+        assert (await user_row(connection, user.id)).last_active_at == long_ago
+    # Then the process writes it when it stops, if its writer has not already
+    assert (await user_row(connection, user.id)).last_active_at > long_ago
+
+
+async def test_another_web_process_does_not_stamp_again_within_the_interval(
+    settings: Settings, database: Any, connection: AsyncConnection, make_user: MakeUser
+) -> None:
+    # Given a user stamped by one web process
+    user = await make_user(last_active_at=datetime(2020, 1, 1, tzinfo=UTC))
+    async with api_client(create_app(settings, database=database)) as first_process:
+        await first_process.get("/api/v1/users/profile", headers=user.headers)
+    stamped = (await user_row(connection, user.id)).last_active_at
+    # When a second process, with no memory of that user, serves them within the interval
+    async with api_client(create_app(settings, database=database)) as second_process:
+        response = await second_process.get("/api/v1/users/profile", headers=user.headers)
+    # Then the stored stamp is what decides: no second write
+    assert response.status_code == 200
+    assert (await user_row(connection, user.id)).last_active_at == stamped
 
 
 async def test_a_timezone_change_moves_todays_pending_row_to_the_new_local_date(
