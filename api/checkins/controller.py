@@ -27,9 +27,9 @@ from api.checkins.schemas import (
     CheckInUpdate,
     GoalToday,
     Streak,
-    checkin_fields,
 )
 from api.pagination import MAX_LIMIT, Page
+from api.structs import struct_from_row
 from api.transaction import Transaction
 from db.checkins import CheckInFilter, CheckInRow, checkin_of_owner
 from domain.errors import NotFound
@@ -67,8 +67,9 @@ class CheckInsController(Controller):
         now: NamedDependency[datetime],
     ) -> AnsweredCheckIn:
         answered = await answer_today(tx, user_id=request.user.id, answer=data, now=now)
-        return AnsweredCheckIn(
-            **checkin_fields(answered.row),
+        return struct_from_row(
+            AnsweredCheckIn,
+            answered.row,
             current_streak=answered.stats.current_streak,
             week_completions=answered.week_completions,
         )

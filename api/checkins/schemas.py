@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
 
+from api.structs import struct_from_row
 from db.checkins import CheckInRow
 
 Mood = Literal["tough", "good", "amazing"]
@@ -67,12 +68,7 @@ class CheckIn(msgspec.Struct):
 
     @classmethod
     def of(cls, row: CheckInRow) -> CheckIn:
-        return cls(**checkin_fields(row))
-
-
-def checkin_fields(row: CheckInRow) -> dict[str, Any]:
-    """The CheckIn fields of a row (the row carries exactly those columns)."""
-    return {name: getattr(row, name) for name in CheckIn.__struct_fields__}
+        return struct_from_row(cls, row)
 
 
 class AnsweredCheckIn(CheckIn):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from api.goals.schemas import GoalOut, WeekProgressOut
+from api.structs import struct_from_row
 from db.goals import GoalRow
 from domain.goal_rules import GoalSchedule
 from domain.local_time import local_monday
@@ -23,22 +24,9 @@ def goal_out(goal: GoalRow) -> GoalOut:
         goal.frequency_type,
         goal.frequency_count,
     )
-    return GoalOut(
-        id=goal.id,
-        user_id=goal.user_id,
-        title=goal.title,
-        frequency_type=goal.frequency_type,
-        frequency_count=goal.frequency_count,
-        target_days=goal.target_days,
-        reminder_times=goal.reminder_times,
-        why_statement=goal.why_statement,
-        status=goal.status,
-        current_streak=goal.current_streak,
-        longest_streak=goal.longest_streak,
-        total_completions=goal.total_completions,
-        last_completed_date=goal.last_completed_date,
-        created_at=goal.created_at,
-        updated_at=goal.updated_at,
+    return struct_from_row(
+        GoalOut,
+        goal,
         is_scheduled_today=is_scheduled(goal.frequency_type, goal.target_days, goal.owner_today),
         today_checkin_status=goal.today_status,
         progress_this_week=None if progress is None else WeekProgressOut(progress.completed, progress.target),

@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from api.structs import struct_from_row
 from db.notification_inbox import InboxRow
 from domain.local_time import format_hhmm
 from domain.notification_gate import NotificationPreferences
@@ -36,19 +37,7 @@ class NotificationOut(msgspec.Struct):
 
     @classmethod
     def of(cls, row: InboxRow) -> NotificationOut:
-        return cls(
-            id=row.id,
-            notification_type=row.notification_type,
-            title=row.title,
-            body=row.body,
-            data=row.data,
-            sent_at=row.sent_at,
-            delivered_at=row.delivered_at,
-            opened_at=row.opened_at,
-            entity_type=row.entity_type,
-            entity_id=row.entity_id,
-            created_at=row.created_at,
-        )
+        return struct_from_row(cls, row)
 
 
 class MarkAllOpenedOut(msgspec.Struct):
@@ -86,18 +75,9 @@ class PreferencesOut(msgspec.Struct):
 
     @classmethod
     def of(cls, preferences: NotificationPreferences) -> PreferencesOut:
-        return cls(
-            enabled=preferences.enabled,
-            push_notifications=preferences.push_notifications,
-            email_notifications=preferences.email_notifications,
-            ai_motivation=preferences.ai_motivation,
-            reminders=preferences.reminders,
-            achievements=preferences.achievements,
-            reengagement=preferences.reengagement,
-            weekly_recap=preferences.weekly_recap,
-            partners=preferences.partners,
-            challenges=preferences.challenges,
-            quiet_hours_enabled=preferences.quiet_hours_enabled,
+        return struct_from_row(
+            cls,
+            preferences,
             quiet_hours_start=format_hhmm(preferences.quiet_hours_start),
             quiet_hours_end=format_hhmm(preferences.quiet_hours_end),
         )

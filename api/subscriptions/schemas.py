@@ -10,6 +10,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
+from api.structs import struct_from_row
 from db.plans import PlanFeatureRow, PlanRow
 
 
@@ -39,16 +40,7 @@ class FeatureItemOut(msgspec.Struct):
 
     @classmethod
     def of(cls, row: PlanFeatureRow) -> FeatureItemOut:
-        return cls(
-            id=row.id,
-            feature_key=row.feature_key,
-            feature_name=row.feature_name,
-            feature_description=row.feature_description,
-            feature_value=row.feature_value,
-            is_enabled=row.is_enabled,
-            sort_order=row.sort_order,
-            minimum_tier=row.minimum_tier,
-        )
+        return struct_from_row(cls, row)
 
 
 class FeaturesOut(msgspec.Struct):
@@ -113,24 +105,11 @@ class PlanOut(msgspec.Struct):
 
     @classmethod
     def of(cls, plan: PlanRow) -> PlanOut:
-        return cls(
-            id=plan.id,
-            name=plan.name,
-            description=plan.description,
+        return struct_from_row(
+            cls,
+            plan,
             monthly_price=float(plan.monthly_price),
             annual_price=float(plan.annual_price),
-            active_goal_limit=plan.active_goal_limit,
-            tier=plan.tier,
-            is_popular=plan.is_popular,
-            has_trial=plan.has_trial,
-            trial_days=plan.trial_days,
-            is_active=plan.is_active,
-            sort_order=plan.sort_order,
-            product_id_ios_monthly=plan.product_id_ios_monthly,
-            product_id_ios_annual=plan.product_id_ios_annual,
-            product_id_android_monthly=plan.product_id_android_monthly,
-            product_id_android_annual=plan.product_id_android_annual,
-            exit_offer_enabled=plan.exit_offer_enabled,
             exit_offer_monthly_price=_price(plan.exit_offer_monthly_price),
             exit_offer_annual_price=_price(plan.exit_offer_annual_price),
             features=[FeatureItemOut.of(feature) for feature in plan.features],
