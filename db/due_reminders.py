@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.reminder_slots import SlotSchedule
 from db.sql_arrays import uuid_array
 from db.tables import check_ins, goals, reminder_slots, users
 
@@ -52,6 +53,13 @@ class DueReminder:
     user_name: str
     motivation_style: str
     checkin_status: str | None
+    timezone: str
+
+    @property
+    def schedule(self) -> SlotSchedule:
+        return SlotSchedule(
+            self.slot_id, self.reminder_time, self.frequency_type, self.target_days, self.timezone
+        )
 
 
 def _is_due(now: datetime | sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
@@ -129,6 +137,7 @@ def _load_due_reminders_statement() -> sa.Select[Any]:
             users.c.name,
             users.c.motivation_style,
             todays_status,
+            users.c.timezone,
         )
         .select_from(
             reminder_slots.join(goals, goals.c.id == reminder_slots.c.goal_id).join(

@@ -14,8 +14,9 @@ Challenge slots (challenge_id set) belong to the challenges feature and are neve
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -27,7 +28,13 @@ from db.sql_arrays import uuid_array
 from db.tables import goals, reminder_slots, users
 from domain.schedule import is_scheduled, next_reminder_fire_at
 
-__all__ = ["advance_slots", "rebuild_goal_slots", "rebuild_user_slots"]
+__all__ = [
+    "SlotSchedule",
+    "advance_scheduled_slots",
+    "advance_slots",
+    "rebuild_goal_slots",
+    "rebuild_user_slots",
+]
 
 _ScheduleKey = tuple[str, str, str, tuple[int, ...] | None]
 
@@ -107,38 +114,56 @@ async def _rebuild_slots(
         await connection.execute(sa.insert(reminder_slots), slots)
 
 
+@dataclass(frozen=True, slots=True)
+class SlotSchedule:
+    """What a goal slot's next fire instant depends on."""
+
+    slot_id: UUID
+    reminder_time: str
+    frequency_type: str
+    target_days: Sequence[int] | None
+    timezone: str
+
+
+_SLOT_SCHEDULES: Final = (
+    sa.select(
+        reminder_slots.c.id,
+        reminder_slots.c.reminder_time,
+        goals.c.frequency_type,
+        goals.c.target_days,
+        users.c.timezone,
+    )
+    .select_from(
+        reminder_slots.join(goals, goals.c.id == reminder_slots.c.goal_id).join(
+            users, users.c.id == reminder_slots.c.user_id
+        )
+    )
+    .where(reminder_slots.c.id == sa.any_(sa.bindparam("slot_ids", type_=ARRAY(PG_UUID(as_uuid=True)))))
+)
+
+
 async def advance_slots(connection: AsyncConnection, slot_ids: Sequence[UUID], *, now: datetime) -> int:
     """Move each of these goal slots to its next fire instant strictly after `now`, and release its
-    claim, in one UPDATE; returns how many slots moved (deleted slots are simply absent)."""
-    result = await connection.execute(
-        sa.select(
-            reminder_slots.c.id,
-            reminder_slots.c.reminder_time,
-            goals.c.frequency_type,
-            goals.c.target_days,
-            users.c.timezone,
-        )
-        .select_from(
-            reminder_slots.join(goals, goals.c.id == reminder_slots.c.goal_id).join(
-                users, users.c.id == reminder_slots.c.user_id
-            )
-        )
-        .where(reminder_slots.c.id == sa.any_(uuid_array("slot_ids", slot_ids)))
-    )
-    fire_times = _NextFireTimes(now)
-    moves = [
-        (
-            slot.id,
-            fire_times.after_now(slot.reminder_time, slot.timezone, slot.frequency_type, slot.target_days),
-        )
-        for slot in result
-    ]
-    if not moves:
+    claim; returns how many slots moved (deleted slots are simply absent)."""
+    result = await connection.execute(_SLOT_SCHEDULES, {"slot_ids": list(slot_ids)})
+    return await advance_scheduled_slots(connection, [SlotSchedule(*row) for row in result], now=now)
+
+
+async def advance_scheduled_slots(
+    connection: AsyncConnection, schedules: Sequence[SlotSchedule], *, now: datetime
+) -> int:
+    """advance_slots for a caller that has just read the schedules (a reminder chunk loads them with
+    its slots), in one UPDATE."""
+    if not schedules:
         return 0
-    ids, instants = zip(*moves, strict=True)
+    fire_times = _NextFireTimes(now)
+    instants = [
+        fire_times.after_now(slot.reminder_time, slot.timezone, slot.frequency_type, slot.target_days)
+        for slot in schedules
+    ]
     targets = _unnest(
-        ("id", ARRAY(PG_UUID(as_uuid=True)), list(ids)),
-        ("next_fire_at", ARRAY(sa.DateTime(timezone=True)), list(instants)),
+        ("id", ARRAY(PG_UUID(as_uuid=True)), [slot.slot_id for slot in schedules]),
+        ("next_fire_at", ARRAY(sa.DateTime(timezone=True)), instants),
     )
     updated = await connection.execute(
         sa.update(reminder_slots)

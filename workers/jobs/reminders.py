@@ -25,7 +25,7 @@ from uuid import UUID
 
 from db.due_reminders import DueReminder, claim_slots, load_due_reminders, select_due_slots
 from db.notifications import NotificationDraft, create_notifications
-from db.reminder_slots import advance_slots
+from db.reminder_slots import advance_scheduled_slots, advance_slots
 from db.unit_of_work import UnitOfWork
 from domain.dedupe_keys import ai_motivation_key
 from domain.notification_copy.reminders import (
@@ -129,8 +129,7 @@ async def notify_due_reminders(
         for reminder, text in zip(to_send, texts, strict=True)
     ]
     created = await create_notifications(uow.connection, drafts, now=now)
-    if due:
-        await advance_slots(uow.connection, [reminder.slot_id for reminder in due], now=now)
+    await advance_scheduled_slots(uow.connection, [reminder.schedule for reminder in due], now=now)
     if created.deliveries:
         enqueuer.send_after_commit(uow, PUSH_DELIVER)
     counts = Counter(outcome.value for outcome in outcomes)
