@@ -55,7 +55,9 @@ class ActivityRecorder:
                 await bump_last_active(
                     connection, user_ids, now=datetime.now(UTC), min_interval=ACTIVITY_INTERVAL
                 )
-        except Exception:
+        except BaseException:
+            # Also on cancellation: the writer is cancelled at shutdown, and the final flush then
+            # writes these too.
             self._noted.extend(user_ids)
             raise
 
