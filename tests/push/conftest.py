@@ -1,4 +1,5 @@
-"""Fixtures of the push tests: a real Expo sandbox over HTTP, the Expo client, a broker of their own."""
+"""Fixtures of the push tests: a real Expo sandbox over HTTP, the Expo client, a broker of their own,
+and the three bundled with Redis for the sender."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import redis
+import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 
 from settings import Settings
+from tests.push.support import PushRig
 from tools.expo_sandbox.testing import SandboxHandle, running_sandbox
 from workers.enqueue import build_client_broker
 from workers.push.expo_client import ExpoPushClient
@@ -42,8 +45,8 @@ def push_broker(settings: Settings) -> Iterator[RedisBroker]:
 
 
 @pytest.fixture
-def limiter_key(settings: Settings) -> Iterator[str]:
-    key = f"test:push-limiter:{uuid.uuid4().hex}"
-    yield key
-    with redis.Redis.from_url(settings.redis_url) as client:
-        client.delete(key)
+def push(
+    sandbox: SandboxHandle, expo_client: ExpoPushClient, push_broker: RedisBroker, redis: aioredis.Redis
+) -> PushRig:
+    """The sender's pieces in one, so that a test asks for `push` rather than for each of them."""
+    return PushRig(sandbox, expo_client, push_broker, redis)

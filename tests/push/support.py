@@ -6,10 +6,13 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
+import dramatiq
+import redis
 import redis.asyncio as aioredis
 import sqlalchemy as sa
 from dramatiq.brokers.redis import RedisBroker
@@ -20,6 +23,7 @@ from db.tables import device_tokens, notification_history, notification_preferen
 from db.unit_of_work import Database
 from domain.notification_copy.content import NotificationContent
 from domain.notification_types import NotificationType
+from settings import Settings
 from tools.expo_sandbox.testing import SandboxHandle
 from workers.enqueue import Enqueuer
 from workers.push.delivery import BatchReport, PushSender, deliver_due_batch
@@ -134,28 +138,36 @@ class ShiftableClock:
         self.offset += timedelta(seconds=seconds)
 
 
-def make_sender(
-    database: Database,
-    client: ExpoPushClient,
-    broker: RedisBroker,
-    redis: aioredis.Redis,
-    *,
-    budget: int = 0,
-    limiter_key: str = "test:push-limiter:unused",
-    lease: timedelta = timedelta(minutes=5),
-    clock: ShiftableClock | None = None,
-) -> PushSender:
-    """A PushSender on the given pieces; budget 0 = no limiter (the sandbox's own limit still applies)."""
-    return PushSender(
-        database=database,
-        client=client,
-        limiter=SlidingWindowLimiter(redis, limiter_key, budget),
-        # The broker's namespace is the test's own, so its send notes are too.
-        markers=SendMarkers(redis, broker.namespace, timedelta(minutes=30)),
-        enqueuer=Enqueuer(broker),
-        claim_lease=lease,
-        clock=clock or ShiftableClock(),
-    )
+@dataclass(frozen=True)
+class PushRig:
+    """What a PushSender runs on besides the database: the sandbox (to configure and inspect), the
+    client that reaches it over HTTP, a broker in the test's own namespace and Redis. The database
+    stays outside so that a test can pair these with its rolled-back or its committed database."""
+
+    sandbox: SandboxHandle
+    expo_client: ExpoPushClient
+    broker: RedisBroker
+    redis: aioredis.Redis
+
+    def sender(
+        self,
+        database: Database,
+        *,
+        lease: timedelta = timedelta(minutes=5),
+        clock: ShiftableClock | None = None,
+    ) -> PushSender:
+        """A sender without a limit of its own (the sandbox's limit still applies): the limiter has
+        tests of its own, tests/workers/test_push_limiter.py."""
+        return PushSender(
+            database=database,
+            client=self.expo_client,
+            limiter=SlidingWindowLimiter(self.redis, "unlimited", budget_per_second=0),
+            # The broker's namespace is the test's own, so its send notes are too.
+            markers=SendMarkers(self.redis, self.broker.namespace, timedelta(minutes=30)),
+            enqueuer=Enqueuer(self.broker),
+            claim_lease=lease,
+            clock=clock or ShiftableClock(),
+        )
 
 
 async def notify(database: Database, user_ids: Sequence[UUID]) -> list[UUID]:
@@ -176,6 +188,22 @@ async def notify(database: Database, user_ids: Sequence[UUID]) -> list[UUID]:
         )
         by_user = {row.user_id: row.id for row in rows}
     return [by_user[user_id] for user_id in user_ids]
+
+
+class Recipients(NamedTuple):
+    """In user order, so a test can unpack one user as `[user_id], [token], [notification_id]`."""
+
+    user_ids: list[UUID]
+    tokens: list[str]
+    notification_ids: list[UUID]
+
+
+async def users_with_notices(database: Database, count: int, behaviour: str = "") -> Recipients:
+    """`count` new users with one device each (see `expo_token` for `behaviour`) and a notice each."""
+    async with database.unit_of_work() as uow:
+        user_ids = await insert_users(uow.connection, count)
+        tokens = await add_devices(uow.connection, user_ids, behaviour)
+    return Recipients(user_ids, tokens, await notify(database, user_ids))
 
 
 async def unfinished_deliveries(database: Database) -> int:
@@ -200,6 +228,18 @@ async def drain(sender: PushSender, *, parallel: int = 1, timeout_s: float = 30.
         if not any(report.claimed for report in batch):
             await asyncio.sleep(0.1)  # only backoffs are left: wait for them to come due
     return reports
+
+
+def queue_length(broker: RedisBroker, settings: Settings, queue: str) -> int:
+    with redis.Redis.from_url(settings.redis_url) as client:
+        return int(client.llen(f"{broker.namespace}:{queue}"))
+
+
+def queued_messages(broker: RedisBroker, settings: Settings, queue: str) -> list[dramatiq.Message[object]]:
+    with redis.Redis.from_url(settings.redis_url) as client:
+        ids = client.lrange(f"{broker.namespace}:{queue}", 0, -1)
+        bodies = client.hmget(f"{broker.namespace}:{queue}.msgs", ids) if ids else []
+    return [dramatiq.Message.decode(body) for body in bodies]
 
 
 def notification_ids_sent(sandbox: SandboxHandle) -> Counter[str]:

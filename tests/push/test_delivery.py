@@ -6,11 +6,7 @@ import asyncio
 from collections import Counter
 from datetime import UTC, datetime
 
-import dramatiq
-import redis
-import redis.asyncio as aioredis
 import sqlalchemy as sa
-from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.push_deliveries import UNCONFIRMED_SEND
@@ -18,52 +14,33 @@ from db.tables import device_tokens, push_deliveries
 from db.unit_of_work import EngineDatabase, SavepointDatabase
 from settings import Settings
 from tests.push.support import (
+    PushRig,
     ShiftableClock,
-    add_devices,
     deliveries_of,
     drain,
     inbox_rows,
     insert_users,
-    make_sender,
     notification_ids_sent,
     notify,
+    queue_length,
+    queued_messages,
     token_states,
+    users_with_notices,
 )
-from tools.expo_sandbox.testing import SandboxHandle
 from workers.push.delivery import MAX_SEND_ATTEMPTS, deliver_due_batch
-from workers.push.expo_client import ExpoPushClient
-
-
-def delayed_messages(broker: RedisBroker, settings: Settings) -> list[dramatiq.Message[object]]:
-    with redis.Redis.from_url(settings.redis_url) as client:
-        ids = client.lrange(f"{broker.namespace}:push.DQ", 0, -1)
-        bodies = client.hmget(f"{broker.namespace}:push.DQ.msgs", ids) if ids else []
-    return [dramatiq.Message.decode(body) for body in bodies]
-
-
-def queued_messages(broker: RedisBroker, settings: Settings, queue: str) -> int:
-    with redis.Redis.from_url(settings.redis_url) as client:
-        return int(client.llen(f"{broker.namespace}:{queue}"))
 
 
 async def test_a_notice_goes_out_once_with_its_id_and_the_inbox_row_records_the_delivery(
-    connection: AsyncConnection,
-    database: SavepointDatabase,
-    sandbox: SandboxHandle,
-    expo_client: ExpoPushClient,
-    push_broker: RedisBroker,
-    redis: aioredis.Redis,
+    connection: AsyncConnection, database: SavepointDatabase, push: PushRig
 ) -> None:
     # Given a user with one device and a notice for them
-    [user_id] = await insert_users(connection, 1)
-    [token] = await add_devices(connection, [user_id])
-    [notification_id] = await notify(database, [user_id])
+    _, [token], [notification_id] = await users_with_notices(database, 1)
 
     # When the delivery worker runs until nothing is pending
-    await drain(make_sender(database, expo_client, push_broker, redis))
+    await drain(push.sender(database))
 
     # Then Expo got one message carrying the notification id, the iOS-ready fields and the copy
-    [message] = sandbox.messages(to=token)
+    [message] = push.sandbox.messages(to=token)
     payload = message["message"]
     assert payload["data"]["notification_id"] == str(notification_id)
     assert (payload["title"], payload["sound"], payload["priority"]) == ("Hello", "default", "high")
@@ -76,43 +53,29 @@ async def test_a_notice_goes_out_once_with_its_id_and_the_inbox_row_records_the_
 
 
 async def test_requests_never_carry_more_than_100_recipients(
-    connection: AsyncConnection,
-    database: SavepointDatabase,
-    sandbox: SandboxHandle,
-    expo_client: ExpoPushClient,
-    push_broker: RedisBroker,
-    redis: aioredis.Redis,
+    connection: AsyncConnection, database: SavepointDatabase, push: PushRig
 ) -> None:
     # Given 250 users with a device each and a notice for each
-    user_ids = await insert_users(connection, 250)
-    await add_devices(connection, user_ids)
-    await notify(database, user_ids)
+    await users_with_notices(database, 250)
 
     # When everything is delivered
-    await drain(make_sender(database, expo_client, push_broker, redis))
+    await drain(push.sender(database))
 
     # Then it took 100 + 100 + 50
-    stats = sandbox.project_stats()
+    stats = push.sandbox.project_stats()
     assert stats["recipients_accepted"] == 250
     assert stats["batch_size_histogram"] == {"1": 0, "2-10": 0, "11-50": 1, "51-99": 0, "100": 2}
     assert stats["send_requests"]["by_status"]["400"] == 0
 
 
 async def test_device_not_registered_in_a_ticket_deactivates_the_token_and_later_notices_skip_it(
-    connection: AsyncConnection,
-    database: SavepointDatabase,
-    sandbox: SandboxHandle,
-    expo_client: ExpoPushClient,
-    push_broker: RedisBroker,
-    redis: aioredis.Redis,
+    connection: AsyncConnection, database: SavepointDatabase, push: PushRig
 ) -> None:
     # Given a user whose only device Expo already knows is dead
-    [user_id] = await insert_users(connection, 1)
-    [token] = await add_devices(connection, [user_id], behaviour="dnr-ticket-")
-    [first] = await notify(database, [user_id])
+    [user_id], [token], [first] = await users_with_notices(database, 1, behaviour="dnr-ticket-")
 
     # When the notice is delivered
-    await drain(make_sender(database, expo_client, push_broker, redis))
+    await drain(push.sender(database))
 
     # Then the token is deactivated for DeviceNotRegistered and the notice failed for that reason
     state = (await token_states(connection, [token]))[token]
@@ -127,25 +90,17 @@ async def test_device_not_registered_in_a_ticket_deactivates_the_token_and_later
 
 
 async def test_a_rejected_request_fails_its_deliveries_without_a_retry(
-    connection: AsyncConnection,
-    database: SavepointDatabase,
-    sandbox: SandboxHandle,
-    expo_client: ExpoPushClient,
-    push_broker: RedisBroker,
-    redis: aioredis.Redis,
-    settings: Settings,
+    connection: AsyncConnection, database: SavepointDatabase, push: PushRig, settings: Settings
 ) -> None:
     # Given an Expo that takes at most 10 recipients per request, and 20 deliveries
-    sandbox.configure(max_notifications_per_request=10)
-    user_ids = await insert_users(connection, 20)
-    await add_devices(connection, user_ids)
-    notification_ids = await notify(database, user_ids)
+    push.sandbox.configure(max_notifications_per_request=10)
+    _, _, notification_ids = await users_with_notices(database, 20)
 
     # When the worker sends them
-    await drain(make_sender(database, expo_client, push_broker, redis))
+    await drain(push.sender(database))
 
     # Then the one request was refused and everything failed at once, without a retry
-    assert sandbox.project_stats()["send_requests"]["total"] == 1
+    assert push.sandbox.project_stats()["send_requests"]["total"] == 1
     deliveries = await deliveries_of(connection, notification_ids)
     assert {(row.status, row.ticket_error, row.attempts) for row in deliveries} == {
         ("failed", "PUSH_TOO_MANY_NOTIFICATIONS", 1)
@@ -153,25 +108,17 @@ async def test_a_rejected_request_fails_its_deliveries_without_a_retry(
     assert {row.push_status for row in (await inbox_rows(connection, notification_ids)).values()} == {
         "failed"
     }
-    assert queued_messages(push_broker, settings, "push.DQ") == 0
+    assert queue_length(push.broker, settings, "push.DQ") == 0
 
 
 async def test_server_errors_back_off_through_a_delayed_message_then_recover(
-    connection: AsyncConnection,
-    database: SavepointDatabase,
-    sandbox: SandboxHandle,
-    expo_client: ExpoPushClient,
-    push_broker: RedisBroker,
-    redis: aioredis.Redis,
-    settings: Settings,
+    connection: AsyncConnection, database: SavepointDatabase, push: PushRig, settings: Settings
 ) -> None:
     # Given an Expo failing every request with a 5xx, and a batch of three deliveries
-    sandbox.configure(fault_5xx_rate=1.0)
-    user_ids = await insert_users(connection, 3)
-    await add_devices(connection, user_ids)
-    notification_ids = await notify(database, user_ids)
+    push.sandbox.configure(fault_5xx_rate=1.0)
+    _, _, notification_ids = await users_with_notices(database, 3)
     clock = ShiftableClock()
-    sender = make_sender(database, expo_client, push_broker, redis, clock=clock)
+    sender = push.sender(database, clock=clock)
 
     # When the worker tries once
     started = datetime.now(UTC)
@@ -189,37 +136,30 @@ async def test_server_errors_back_off_through_a_delayed_message_then_recover(
     )
     assert due_at is not None
     assert 1.5 <= (due_at - started).total_seconds() <= 2.6
-    [wake_up] = delayed_messages(push_broker, settings)
+    [wake_up] = queued_messages(push.broker, settings, "push.DQ")
     assert wake_up.options["eta"] / 1000 >= due_at.timestamp()
     # And nothing is tried again before then
     assert (await deliver_due_batch(sender)).claimed == 0
 
     # When Expo recovers and the backoff has passed
-    sandbox.configure(fault_5xx_rate=0.0)
+    push.sandbox.configure(fault_5xx_rate=0.0)
     clock.advance(3)
     await drain(sender)
 
     # Then the pushes went out once, on the second attempt
     deliveries = await deliveries_of(connection, notification_ids)
     assert {(row.status, row.attempts) for row in deliveries} == {("sent", 2)}
-    assert sandbox.project_stats()["recipients_accepted"] == 3
+    assert push.sandbox.project_stats()["recipients_accepted"] == 3
 
 
 async def test_server_errors_fail_the_delivery_after_the_last_attempt(
-    connection: AsyncConnection,
-    database: SavepointDatabase,
-    sandbox: SandboxHandle,
-    expo_client: ExpoPushClient,
-    push_broker: RedisBroker,
-    redis: aioredis.Redis,
+    connection: AsyncConnection, database: SavepointDatabase, push: PushRig
 ) -> None:
     # Given an Expo that stays down
-    sandbox.configure(fault_5xx_rate=1.0)
-    [user_id] = await insert_users(connection, 1)
-    await add_devices(connection, [user_id])
-    [notification_id] = await notify(database, [user_id])
+    push.sandbox.configure(fault_5xx_rate=1.0)
+    _, _, [notification_id] = await users_with_notices(database, 1)
     clock = ShiftableClock()
-    sender = make_sender(database, expo_client, push_broker, redis, clock=clock)
+    sender = push.sender(database, clock=clock)
 
     # When every backoff (2, 4, 8 s) runs out
     for _ in range(MAX_SEND_ATTEMPTS):
@@ -236,44 +176,30 @@ async def test_server_errors_fail_the_delivery_after_the_last_attempt(
 
 
 async def test_429s_back_off_and_every_notice_still_goes_out_once(
-    committed_database: EngineDatabase,
-    sandbox: SandboxHandle,
-    expo_client: ExpoPushClient,
-    push_broker: RedisBroker,
-    redis: aioredis.Redis,
+    committed_database: EngineDatabase, push: PushRig
 ) -> None:
     # Given an Expo admitting 150 recipients a second, and a sender without a limiter of its own
-    sandbox.configure(rate_limit_per_second=150)
-    async with committed_database.unit_of_work() as uow:
-        user_ids = await insert_users(uow.connection, 400)
-        await add_devices(uow.connection, user_ids)
-    notification_ids = await notify(committed_database, user_ids)
+    push.sandbox.configure(rate_limit_per_second=150)
+    _, _, notification_ids = await users_with_notices(committed_database, 400)
 
     # When four batches go out at once, and again whenever their backoff is over
-    await drain(make_sender(committed_database, expo_client, push_broker, redis), parallel=4, timeout_s=60)
+    await drain(push.sender(committed_database), parallel=4, timeout_s=60)
 
     # Then Expo said 429 at least once, and still every notice went out exactly once
-    stats = sandbox.project_stats()
+    stats = push.sandbox.project_stats()
     assert stats["send_requests"]["by_status"]["429"] >= 1
     assert stats["duplicate_notifications"] == 0
-    assert notification_ids_sent(sandbox) == Counter({str(nid): 1 for nid in notification_ids})
+    assert notification_ids_sent(push.sandbox) == Counter({str(nid): 1 for nid in notification_ids})
 
 
 async def test_a_504_after_acceptance_counts_as_sent_unconfirmed_and_is_never_resent(
-    connection: AsyncConnection,
-    database: SavepointDatabase,
-    sandbox: SandboxHandle,
-    expo_client: ExpoPushClient,
-    push_broker: RedisBroker,
-    redis: aioredis.Redis,
+    connection: AsyncConnection, database: SavepointDatabase, push: PushRig
 ) -> None:
     # Given an Expo that accepts the batch and then times out at its gateway
-    sandbox.configure(fault_504_after_accept_rate=1.0)
-    user_ids = await insert_users(connection, 3)
-    await add_devices(connection, user_ids)
-    notification_ids = await notify(database, user_ids)
+    push.sandbox.configure(fault_504_after_accept_rate=1.0)
+    _, _, notification_ids = await users_with_notices(database, 3)
     clock = ShiftableClock()
-    sender = make_sender(database, expo_client, push_broker, redis, clock=clock)
+    sender = push.sender(database, clock=clock)
 
     # When the worker sends, and runs again long after every backoff would have passed
     await drain(sender)
@@ -281,8 +207,8 @@ async def test_a_504_after_acceptance_counts_as_sent_unconfirmed_and_is_never_re
     await drain(sender)
 
     # Then the batch was sent exactly once and is recorded as sent but unconfirmed
-    assert sandbox.project_stats()["send_requests"]["total"] == 1
-    assert sandbox.project_stats()["duplicate_notifications"] == 0
+    assert push.sandbox.project_stats()["send_requests"]["total"] == 1
+    assert push.sandbox.project_stats()["duplicate_notifications"] == 0
     deliveries = await deliveries_of(connection, notification_ids)
     assert {(row.status, row.ticket_error, row.ticket_id) for row in deliveries} == {
         ("sent", UNCONFIRMED_SEND, None)
@@ -294,19 +220,12 @@ async def test_a_504_after_acceptance_counts_as_sent_unconfirmed_and_is_never_re
 
 
 async def test_a_message_delivered_twice_to_the_worker_sends_once(
-    committed_database: EngineDatabase,
-    sandbox: SandboxHandle,
-    expo_client: ExpoPushClient,
-    push_broker: RedisBroker,
-    redis: aioredis.Redis,
+    committed_database: EngineDatabase, push: PushRig
 ) -> None:
     # Given one notice waiting for delivery, and an Expo that takes a moment to answer
-    sandbox.configure(latency_ms=200)
-    async with committed_database.unit_of_work() as uow:
-        [user_id] = await insert_users(uow.connection, 1)
-        [token] = await add_devices(uow.connection, [user_id])
-    await notify(committed_database, [user_id])
-    sender = make_sender(committed_database, expo_client, push_broker, redis)
+    push.sandbox.configure(latency_ms=200)
+    _, [token], _ = await users_with_notices(committed_database, 1)
+    sender = push.sender(committed_database)
 
     # When the same push.deliver message runs twice at once, and once more afterwards
     reports = await asyncio.gather(deliver_due_batch(sender), deliver_due_batch(sender))
@@ -314,54 +233,41 @@ async def test_a_message_delivered_twice_to_the_worker_sends_once(
 
     # Then one run claimed it, the others found nothing, and Expo got it once
     assert sorted(report.claimed for report in [*reports, later]) == [0, 0, 1]
-    assert len(sandbox.messages(to=token)) == 1
+    assert len(push.sandbox.messages(to=token)) == 1
 
 
 async def test_a_token_deactivated_after_the_notice_was_written_is_not_sent_to(
-    connection: AsyncConnection,
-    database: SavepointDatabase,
-    sandbox: SandboxHandle,
-    expo_client: ExpoPushClient,
-    push_broker: RedisBroker,
-    redis: aioredis.Redis,
+    connection: AsyncConnection, database: SavepointDatabase, push: PushRig
 ) -> None:
     # Given a delivery row whose device was unregistered before the worker got to it
-    [user_id] = await insert_users(connection, 1)
-    [token] = await add_devices(connection, [user_id])
-    [notification_id] = await notify(database, [user_id])
+    _, [token], [notification_id] = await users_with_notices(database, 1)
     await connection.execute(
         sa.update(device_tokens).where(device_tokens.c.fcm_token == token).values(is_active=False)
     )
 
     # When the worker runs
-    await drain(make_sender(database, expo_client, push_broker, redis))
+    await drain(push.sender(database))
 
     # Then nothing was sent and the delivery failed as TokenInactive
-    assert sandbox.project_stats().get("send_requests", {}).get("total", 0) == 0
+    assert push.sandbox.project_stats().get("send_requests", {}).get("total", 0) == 0
     [delivery] = await deliveries_of(connection, [notification_id])
     assert (delivery.status, delivery.ticket_error) == ("failed", "TokenInactive")
 
 
 async def test_a_token_that_moved_to_another_account_does_not_get_the_previous_owners_notice(
-    connection: AsyncConnection,
-    database: SavepointDatabase,
-    sandbox: SandboxHandle,
-    expo_client: ExpoPushClient,
-    push_broker: RedisBroker,
-    redis: aioredis.Redis,
+    connection: AsyncConnection, database: SavepointDatabase, push: PushRig
 ) -> None:
     # Given a notice for user A's device, written before the device was registered by user B
-    first, second = await insert_users(connection, 2)
-    [token] = await add_devices(connection, [first])
-    [notification_id] = await notify(database, [first])
+    _, [token], [notification_id] = await users_with_notices(database, 1)
+    [second] = await insert_users(connection, 1)
     await connection.execute(
         sa.update(device_tokens).where(device_tokens.c.fcm_token == token).values(user_id=second)
     )
 
     # When the worker runs
-    await drain(make_sender(database, expo_client, push_broker, redis))
+    await drain(push.sender(database))
 
     # Then A's notice never reached B's phone
-    assert sandbox.messages(to=token) == []
+    assert push.sandbox.messages(to=token) == []
     [delivery] = await deliveries_of(connection, [notification_id])
     assert (delivery.status, delivery.ticket_error) == ("failed", "TokenInactive")

@@ -6,16 +6,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
-import dramatiq
 import pytest
-import redis
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.notifications import NotificationDraft
 from db.unit_of_work import SavepointDatabase
 from settings import Settings
-from tests.push.support import add_devices, general_notice, insert_users
+from tests.push.support import add_devices, general_notice, insert_users, queued_messages
 from workers.enqueue import ActorAddress, Enqueuer
 from workers.fanout import CHUNK_SIZE, INLINE_LIMIT, notify_chunk, notify_many
 
@@ -32,13 +30,6 @@ async def challenge_notices(connection: AsyncConnection, user_ids: Sequence[UUID
 
 async def unkeyed_notices(connection: AsyncConnection, user_ids: Sequence[UUID]) -> list[NotificationDraft]:
     return [NotificationDraft(user_id, general_notice()) for user_id in user_ids]
-
-
-def queued_messages(broker: RedisBroker, settings: Settings, queue: str) -> list[dramatiq.Message[object]]:
-    with redis.Redis.from_url(settings.redis_url) as client:
-        ids = client.lrange(f"{broker.namespace}:{queue}", 0, -1)
-        bodies = client.hmget(f"{broker.namespace}:{queue}.msgs", ids) if ids else []
-    return [dramatiq.Message.decode(body) for body in bodies]
 
 
 async def test_up_to_ten_recipients_are_notified_inline_and_push_deliver_follows_the_commit(

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import redis
-import redis.asyncio as aioredis
 import sqlalchemy as sa
-from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.push_deliveries import UNCONFIRMED_SEND, claim_due_deliveries
@@ -15,67 +12,45 @@ from db.tables import push_deliveries
 from db.unit_of_work import SavepointDatabase
 from settings import Settings
 from tests.push.support import (
+    PushRig,
     ShiftableClock,
-    add_devices,
     deliveries_of,
     drain,
     inbox_rows,
-    insert_users,
-    make_sender,
-    notify,
+    queue_length,
+    users_with_notices,
 )
-from tools.expo_sandbox.testing import SandboxHandle
 from workers.push.delivery import deliver_due_batch
-from workers.push.expo_client import ExpoPushClient
 from workers.push.retention import DELIVERY_RETENTION, PRUNE_BATCH_SIZE, prune_old_deliveries
 from workers.push.sweep import sweep_stalled_deliveries
 
 LEASE = timedelta(minutes=5)
 
 
-def queued(broker: RedisBroker, settings: Settings) -> int:
-    with redis.Redis.from_url(settings.redis_url) as client:
-        return int(client.llen(f"{broker.namespace}:push"))
-
-
 async def test_rows_whose_message_was_lost_get_new_messages_one_per_100(
-    connection: AsyncConnection,
-    database: SavepointDatabase,
-    expo_client: ExpoPushClient,
-    push_broker: RedisBroker,
-    redis: aioredis.Redis,
-    settings: Settings,
+    connection: AsyncConnection, database: SavepointDatabase, push: PushRig, settings: Settings
 ) -> None:
     # Given 250 due deliveries whose push.deliver message never arrived
-    user_ids = await insert_users(connection, 250)
-    await add_devices(connection, user_ids)
-    await notify(database, user_ids)
+    await users_with_notices(database, 250)
 
     # When the sweeper runs
-    sender = make_sender(database, expo_client, push_broker, redis)
+    sender = push.sender(database)
     report = await sweep_stalled_deliveries(database, sender.enqueuer, sender.markers, now=datetime.now(UTC))
 
     # Then three push.deliver messages are queued
     assert (report.due, report.enqueued) == (250, 3)
-    assert queued(push_broker, settings) == 3
+    assert queue_length(push.broker, settings, "push") == 3
 
 
 async def test_a_claim_abandoned_before_sending_is_delivered_once_its_lease_lapses(
-    connection: AsyncConnection,
-    database: SavepointDatabase,
-    sandbox: SandboxHandle,
-    expo_client: ExpoPushClient,
-    push_broker: RedisBroker,
-    redis: aioredis.Redis,
+    connection: AsyncConnection, database: SavepointDatabase, push: PushRig
 ) -> None:
     # Given a delivery claimed by a worker that then died before its request left
-    [user_id] = await insert_users(connection, 1)
-    [token] = await add_devices(connection, [user_id])
-    [notification_id] = await notify(database, [user_id])
+    _, [token], [notification_id] = await users_with_notices(database, 1)
     now = datetime.now(UTC)
     await claim_due_deliveries(connection, now=now, lease_until=now + LEASE, limit=100)
     clock = ShiftableClock()
-    sender = make_sender(database, expo_client, push_broker, redis, lease=LEASE, clock=clock)
+    sender = push.sender(database, lease=LEASE, clock=clock)
 
     # When workers run while the lease holds
     # Then nobody touches it, and the sweeper sees nothing to do
@@ -89,25 +64,18 @@ async def test_a_claim_abandoned_before_sending_is_delivered_once_its_lease_laps
 
     # Then the sweeper released it and re-enqueued it, and it went out exactly once
     assert (report.released, report.unconfirmed, report.enqueued) == (1, 0, 1)
-    assert len(sandbox.messages(to=token)) == 1
+    assert len(push.sandbox.messages(to=token)) == 1
     [delivery] = await deliveries_of(connection, [notification_id])
     assert (delivery.status, delivery.attempts) == ("sent", 2)
 
 
 async def test_a_batch_left_in_flight_by_a_dead_worker_is_sent_unconfirmed_never_resent(
-    connection: AsyncConnection,
-    database: SavepointDatabase,
-    sandbox: SandboxHandle,
-    expo_client: ExpoPushClient,
-    push_broker: RedisBroker,
-    redis: aioredis.Redis,
+    connection: AsyncConnection, database: SavepointDatabase, push: PushRig
 ) -> None:
     # Given a delivery whose worker died after noting that its request was leaving
-    [user_id] = await insert_users(connection, 1)
-    await add_devices(connection, [user_id])
-    [notification_id] = await notify(database, [user_id])
+    _, _, [notification_id] = await users_with_notices(database, 1)
     clock = ShiftableClock()
-    sender = make_sender(database, expo_client, push_broker, redis, lease=LEASE, clock=clock)
+    sender = push.sender(database, lease=LEASE, clock=clock)
     now = datetime.now(UTC)
     await claim_due_deliveries(connection, now=now, lease_until=now + LEASE, limit=100)
     await sender.markers.mark(now)
@@ -123,21 +91,15 @@ async def test_a_batch_left_in_flight_by_a_dead_worker_is_sent_unconfirmed_never
     assert (delivery.status, delivery.ticket_error) == ("sent", UNCONFIRMED_SEND)
     inbox = (await inbox_rows(connection, [notification_id]))[notification_id]
     assert (inbox.push_status, inbox.delivered_at) == ("sent", None)
-    assert sandbox.project_stats().get("send_requests", {}).get("total", 0) == 0
+    assert push.sandbox.project_stats().get("send_requests", {}).get("total", 0) == 0
 
 
 async def test_finished_deliveries_older_than_the_receipt_window_are_pruned_in_batches(
-    connection: AsyncConnection,
-    database: SavepointDatabase,
-    expo_client: ExpoPushClient,
-    push_broker: RedisBroker,
-    redis: aioredis.Redis,
+    connection: AsyncConnection, database: SavepointDatabase, push: PushRig
 ) -> None:
     # Given 600 delivered rows from two days ago, 5 recent ones and an old one still pending
-    user_ids = await insert_users(connection, 606)
-    await add_devices(connection, user_ids)
-    notification_ids = await notify(database, user_ids)
-    await drain(make_sender(database, expo_client, push_broker, redis))
+    _, _, notification_ids = await users_with_notices(database, 606)
+    await drain(push.sender(database))
     old, recent, pending = notification_ids[:600], notification_ids[600:605], notification_ids[605:]
     two_days_ago = datetime.now(UTC) - timedelta(days=2)
     await connection.execute(

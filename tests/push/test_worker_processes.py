@@ -20,14 +20,7 @@ from db.push_deliveries import UNCONFIRMED_SEND
 from db.tables import push_deliveries
 from db.unit_of_work import EngineDatabase
 from settings import Settings
-from tests.push.support import (
-    add_devices,
-    expo_token,
-    insert_users,
-    notification_ids_sent,
-    notify,
-    unfinished_deliveries,
-)
+from tests.push.support import expo_token, notification_ids_sent, unfinished_deliveries, users_with_notices
 from tests.support.processes import running, worker_command
 from tools.expo_sandbox.testing import SandboxHandle, sandbox_process
 from workers.enqueue import ActorAddress, build_client_broker, build_message
@@ -61,10 +54,8 @@ def enqueue(settings: Settings, address: ActorAddress, times: int = 1) -> None:
 
 
 async def notices_for_new_users(database: EngineDatabase, count: int) -> list[str]:
-    async with database.unit_of_work() as uow:
-        user_ids = await insert_users(uow.connection, count)
-        await add_devices(uow.connection, user_ids)
-    return [str(notification_id) for notification_id in await notify(database, user_ids)]
+    _, _, notification_ids = await users_with_notices(database, count)
+    return [str(notification_id) for notification_id in notification_ids]
 
 
 async def eventually(database: EngineDatabase, *, timeout_s: float, logs: Path) -> None:
