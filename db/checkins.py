@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.partial_index_predicates import is_pending
 from db.sql_arrays import uuid_array
 from db.tables import check_ins, goals, users
 from domain.goal_rules import GoalStatus
@@ -137,12 +138,10 @@ _LOCK_GOAL_TO_ANSWER: Final = (
         users.c.name,
         users.c.motivation_style,
         users.c.plan,
+        # By goal alone (the goal row is the caller's): with user_id too, the planner takes the
+        # (user_id, goal_id, check_in_date) key and filters the goal's whole history.
         sa.select(sa.func.min(check_ins.c.check_in_date))
-        .where(
-            check_ins.c.user_id == goals.c.user_id,
-            check_ins.c.goal_id == goals.c.id,
-            check_ins.c.status == CheckInStatus.PENDING.value,
-        )
+        .where(check_ins.c.goal_id == goals.c.id, is_pending(check_ins.c.status))
         .scalar_subquery()
         .label("oldest_pending_date"),
     )
@@ -182,7 +181,7 @@ _MARK_OVERDUE_PENDING_MISSED: Final = (
     .where(
         check_ins.c.user_id == _OWNER_ID,
         check_ins.c.goal_id == _ANSWERED_GOAL_ID,
-        check_ins.c.status == CheckInStatus.PENDING.value,
+        is_pending(check_ins.c.status),
         check_ins.c.check_in_date < sa.bindparam("before", type_=check_ins.c.check_in_date.type),
     )
     .values(status=CheckInStatus.MISSED.value, prompt_due_at=None, followup_due_at=None, updated_at=_AT)

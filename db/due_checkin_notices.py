@@ -16,6 +16,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.partial_index_predicates import is_pending
 from db.sql_arrays import uuid_array
 from db.tables import check_ins, goals, users
 
@@ -70,7 +71,7 @@ async def take_due_checkin_notices(
             )
         )
         # The partial index's predicate, spelled out so the planner uses it.
-        .where(check_ins.c.status == "pending", due_at.is_not(None), due_at <= now)
+        .where(is_pending(check_ins.c.status), due_at.is_not(None), due_at <= now)
         .order_by(due_at)
         .limit(limit)
         .with_for_update(of=check_ins, skip_locked=True)

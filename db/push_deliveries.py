@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.partial_index_predicates import is_not_pending, is_pending
 from db.tables import device_tokens, notification_history, push_deliveries
 
 __all__ = [
@@ -123,7 +124,7 @@ def _build_claim() -> sa.Update:
     due = (
         sa.select(push_deliveries.c.id)
         .where(
-            push_deliveries.c.status == "pending",
+            is_pending(push_deliveries.c.status),
             push_deliveries.c.next_attempt_at <= _NOW,
             # Claimed rows: their lease keeps them out of the due range; once it lapses, only the
             # sweeper decides about them (release or unconfirmed), never a blind re-claim.
@@ -372,7 +373,7 @@ async def lapsed_claims(connection: AsyncConnection, *, now: datetime, limit: in
     result = await connection.execute(
         sa.select(push_deliveries.c.claimed_at, push_deliveries.c.id, push_deliveries.c.notification_id)
         .where(
-            push_deliveries.c.status == "pending",
+            is_pending(push_deliveries.c.status),
             push_deliveries.c.sent_at.is_not(None),
             push_deliveries.c.next_attempt_at <= _NOW,
         )
@@ -416,7 +417,7 @@ async def count_due_deliveries(connection: AsyncConnection, *, now: datetime, ca
     due = (
         sa.select(push_deliveries.c.id)
         .where(
-            push_deliveries.c.status == "pending",
+            is_pending(push_deliveries.c.status),
             push_deliveries.c.next_attempt_at <= _NOW,
             push_deliveries.c.sent_at.is_(None),
         )
@@ -535,26 +536,22 @@ async def requeue_for_resend(
 # --- Retention ----------------------------------------------------------------------------------------
 
 
-async def prune_deliveries(
-    connection: AsyncConnection, *, created_before: datetime, after_id: UUID | None, limit: int
-) -> list[UUID]:
-    """Delete the next `limit` finished rows created before `created_before`, in id order after
-    `after_id` (keyset); returns the deleted ids. Pending rows are never pruned."""
+async def prune_deliveries(connection: AsyncConnection, *, created_before: datetime, limit: int) -> int:
+    """Delete the `limit` oldest finished rows created before `created_before`; returns how many went.
+
+    Oldest first through ix_push_deliveries_finished_created, so a run reads only the rows it
+    deletes: paging by id instead walked the whole table each hour, since an hourly run finds only
+    about one row in 26 old enough (7 M rows: 12,644 read per batch of 500). Pending rows are never
+    pruned; rows another transaction holds are left for the next run."""
     batch = (
         sa.select(push_deliveries.c.id)
-        .where(
-            push_deliveries.c.created_at < created_before,
-            push_deliveries.c.status != "pending",
-            push_deliveries.c.id > after_id if after_id is not None else sa.true(),
-        )
-        .order_by(push_deliveries.c.id)
+        .where(is_not_pending(push_deliveries.c.status), push_deliveries.c.created_at < created_before)
+        .order_by(push_deliveries.c.created_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
         .subquery()
     )
     result = await connection.execute(
-        sa.delete(push_deliveries)
-        .where(push_deliveries.c.id.in_(sa.select(batch.c.id)))
-        .returning(push_deliveries.c.id)
+        sa.delete(push_deliveries).where(push_deliveries.c.id.in_(sa.select(batch.c.id)))
     )
-    return sorted(result.scalars())
+    return int(result.rowcount)

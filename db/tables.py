@@ -137,6 +137,13 @@ users = sa.Table(
 sa.Index("uq_users_lower_email", sa.func.lower(users.c.email), unique=True)
 sa.Index("uq_users_lower_username", sa.func.lower(users.c.username), unique=True)
 sa.Index("ix_users_status", users.c.status)
+# The day-boundary jobs walk one timezone's onboarded users in id order.
+sa.Index(
+    "ix_users_onboarded_timezone_id",
+    users.c.timezone,
+    users.c.id,
+    postgresql_where=users.c.onboarding_completed_at.is_not(None),
+)
 sa.Index(
     "ix_users_next_morning_motivation_at",
     users.c.next_morning_motivation_at,
@@ -299,6 +306,14 @@ sa.Index(
     check_ins.c.check_in_date,
     postgresql_where=sa.text("status = 'pending'"),
 )
+# A goal's pending rows (about one per active goal), for the answer's lock statement and the overdue
+# sweep: the (user_id, goal_id, check_in_date) key would make them filter the goal's whole history.
+sa.Index(
+    "ix_check_ins_pending_goal_date",
+    check_ins.c.goal_id,
+    check_ins.c.check_in_date,
+    postgresql_where=sa.text("status = 'pending'"),
+)
 sa.Index(
     "ix_check_ins_prompt_due_at",
     check_ins.c.prompt_due_at,
@@ -453,6 +468,10 @@ push_deliveries = sa.Table(
         "ix_push_deliveries_pending_created", "created_at", postgresql_where=sa.text("status = 'pending'")
     ),
     sa.Index("ix_push_deliveries_due", "next_attempt_at", postgresql_where=sa.text("status = 'pending'")),
+    # Retention deletes the oldest finished rows first (workers/push/retention.py).
+    sa.Index(
+        "ix_push_deliveries_finished_created", "created_at", postgresql_where=sa.text("status <> 'pending'")
+    ),
     sa.Index(
         "ix_push_deliveries_awaiting_receipt",
         "sent_at",

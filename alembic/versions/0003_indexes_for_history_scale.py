@@ -1,0 +1,54 @@
+"""indexes that keep hot statements off a year of history
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-25
+
+Found by EXPLAIN ANALYZE on 20,000 users with a year of check-ins (19 M rows) and 7 M deliveries:
+- check_ins (goal_id, check_in_date) WHERE pending: the answer's lock statement and overdue sweep
+  filtered a goal's 365 answered rows to find its pending one;
+- push_deliveries (created_at) WHERE not pending: hourly retention walked the whole table by id;
+- users (timezone, id) WHERE onboarded: the day-boundary batches read every user for each zone.
+Plain CREATE INDEX inside the release's transaction (it holds the migration lock); on a table already
+large in production, build the same index CONCURRENTLY by hand first and this step finds it there.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_check_ins_pending_goal_date",
+        "check_ins",
+        ["goal_id", "check_in_date"],
+        postgresql_where=sa.text("status = 'pending'"),
+        if_not_exists=True,
+    )
+    op.create_index(
+        "ix_push_deliveries_finished_created",
+        "push_deliveries",
+        ["created_at"],
+        postgresql_where=sa.text("status <> 'pending'"),
+        if_not_exists=True,
+    )
+    op.create_index(
+        "ix_users_onboarded_timezone_id",
+        "users",
+        ["timezone", "id"],
+        postgresql_where=sa.text("onboarding_completed_at IS NOT NULL"),
+        if_not_exists=True,
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_users_onboarded_timezone_id", table_name="users")
+    op.drop_index("ix_push_deliveries_finished_created", table_name="push_deliveries")
+    op.drop_index("ix_check_ins_pending_goal_date", table_name="check_ins")
