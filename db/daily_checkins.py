@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.partial_index_predicates import is_pending
 from db.sql_arrays import uuid_array
 from db.tables import check_ins, goals, job_markers, users
 from domain.local_time import weekday_sun0
@@ -37,10 +38,10 @@ from domain.streaks import CheckInStatus
 __all__ = [
     "BATCH_SIZE",
     "GoalKey",
-    "MissedBatch",
     "ZoneBatch",
     "create_pending_checkins",
     "create_zone_pending_checkins",
+    "day_end_in_owner_zone",
     "delete_pending_checkins",
     "mark_missed_checkins",
     "mark_zones",
@@ -86,12 +87,12 @@ def _insert_pending(candidates: sa.FromClause, local_date: date) -> Insert:
         sa.literal(CheckInStatus.PENDING.value, sa.Text),
         before_day_ends(CHECKIN_PROMPT_DELAY),
         before_day_ends(CHECKIN_FOLLOWUP_DELAY),
+        day_ends_at,
     )
+    columns = ["user_id", "goal_id", "check_in_date", "status", "prompt_due_at", "followup_due_at"]
     return (
         insert(check_ins)
-        .from_select(
-            ["user_id", "goal_id", "check_in_date", "status", "prompt_due_at", "followup_due_at"], rows
-        )
+        .from_select([*columns, "missed_due_at"], rows)
         .on_conflict_do_nothing(index_elements=["user_id", "goal_id", "check_in_date"])
     )
 
@@ -139,13 +140,20 @@ async def realign_user_pending_checkins(
 ) -> int:
     """After a timezone change: today's pending rows are rebuilt for the new local date (fresh due
     instants), and pending rows dated after it (the old zone was ahead) go. Earlier pending rows stay
-    for the missed job, as any unanswered past day does. Returns the rows created."""
+    for the missed job, as any unanswered past day does, due at the end of their day in the new zone.
+    Returns the rows created."""
     await connection.execute(
         sa.delete(check_ins).where(
             check_ins.c.user_id == user_id,
             check_ins.c.check_in_date >= local_date,
             check_ins.c.status == CheckInStatus.PENDING.value,
         )
+    )
+    # The earlier pending rows turn missed at the end of their day in the new zone.
+    await connection.execute(
+        sa.update(check_ins)
+        .where(check_ins.c.user_id == user_id, is_pending(check_ins.c.status))
+        .values(missed_due_at=day_end_in_owner_zone(check_ins.c.user_id, check_ins.c.check_in_date))
     )
     active_goal_ids = (
         (
@@ -263,47 +271,34 @@ async def mark_zones(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class MissedBatch:
-    missed: int  # rows turned missed (< the limit: nothing more is due, bar rows locked right now)
-    last_user_id: UUID | None  # where the next batch starts
+def day_end_in_owner_zone(
+    user_id: sa.ColumnElement[Any], day: sa.ColumnElement[Any]
+) -> sa.ColumnElement[Any]:
+    """The UTC instant the owner's local `day` ends (their next local midnight), in SQL."""
+    owner_zone = sa.select(users.c.timezone).where(users.c.id == user_id).scalar_subquery()
+    return sa.func.timezone(owner_zone, sa.cast(day + 1, sa.DateTime))
 
 
-async def mark_missed_checkins(
-    connection: AsyncConnection, *, now: datetime, after_user_id: UUID | None, limit: int = BATCH_SIZE
-) -> MissedBatch:
-    """Turn up to `limit` pending rows dated before their owner's local today at `now` into missed, and
-    in the same statement zero the streak (and its start) of their goals (§3.2, domain.streaks.apply_missed).
+async def mark_missed_checkins(connection: AsyncConnection, *, now: datetime, limit: int = BATCH_SIZE) -> int:
+    """Turn up to `limit` pending rows whose local day has ended at `now` into missed, and in the same
+    statement zero the streak (and its start) of their goals (§3.2, domain.streaks.apply_missed);
+    returns how many (< limit: nothing more is due, bar rows locked right now).
 
-    Users are walked in key order from `after_user_id`, each probing only its own pending rows through
-    the (user_id, status, check_in_date) index (a LATERAL join keeps the planner to that), so a batch
-    never rescans rows that are not due yet nor anybody's answered history. Rows or goals locked by an
-    answering transaction are skipped (the next run takes them): this statement never waits on a lock
-    a request holds.
+    The rows come from the missed_due_at index in due order: a run reads only what is due, however
+    many users there are. Rows or goals locked by an answering transaction are skipped (the next run
+    takes them): this statement never waits on a lock a request holds.
     """
-    owners = sa.select(users.c.id, users.c.timezone)
-    if after_user_id is not None:
-        owners = owners.where(users.c.id >= after_user_id)
-    owner = owners.subquery("owner")
-    owner_today = sa.cast(
-        sa.func.timezone(owner.c.timezone, sa.literal(now, sa.DateTime(timezone=True))), sa.Date
-    )
-    owners_due_rows = (
+    due = (
         sa.select(check_ins.c.id)
         .select_from(check_ins.join(goals, goals.c.id == check_ins.c.goal_id))
         .where(
-            check_ins.c.user_id == owner.c.id,
-            check_ins.c.status == CheckInStatus.PENDING.value,
-            check_ins.c.check_in_date < owner_today,
+            is_pending(check_ins.c.status),
+            check_ins.c.missed_due_at.is_not(None),
+            check_ins.c.missed_due_at <= sa.literal(now, sa.DateTime(timezone=True)),
         )
-        .with_for_update(of=[check_ins, goals], skip_locked=True)
-        .lateral("owners_due_rows")
-    )
-    due = (
-        sa.select(owners_due_rows.c.id)
-        .select_from(owner.join(owners_due_rows, sa.true()))
-        .order_by(owner.c.id)
+        .order_by(check_ins.c.missed_due_at)
         .limit(limit)
+        .with_for_update(of=[check_ins, goals], skip_locked=True)
         .cte("due")
     )
     missed = (
@@ -315,7 +310,7 @@ async def mark_missed_checkins(
             followup_due_at=None,
             updated_at=sa.func.now(),
         )
-        .returning(check_ins.c.goal_id, check_ins.c.user_id)
+        .returning(check_ins.c.goal_id)
         .cte("missed")
     )
     streaks_reset = (
@@ -324,13 +319,5 @@ async def mark_missed_checkins(
         .values(current_streak=0, streak_start_date=None, updated_at=sa.func.now())
         .cte("streaks_reset")
     )
-    result = await connection.execute(
-        sa.select(missed.c.user_id, sa.func.count().over().label("missed"))
-        .order_by(missed.c.user_id.desc())
-        .limit(1)
-        .add_cte(streaks_reset)
-    )
-    last = result.first()
-    if last is None:
-        return MissedBatch(missed=0, last_user_id=None)
-    return MissedBatch(missed=last.missed, last_user_id=last.user_id)
+    result = await connection.execute(sa.select(sa.func.count()).select_from(missed).add_cte(streaks_reset))
+    return int(result.scalar_one())

@@ -280,6 +280,8 @@ check_ins = sa.Table(
     tstz("responded_at"),
     tstz("prompt_due_at"),
     tstz("followup_due_at"),
+    # A pending row's end of day: the start of the owner's next local day, when it turns missed.
+    tstz("missed_due_at"),
     *timestamps(),
     sa.UniqueConstraint("user_id", "goal_id", "check_in_date"),
     sa.CheckConstraint(
@@ -313,6 +315,11 @@ sa.Index(
     check_ins.c.goal_id,
     check_ins.c.check_in_date,
     postgresql_where=sa.text("status = 'pending'"),
+)
+sa.Index(
+    "ix_check_ins_missed_due_at",
+    check_ins.c.missed_due_at,
+    postgresql_where=sa.text("status = 'pending' AND missed_due_at IS NOT NULL"),
 )
 sa.Index(
     "ix_check_ins_prompt_due_at",

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.tables import check_ins, goals
 from domain.streaks import GoalStreakStats
+from tests.support.rows import pending_day_end
 from tests.support.users import ApiUser
 
 MakeUser = Callable[..., Awaitable[ApiUser]]
@@ -37,6 +38,8 @@ async def insert_checkin(
     **columns: Any,
 ) -> UUID:
     values = {"user_id": user_id, "goal_id": goal_id, "check_in_date": day, "status": status, **columns}
+    if status == "pending":
+        values.setdefault("missed_due_at", pending_day_end(user_id, day))
     checkin_id: UUID = (
         await connection.execute(sa.insert(check_ins).values(values).returning(check_ins.c.id))
     ).scalar_one()

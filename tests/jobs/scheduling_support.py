@@ -16,7 +16,7 @@ from db.reminder_slots import rebuild_goal_slots
 from db.tables import check_ins, device_tokens, goals, notification_history, reminder_slots
 from db.unit_of_work import Database
 from settings import Settings
-from tests.support.rows import insert_goal_row, insert_user_row
+from tests.support.rows import insert_goal_row, insert_user_row, pending_day_end
 from workers.broker import broker
 from workers.enqueue import Enqueuer
 from workers.periodic_jobs import JobContext
@@ -96,6 +96,7 @@ async def add_checkin(
                 status=status,
                 prompt_due_at=prompt_due_at,
                 followup_due_at=followup_due_at,
+                missed_due_at=pending_day_end(user_id, check_in_date) if status == "pending" else None,
             )
             .returning(check_ins.c.id)
         )

@@ -9,14 +9,14 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db.daily_checkins import mark_missed_checkins
+from db.daily_checkins import mark_missed_checkins, realign_user_pending_checkins
 from db.locks import try_job_lock
-from db.tables import check_ins, goals
+from db.tables import check_ins, goals, users
 from db.unit_of_work import SavepointDatabase
 from tests.jobs.test_daily_checkins import checkin_rows
 from tests.support.rows import insert_goal_row as add_goal
 from tests.support.rows import insert_user_row as add_user
-from tests.support.rows import utc
+from tests.support.rows import pending_day_end, utc
 from workers.jobs.daily_checkins import MARK_MISSED_JOB, run_mark_missed
 
 JUNE_12 = date(2024, 6, 12)
@@ -34,6 +34,7 @@ async def add_checkin(
             status=status,
             prompt_due_at=utc("2024-06-12T18:30") if status == "pending" else None,
             followup_due_at=utc("2024-06-12T20:30") if status == "pending" else None,
+            missed_due_at=pending_day_end(user_id, day) if status == "pending" else None,
         )
     )
 
@@ -85,6 +86,21 @@ async def test_pending_rows_turn_missed_at_the_owners_local_midnight_and_zero_th
     # Then Los Angeles' row turned missed only then
     assert await checkin_rows(connection) == {(auckland, JUNE_12, "missed"), (los_angeles, JUNE_12, "missed")}
     assert await streak_of(connection, los_angeles) == (0, None, 9)
+
+
+async def test_an_earlier_pending_row_ends_with_the_day_of_the_owners_new_timezone(
+    connection: AsyncConnection, database: SavepointDatabase
+) -> None:
+    # Given a Los Angeles goal with a pending row for 2024-06-12 (due to turn missed at LA midnight)
+    goal_id = await on_a_streak(connection, "America/Los_Angeles")
+    user_id = (await connection.execute(sa.select(goals.c.user_id).where(goals.c.id == goal_id))).scalar_one()
+    # When its owner moves to Auckland on 2024-06-14 (local), the day's rows realigned
+    moved = sa.update(users).where(users.c.id == user_id).values(timezone="Pacific/Auckland")
+    await connection.execute(moved)
+    await realign_user_pending_checkins(connection, user_id, local_date=date(2024, 6, 14))
+    # Then the June 12 row is due at Auckland's end of June 12, long before Los Angeles' one
+    assert await run_mark_missed(database, now=utc("2024-06-12T12:05")) == 1
+    assert (goal_id, JUNE_12, "missed") in await checkin_rows(connection)
 
 
 async def test_answered_rows_and_todays_pending_rows_stay_and_due_instants_are_cleared(
@@ -145,7 +161,7 @@ async def test_a_run_finds_the_lock_taken_and_does_nothing(
     assert await checkin_rows(connection) == {(goal_id, JUNE_12, "pending")}
 
 
-async def test_batches_walk_users_until_no_due_row_is_left(connection: AsyncConnection) -> None:
+async def test_batches_run_until_no_due_row_is_left(connection: AsyncConnection) -> None:
     # Given three users, each with two goals whose pending rows are overdue (one with two days each)
     goal_ids = []
     for _ in range(3):
@@ -155,15 +171,11 @@ async def test_batches_walk_users_until_no_due_row_is_left(connection: AsyncConn
         await add_checkin(connection, goal_id)
     await add_checkin(connection, goal_ids[0], day=date(2024, 6, 11))
     # When batches of two are taken until one comes back short
-    position: UUID | None = None
     sizes = []
     while True:
-        batch = await mark_missed_checkins(
-            connection, now=utc("2024-06-13T00:05"), after_user_id=position, limit=2
-        )
-        sizes.append(batch.missed)
-        position = batch.last_user_id
-        if batch.missed < 2:
+        missed = await mark_missed_checkins(connection, now=utc("2024-06-13T00:05"), limit=2)
+        sizes.append(missed)
+        if missed < 2:
             break
     # Then all seven rows are missed, none twice
     assert sum(sizes) == 7

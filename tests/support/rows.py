@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.daily_checkins import day_end_in_owner_zone
 from db.tables import goals, users
 
 ONBOARDED_AT = datetime(2024, 1, 1, tzinfo=UTC)
@@ -65,3 +66,8 @@ async def insert_goal_row(
         await connection.execute(sa.insert(goals).values(values).returning(goals.c.id))
     ).scalar_one()
     return goal_id
+
+
+def pending_day_end(user_id: UUID, day: date) -> sa.ColumnElement[Any]:
+    """missed_due_at of a pending row inserted by hand, as the pending-row statements set it."""
+    return day_end_in_owner_zone(sa.literal(user_id, users.c.id.type), sa.literal(day, sa.Date))

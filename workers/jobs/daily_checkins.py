@@ -7,8 +7,9 @@ Both run every 15 minutes (UTC cron) and work on sets, never per user:
   that date's pending rows (zones sharing a date are handled together, 1000 goals per statement, keyset
   by (user, goal)), then the markers; a zone whose day starts at 00:00 local is covered by the first
   run after it, whatever UTC says.
-* `checkins.mark_missed`: pending rows dated before their owner's local today turn missed, with their
-  goals' streaks zeroed in the same statement, 1000 rows per statement until none is left.
+* `checkins.mark_missed`: pending rows whose owner's local day has ended (missed_due_at, set when the
+  row is created) turn missed, with their goals' streaks zeroed in the same statement, 1000 rows per
+  statement, read in due order through an index, until none is left.
 
 Each batch is a short transaction under the job's advisory lock (a doubled tick finds nothing to do,
 and a run cut short keeps what it committed). `run_precreate` / `run_mark_missed` are the plain
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime
-from uuid import UUID
 
 from db.daily_checkins import (
     BATCH_SIZE,
@@ -92,14 +92,11 @@ async def precreate_pending_checkins(database: Database, *, now: datetime) -> Co
 async def mark_missed(database: Database, *, now: datetime) -> Counter[str]:
     """`checkins.mark_missed` for the instant `now`: counts rows turned missed."""
     counts: Counter[str] = Counter()
-    position: UUID | None = None
 
     async def next_batch(uow: UnitOfWork) -> bool:
-        nonlocal position
-        batch = await mark_missed_checkins(uow.connection, now=now, after_user_id=position)
-        counts.update(missed=batch.missed)
-        position = batch.last_user_id
-        return batch.missed == BATCH_SIZE
+        missed = await mark_missed_checkins(uow.connection, now=now)
+        counts.update(missed=missed)
+        return missed == BATCH_SIZE
 
     if not await run_locked_batches(database, MARK_MISSED_JOB, next_batch):
         counts.update(locked=1)
