@@ -4,7 +4,8 @@
 
 On a scratch database: 100,000 users with 10 daily goals each, one reminder slot per goal and today's
 pending check-in per goal (1,000,000 of each), every due instant (slot, prompt, follow-up, morning)
-somewhere in the next 24 hours. Then each per-minute job runs `--runs` times at an instant where
+somewhere in the next 24 hours, and the pending rows' end of day (the missed job's due instant) at
+the next local midnight. Then each per-minute job runs `--runs` times at an instant where
 nothing is due — the whole job: transaction, advisory lock, due query, commit — and the median and
 p95 are printed (aim ≤ 10 ms), followed by EXPLAIN ANALYZE of every statement the job ran, which shows
 an index range scan on the due-instant index and no sequential scan.
@@ -36,6 +37,7 @@ from settings import get_settings  # noqa: E402
 from workers.broker import broker  # noqa: E402
 from workers.enqueue import Enqueuer  # noqa: E402
 from workers.jobs.checkin_prompts import send_checkin_prompts  # noqa: E402
+from workers.jobs.daily_checkins import mark_missed_job  # noqa: E402
 from workers.jobs.morning_motivations import send_morning_motivations  # noqa: E402
 from workers.jobs.reminders import tick_reminders  # noqa: E402
 from workers.periodic_jobs import JobContext, PeriodicJob  # noqa: E402
@@ -45,6 +47,7 @@ JOBS: dict[str, PeriodicJob] = {
     "reminders.tick": tick_reminders,
     "checkins.prompts": send_checkin_prompts,
     "reminders.morning": send_morning_motivations,
+    "checkins.mark_missed": mark_missed_job,
 }
 
 
@@ -54,10 +57,11 @@ async def seed(connection: asyncpg.Connection, users: int, goals_per_user: int, 
     await seed_slots_spread_after(connection, now)
     await connection.execute(
         """
-        INSERT INTO check_ins (user_id, goal_id, check_in_date, prompt_due_at, followup_due_at)
+        INSERT INTO check_ins (user_id, goal_id, check_in_date, prompt_due_at, followup_due_at, missed_due_at)
         SELECT user_id, id, ($1::timestamptz AT TIME ZONE $2)::date,
                $1::timestamptz + r * interval '20 hours' + interval '1 minute',
-               $1::timestamptz + r * interval '20 hours' + interval '2 hours'
+               $1::timestamptz + r * interval '20 hours' + interval '2 hours',
+               timezone($2, (($1::timestamptz AT TIME ZONE $2)::date + 1)::timestamp)
         FROM (SELECT user_id, id, random() AS r FROM goals) AS g
         """,
         now,
