@@ -38,7 +38,15 @@ TIMEZONE = "Europe/Madrid"
 REMINDER_TIME = "18:00"
 LOCAL_DATE = date(2025, 6, 10)
 GOALS_PER_CALL = 1_000
-CHECKIN_COLUMNS = ("user_id", "goal_id", "check_in_date", "status", "prompt_due_at", "followup_due_at")
+CHECKIN_COLUMNS = (
+    "user_id",
+    "goal_id",
+    "check_in_date",
+    "status",
+    "prompt_due_at",
+    "followup_due_at",
+    "missed_due_at",
+)
 
 
 async def empty_check_ins(connection: asyncpg.Connection) -> None:
@@ -64,8 +72,12 @@ async def run(users: int, goals_per_user: int) -> None:
 
         prompt_at = checkin_prompt_due_at([REMINDER_TIME], LOCAL_DATE, TIMEZONE)
         followup_at = checkin_followup_due_at([REMINDER_TIME], LOCAL_DATE, TIMEZONE)
+        # The pending row's end of day: the next local midnight, when the missed job takes it.
+        next_day = LOCAL_DATE + timedelta(days=1)
+        day_ends_at = datetime.combine(next_day, datetime.min.time(), ZoneInfo(TIMEZONE))
         records = [
-            (goal["user_id"], goal["id"], LOCAL_DATE, "pending", prompt_at, followup_at) for goal in goals
+            (goal["user_id"], goal["id"], LOCAL_DATE, "pending", prompt_at, followup_at, day_ends_at)
+            for goal in goals
         ]
         copy_s = await copy_seconds(connection, "check_ins", CHECKIN_COLUMNS, records)
         assert await check_in_count(connection) == len(goals)
