@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -63,6 +63,12 @@ def _scheduled_on(local_date: date) -> sa.ColumnElement[bool]:
     return sa.or_(goals.c.frequency_type == "daily", weekday == sa.any_(goals.c.target_days))
 
 
+def local_day_end(zone: sa.ColumnElement[Any], day: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """The UTC instant `day` ends in `zone` (the next local midnight), in SQL: a pending row's
+    missed_due_at and the bound of its prompt and follow-up."""
+    return sa.func.timezone(zone, sa.cast(day + 1, sa.DateTime))
+
+
 def _insert_pending(candidates: sa.FromClause, local_date: date) -> Insert:
     """INSERT the pending rows of `local_date` for the goals of `candidates` (columns id, user_id,
     reminder_times, timezone), skipping goals that already have that day's row."""
@@ -72,9 +78,7 @@ def _insert_pending(candidates: sa.FromClause, local_date: date) -> Insert:
         candidates.c.reminder_times[sa.func.cardinality(candidates.c.reminder_times)], sa.Time
     )
     last_reminder_at = sa.func.timezone(zone, sa.literal(local_date, sa.Date) + last_time)
-    day_ends_at = sa.func.timezone(
-        zone, sa.literal(datetime.combine(local_date + timedelta(days=1), time()), sa.DateTime)
-    )
+    day_ends_at = local_day_end(zone, sa.literal(local_date, sa.Date))
 
     def before_day_ends(delay: timedelta) -> sa.ColumnElement[Any]:
         due_at = last_reminder_at + sa.literal(delay, sa.Interval)
@@ -274,9 +278,9 @@ async def mark_zones(
 def day_end_in_owner_zone(
     user_id: sa.ColumnElement[Any], day: sa.ColumnElement[Any]
 ) -> sa.ColumnElement[Any]:
-    """The UTC instant the owner's local `day` ends (their next local midnight), in SQL."""
+    """local_day_end in the zone of the user `user_id`."""
     owner_zone = sa.select(users.c.timezone).where(users.c.id == user_id).scalar_subquery()
-    return sa.func.timezone(owner_zone, sa.cast(day + 1, sa.DateTime))
+    return local_day_end(owner_zone, day)
 
 
 async def mark_missed_checkins(connection: AsyncConnection, *, now: datetime, limit: int = BATCH_SIZE) -> int:
