@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -18,8 +18,6 @@ from db.tables import check_ins, goals
 from domain.streaks import GoalStreakStats
 from tests.support.rows import pending_day_end
 from tests.support.users import ApiUser
-
-MakeUser = Callable[..., Awaitable[ApiUser]]
 
 CHECK_INS = "/api/v1/check-ins"
 

@@ -19,9 +19,9 @@ from db.tables import check_ins, device_tokens, notification_history, push_deliv
 from db.unit_of_work import EngineDatabase, SavepointDatabase
 from domain.notification_copy.checkin_replies import checkin_reply
 from settings import Settings
+from tests.api.auth_support import MakeUser
 from tests.api.checkins_support import (
     CHECK_INS,
-    MakeUser,
     answer,
     at_local,
     counted_statements,

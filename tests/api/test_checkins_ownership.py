@@ -10,7 +10,8 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.api.checkins_support import CHECK_INS, MakeUser, insert_checkin, rows_of_goal
+from tests.api.auth_support import MakeUser
+from tests.api.checkins_support import CHECK_INS, insert_checkin, rows_of_goal
 from tests.support.rows import insert_goal_row as insert_goal
 
 

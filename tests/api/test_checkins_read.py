@@ -14,9 +14,9 @@ from api.clock import FixedClock
 from db.checkins import recompute_goal_streaks
 from db.unit_of_work import SavepointDatabase
 from settings import Settings
+from tests.api.auth_support import MakeUser
 from tests.api.checkins_support import (
     CHECK_INS,
-    MakeUser,
     answer,
     at_local,
     insert_checkin,

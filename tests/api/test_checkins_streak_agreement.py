@@ -21,8 +21,8 @@ from db.unit_of_work import SavepointDatabase
 from domain.schedule import is_scheduled
 from domain.streaks import GoalStreakStats, recompute_stats
 from settings import Settings
+from tests.api.auth_support import MakeUser
 from tests.api.checkins_support import (
-    MakeUser,
     answer,
     at_local,
     goal_stats,

@@ -3,7 +3,6 @@ Expo token shape, and unregistering only the caller's own token."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -12,10 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import device_tokens
-from tests.support.users import ApiUser
+from tests.api.auth_support import MakeUser
 
 URL = "/api/v1/notifications/register-device"
-MakeUser = Callable[..., Awaitable[ApiUser]]
 
 
 def device(token: str = "ExponentPushToken[abc123]", **fields: Any) -> dict[str, Any]:

@@ -3,7 +3,7 @@ all at the owner's local date."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -18,14 +18,13 @@ from api.clock import FixedClock
 from db.tables import check_ins, goals, reminder_slots
 from db.unit_of_work import SavepointDatabase
 from settings import Settings
+from tests.api.auth_support import MakeUser
 from tests.support.client import api_client, in_own_task
 from tests.support.users import ApiUser
 
 GOALS = "/api/v1/goals"
 # A Wednesday afternoon in UTC: 2024-06-12 for UTC users, 2024-06-13 03:00 in Auckland, 08:00 in LA.
 NOW = datetime(2024, 6, 12, 15, 0, tzinfo=UTC)
-
-MakeUser = Callable[..., Awaitable[ApiUser]]
 
 
 def utc(text: str) -> datetime:

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import check_ins, goals, reminder_slots
 from tests.api import test_goals
-from tests.api.test_goals import GOALS, MakeUser, post_goal
+from tests.api.auth_support import MakeUser
+from tests.api.test_goals import GOALS, post_goal
 
 api = test_goals.api
 clock = test_goals.clock

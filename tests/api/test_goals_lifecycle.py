@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import check_ins, goals, notification_history
 from tests.api import test_goals
+from tests.api.auth_support import MakeUser
 from tests.api.test_goals import (
     GOALS,
-    MakeUser,
     add_checkin,
     pending_rows,
     post_goal,

@@ -14,8 +14,8 @@ from api.clock import FixedClock
 from db.checkins import recompute_goal_streaks
 from db.unit_of_work import SavepointDatabase
 from settings import Settings
+from tests.api.auth_support import MakeUser
 from tests.api.checkins_support import (
-    MakeUser,
     answer,
     at_local,
     counted_statements,

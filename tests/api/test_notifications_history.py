@@ -3,7 +3,6 @@ recipient (another user's row answers 404)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -14,10 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import notification_history
-from tests.support.users import ApiUser
+from tests.api.auth_support import MakeUser
 
 HISTORY = "/api/v1/notifications/history"
-MakeUser = Callable[..., Awaitable[ApiUser]]
 
 
 async def add_inbox_rows(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -11,10 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import notification_preferences
-from tests.support.users import ApiUser
+from tests.api.auth_support import MakeUser
 
 URL = "/api/v1/notifications/preferences"
-MakeUser = Callable[..., Awaitable[ApiUser]]
 
 DEFAULTS = {
     "enabled": True,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import subscriptions, users
 from domain.plans import FEATURE_DEFINITIONS
+from tests.api.auth_support import MakeUser
 from tests.support.revenuecat import (
     IOS_MONTHLY,
     add_goals,
@@ -25,7 +25,6 @@ from tests.support.revenuecat import (
 )
 from tests.support.users import ApiUser
 
-MakeUser = Callable[..., Awaitable[ApiUser]]
 ME = "/api/v1/subscriptions/me"
 FEATURES = "/api/v1/subscriptions/features"
 SYNC = "/api/v1/subscriptions/sync"

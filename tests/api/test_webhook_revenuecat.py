@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import subscriptions, webhook_events
 from settings import Settings
+from tests.api.auth_support import MakeUser
 from tests.support.revenuecat import (
     ANDROID_MONTHLY,
     IOS_ANNUAL,
@@ -31,7 +32,6 @@ from tests.support.revenuecat import (
 from tests.support.users import ApiUser
 
 URL = "/api/v1/webhooks/revenuecat"
-MakeUser = Callable[..., Awaitable[ApiUser]]
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
 
 
@@ -48,6 +48,13 @@ def send(
 
 
 Send = Callable[[dict[str, Any]], Awaitable[httpx.Response]]
+
+
+async def purchased(send: Send, make_user: MakeUser) -> ApiUser:
+    """A user whose first purchase, at T0, has been received."""
+    user = await make_user()
+    await send(revenuecat_event("INITIAL_PURCHASE", user.id, at=T0))
+    return user
 
 
 async def event_count(connection: AsyncConnection) -> int:
@@ -150,8 +157,7 @@ async def test_an_event_older_than_the_last_applied_one_changes_nothing(
     send: Send, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
     # Given a subscription that expired at T0 + 2 h
-    user = await make_user()
-    await send(revenuecat_event("INITIAL_PURCHASE", user.id, at=T0))
+    user = await purchased(send, make_user)
     expiration = revenuecat_event("EXPIRATION", user.id, at=T0 + timedelta(hours=2))
     await send(expiration)
     before = await subscription_of(connection, user.id)
@@ -255,8 +261,7 @@ async def test_renewal_extends_and_clears_grace_and_cancellation(
     send: Send, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
     # Given a cancelled subscription that ran into a billing issue
-    user = await make_user()
-    await send(revenuecat_event("INITIAL_PURCHASE", user.id, at=T0))
+    user = await purchased(send, make_user)
     await send(
         revenuecat_event("CANCELLATION", user.id, at=T0 + timedelta(hours=1), cancel_reason="UNSUBSCRIBE")
     )
@@ -276,8 +281,7 @@ async def test_renewal_extends_and_clears_grace_and_cancellation(
 async def test_cancellation_keeps_access_until_expiry(
     send: Send, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
-    user = await make_user()
-    await send(revenuecat_event("INITIAL_PURCHASE", user.id, at=T0))
+    user = await purchased(send, make_user)
     cancelled_at = T0 + timedelta(hours=1)
     await send(revenuecat_event("CANCELLATION", user.id, at=cancelled_at, cancel_reason="UNSUBSCRIBE"))
     row = await subscription_of(connection, user.id)
@@ -289,8 +293,7 @@ async def test_cancellation_keeps_access_until_expiry(
 async def test_uncancellation_turns_auto_renew_back_on(
     send: Send, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
-    user = await make_user()
-    await send(revenuecat_event("INITIAL_PURCHASE", user.id, at=T0))
+    user = await purchased(send, make_user)
     await send(
         revenuecat_event("CANCELLATION", user.id, at=T0 + timedelta(hours=1), cancel_reason="UNSUBSCRIBE")
     )
@@ -303,8 +306,7 @@ async def test_expiration_ends_premium_and_tears_down(
     send: Send, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
     # Given a premium user with 4 active goals
-    user = await make_user()
-    await send(revenuecat_event("INITIAL_PURCHASE", user.id, at=T0))
+    user = await purchased(send, make_user)
     goal_ids = await add_goals(connection, user.id, 4, first_created=T0 - timedelta(days=10))
     # When the subscription expires
     body = revenuecat_event(
@@ -354,8 +356,7 @@ async def test_billing_issue_starts_a_grace_period_and_asks_for_payment(
 async def test_billing_issue_without_a_grace_date_uses_the_expiry(
     send: Send, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
-    user = await make_user()
-    await send(revenuecat_event("INITIAL_PURCHASE", user.id, at=T0))
+    user = await purchased(send, make_user)
     expires = T0 + timedelta(days=30)
     await send(revenuecat_event("BILLING_ISSUE", user.id, at=T0 + timedelta(days=1), expires_at=expires))
     assert (await subscription_of(connection, user.id)).grace_period_ends_at == expires
@@ -364,8 +365,7 @@ async def test_billing_issue_without_a_grace_date_uses_the_expiry(
 async def test_product_change_to_another_premium_product_is_recorded(
     send: Send, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
-    user = await make_user()
-    await send(revenuecat_event("INITIAL_PURCHASE", user.id, at=T0))
+    user = await purchased(send, make_user)
     await send(
         revenuecat_event("PRODUCT_CHANGE", user.id, at=T0 + timedelta(hours=1), new_product_id=IOS_ANNUAL)
     )
@@ -377,8 +377,7 @@ async def test_product_change_to_another_premium_product_is_recorded(
 async def test_product_change_away_from_premium_ends_it_with_reason_manual(
     send: Send, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
-    user = await make_user()
-    await send(revenuecat_event("INITIAL_PURCHASE", user.id, at=T0))
+    user = await purchased(send, make_user)
     await send(
         revenuecat_event("PRODUCT_CHANGE", user.id, at=T0 + timedelta(hours=1), new_product_id=NOT_PREMIUM)
     )
@@ -438,8 +437,7 @@ async def test_non_renewing_purchase_is_premium_until_its_expiry(
 async def test_subscription_extended_moves_the_expiry(
     send: Send, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
-    user = await make_user()
-    await send(revenuecat_event("INITIAL_PURCHASE", user.id, at=T0))
+    user = await purchased(send, make_user)
     extended = T0 + timedelta(days=45)
     await send(
         revenuecat_event("SUBSCRIPTION_EXTENDED", user.id, at=T0 + timedelta(hours=1), expires_at=extended)
@@ -466,8 +464,7 @@ async def test_a_change_to_a_missing_subscription_fails_and_changes_nothing(
 async def test_a_user_who_renews_after_expiry_is_premium_again_without_a_new_teardown(
     send: Send, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
-    user = await make_user()
-    await send(revenuecat_event("INITIAL_PURCHASE", user.id, at=T0))
+    user = await purchased(send, make_user)
     await send(revenuecat_event("EXPIRATION", user.id, at=T0 + timedelta(days=30)))
     await send(revenuecat_event("RENEWAL", user.id, at=T0 + timedelta(days=31)))
     assert await cached_plan(connection, user.id) == "premium"
