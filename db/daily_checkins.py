@@ -133,7 +133,7 @@ async def delete_pending_checkins(
         sa.delete(check_ins).where(
             check_ins.c.goal_id == sa.any_(uuid_array("goal_ids", goal_ids)),
             check_ins.c.check_in_date == local_date,
-            check_ins.c.status == CheckInStatus.PENDING.value,
+            is_pending(check_ins.c.status),
         )
     )
     return int(result.rowcount)
@@ -150,7 +150,7 @@ async def realign_user_pending_checkins(
         sa.delete(check_ins).where(
             check_ins.c.user_id == user_id,
             check_ins.c.check_in_date >= local_date,
-            check_ins.c.status == CheckInStatus.PENDING.value,
+            is_pending(check_ins.c.status),
         )
     )
     # The earlier pending rows turn missed at the end of their day in the new zone.

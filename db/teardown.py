@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.notifications import NotificationDraft, create_notifications
+from db.partial_index_predicates import is_pending
 from db.subscriptions import has_premium_subscription
 from db.tables import (
     check_ins,
@@ -149,7 +150,7 @@ async def _archive_goals_over_free_limit(
     goal_ids = [goal_id for goal_id, _ in archived]
     if goal_ids:
         await connection.execute(
-            sa.delete(check_ins).where(check_ins.c.goal_id.in_(goal_ids), check_ins.c.status == "pending")
+            sa.delete(check_ins).where(check_ins.c.goal_id.in_(goal_ids), is_pending(check_ins.c.status))
         )
         await connection.execute(sa.delete(reminder_slots).where(reminder_slots.c.goal_id.in_(goal_ids)))
     return archived
