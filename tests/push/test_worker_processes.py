@@ -152,7 +152,13 @@ async def test_two_worker_processes_share_one_sliding_limit(
     # of its own (so it measures ours)
     with sandbox(rate_limit_per_second=0) as expo:
         notification_ids = await notices_for_new_users(committed_database, 1500)
-        env = {"EXPO_PUSH_URL": expo.base_url, "EXPO_RATE_LIMIT_PER_SECOND": "300"}
+        # One message at a time per process (Dramatiq prefetches twice its threads otherwise): the first
+        # process to start could hold every message, and the budget would not be shared.
+        env = {
+            "EXPO_PUSH_URL": expo.base_url,
+            "EXPO_RATE_LIMIT_PER_SECOND": "300",
+            "dramatiq_queue_prefetch": "1",
+        }
         log = tmp_path / "workers.log"
 
         # When two worker processes deliver them
