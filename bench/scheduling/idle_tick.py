@@ -27,15 +27,16 @@ from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
 import asyncpg  # noqa: E402
+import redis.asyncio as aioredis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
 from bench.scheduling.seed import analyze, seed_daily_goals, seed_slots_spread_after, seed_users  # noqa: E402
 from db.engine import create_engine  # noqa: E402
-from db.unit_of_work import EngineDatabase  # noqa: E402
+from services.messages import MessageSender  # noqa: E402
+from services.transaction import EngineDatabase  # noqa: E402
 from settings import get_settings  # noqa: E402
 from workers.broker import broker  # noqa: E402
-from workers.enqueue import Enqueuer  # noqa: E402
 from workers.jobs.checkin_prompts import send_checkin_prompts  # noqa: E402
 from workers.jobs.daily_checkins import mark_missed_job  # noqa: E402
 from workers.jobs.morning_motivations import send_morning_motivations  # noqa: E402
@@ -117,7 +118,12 @@ async def run(users: int, goals_per_user: int, runs: int) -> None:
             f"{counts['check_ins']:,} pending check-ins in {time.perf_counter() - started:.1f} s"
         )
         engine = create_engine(url, process_name="bench", pool_size=2)
-        context = JobContext(EngineDatabase(engine), Enqueuer(broker), get_settings())
+        settings = get_settings()
+        context = JobContext(
+            EngineDatabase(engine, MessageSender(broker)),
+            aioredis.Redis.from_url(settings.redis_url),
+            settings,
+        )
         for name, job in JOBS.items():
             await job(context, now)  # warm the pool and the statement caches
             durations = []

@@ -17,7 +17,7 @@ from litestar.connection import ASGIConnection
 from api.app import create_app
 from api.auth.client_address import client_ip
 from api.auth.rate_limits import count_attempt
-from db.unit_of_work import SavepointDatabase
+from services.transaction import SavepointDatabase
 from settings import Settings
 from tests.support.client import api_client, in_own_task
 

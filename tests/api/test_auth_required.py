@@ -9,7 +9,7 @@ from litestar import get
 from litestar.connection import Request
 
 from api.app import create_app
-from db.unit_of_work import SavepointDatabase
+from services.transaction import SavepointDatabase
 from settings import Settings
 from tests.support.client import api_client
 from tests.support.users import ApiUser

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.app import create_app
 from api.clock import FixedClock
 from db.checkins import recompute_goal_streaks
-from db.unit_of_work import SavepointDatabase
+from services.transaction import SavepointDatabase
 from settings import Settings
 from tests.api.auth_support import MakeUser
 from tests.api.checkins_support import (

@@ -17,9 +17,9 @@ from api.app import create_app
 from api.clock import FixedClock
 from db.checkins import recompute_goal_streaks
 from db.tables import goals
-from db.unit_of_work import SavepointDatabase
 from domain.schedule import is_scheduled
 from domain.streaks import GoalStreakStats, recompute_stats
+from services.transaction import SavepointDatabase
 from settings import Settings
 from tests.api.auth_support import MakeUser
 from tests.api.checkins_support import (

@@ -10,8 +10,8 @@ from litestar import post
 from litestar.params import JSONBody
 
 from api.app import create_app
-from db.unit_of_work import SavepointDatabase
 from domain.errors import PlanLimitReached
+from services.transaction import SavepointDatabase
 from settings import Settings
 from tests.support.client import api_client
 

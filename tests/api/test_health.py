@@ -7,7 +7,7 @@ import dataclasses
 import httpx
 
 from api.app import create_app
-from db.unit_of_work import SavepointDatabase
+from services.transaction import SavepointDatabase
 from settings import Settings
 from tests.support.client import api_client
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from db.daily_checkins import mark_missed_checkins, realign_user_pending_checkins
 from db.locks import try_job_lock
 from db.tables import check_ins, goals, users
-from db.unit_of_work import SavepointDatabase
+from services.transaction import SavepointDatabase
 from tests.jobs.test_daily_checkins import checkin_rows
 from tests.support.rows import insert_goal_row as add_goal
 from tests.support.rows import insert_user_row as add_user

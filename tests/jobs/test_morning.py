@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import goals, users
-from db.unit_of_work import SavepointDatabase
 from db.users import refresh_morning_motivation
+from services.transaction import SavepointDatabase
 from settings import Settings
 from tests.jobs.scheduling_support import (
     add_goal,

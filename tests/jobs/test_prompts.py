@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.daily_checkins import create_pending_checkins
 from db.tables import check_ins
-from db.unit_of_work import SavepointDatabase
+from services.transaction import SavepointDatabase
 from settings import Settings
 from tests.jobs.scheduling_support import (
     add_checkin,

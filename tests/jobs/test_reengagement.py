@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import check_ins, goals, users
-from db.unit_of_work import SavepointDatabase
+from services.transaction import SavepointDatabase
 from settings import Settings
 from tests.jobs.scheduling_support import (
     add_checkin,

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.unit_of_work import SavepointDatabase
+from services.transaction import SavepointDatabase
 from settings import Settings
 from tests.jobs.scheduling_support import (
     add_goal,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.push_deliveries import UNCONFIRMED_SEND
 from db.tables import device_tokens, push_deliveries
-from db.unit_of_work import EngineDatabase, SavepointDatabase
+from services.transaction import EngineDatabase, SavepointDatabase
 from settings import Settings
 from tests.push.support import (
     PushRig,

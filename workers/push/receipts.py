@@ -30,9 +30,8 @@ from db.push_deliveries import (
     record_receipts,
     requeue_for_resend,
 )
-from db.unit_of_work import Database, UnitOfWork
-from workers.enqueue import Enqueuer
-from workers.push.addresses import PUSH_DELIVER
+from services.addresses import PUSH_DELIVER
+from services.transaction import Database, Transaction
 from workers.push.delivery import MAX_SEND_ATTEMPTS, backoff_seconds, wake_delay_ms
 from workers.push.expo_client import MAX_RECEIPT_IDS_PER_REQUEST, ExpoPushClient, ExpoRequestError
 
@@ -73,18 +72,18 @@ def receipt_error_names(receipt: PushReceipt) -> tuple[str, set[str]]:
 
 
 async def check_push_receipts(
-    database: Database, client: ExpoPushClient, enqueuer: Enqueuer, *, delay: timedelta, now: datetime
+    database: Database, client: ExpoPushClient, *, delay: timedelta, now: datetime
 ) -> ReceiptReport:
     report = ReceiptReport()
-    async with database.unit_of_work() as uow:
+    async with database.transaction() as tx:
         report.expired = await expire_missing_receipts(
-            uow.connection, sent_before=now - RECEIPT_LIFETIME, now=now
+            tx.connection, sent_before=now - RECEIPT_LIFETIME, now=now
         )
     after: tuple[datetime, UUID] | None = None
     while True:
-        async with database.unit_of_work() as uow:
+        async with database.transaction() as tx:
             batch = await deliveries_awaiting_receipt(
-                uow.connection, sent_before=now - delay, after=after, limit=MAX_RECEIPT_IDS_PER_REQUEST
+                tx.connection, sent_before=now - delay, after=after, limit=MAX_RECEIPT_IDS_PER_REQUEST
             )
             if not batch:
                 break
@@ -95,7 +94,7 @@ async def check_push_receipts(
                     "push receipts: getReceipts failed (%s: %s); next run retries", error.code, error
                 )
                 break
-            await _apply(uow, enqueuer, batch, receipts, report, now)
+            await _apply(tx, batch, receipts, report, now)
         if len(batch) < MAX_RECEIPT_IDS_PER_REQUEST:
             break
         after = (batch[-1].sent_at, batch[-1].id)
@@ -105,8 +104,7 @@ async def check_push_receipts(
 
 
 async def _apply(
-    uow: UnitOfWork,
-    enqueuer: Enqueuer,
+    tx: Transaction,
     batch: list[AwaitingReceipt],
     receipts: dict[str, PushReceipt],
     report: ReceiptReport,
@@ -132,11 +130,11 @@ async def _apply(
         elif error == PushReceipt.ERROR_MESSAGE_RATE_EXCEEDED:
             rate_limited_ids.append(row.id)
     report.checked += len(outcomes)
-    await record_receipts(uow.connection, outcomes, now=now)
-    report.deactivated += await deactivate_tokens_of(uow.connection, dnr_ids, now=now)
+    await record_receipts(tx.connection, outcomes, now=now)
+    report.deactivated += await deactivate_tokens_of(tx.connection, dnr_ids, now=now)
     delay = backoff_seconds(1)
     resend = await requeue_for_resend(
-        uow.connection,
+        tx.connection,
         rate_limited_ids,
         retry_at=now + timedelta(seconds=delay),
         max_attempts=MAX_SEND_ATTEMPTS,
@@ -144,4 +142,4 @@ async def _apply(
     )
     report.resend += resend
     if resend:
-        enqueuer.send_after_commit(uow, PUSH_DELIVER, delay_ms=wake_delay_ms(delay))
+        tx.enqueue(PUSH_DELIVER, delay_ms=wake_delay_ms(delay))
