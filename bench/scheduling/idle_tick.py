@@ -21,16 +21,14 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
 import asyncpg  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
+from bench.recorded_statements import recorded_statements  # noqa: E402
 from bench.scheduling.seed import analyze, seed_daily_goals, seed_slots_spread_after, seed_users  # noqa: E402
 from db.engine import create_engine  # noqa: E402
 from services.messages import MessageSender  # noqa: E402
@@ -74,21 +72,6 @@ async def seed(connection: asyncpg.Connection, users: int, goals_per_user: int, 
         now,
     )
     await analyze(connection)
-
-
-@contextmanager
-def recorded_statements(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
-    """The statements the engine sends inside the block, with their parameters (for EXPLAIN)."""
-    statements: list[tuple[str, Any]] = []
-
-    def record(_connection: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        statements.append((statement, parameters))
-
-    sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 async def explain(engine: AsyncEngine, statements: list[tuple[str, Any]]) -> None:
