@@ -102,22 +102,3 @@ class EngineDatabase:
         async with self.engine.connect() as connection:
             # asyncpg then sends no BEGIN / COMMIT; the pool restores the isolation level on return.
             yield await connection.execution_options(isolation_level="AUTOCOMMIT")
-
-
-class SavepointDatabase:
-    """Transactions as savepoints inside one connection's outer transaction (tests roll it back)."""
-
-    def __init__(self, connection: AsyncConnection, sender: MessageSender) -> None:
-        self.connection = connection
-        self.sender = sender
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        tx = Transaction(self.connection)
-        async with self.connection.begin_nested():
-            yield tx
-        await tx.run_after_commit(self.sender)
-
-    @asynccontextmanager
-    async def single_statement(self) -> AsyncIterator[AsyncConnection]:
-        yield self.connection

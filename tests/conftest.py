@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine  # noqa: E402
 
 from db.engine import create_engine  # noqa: E402
 from services.messages import MessageSender, build_client_broker  # noqa: E402
-from services.transaction import EngineDatabase, SavepointDatabase  # noqa: E402
+from services.transaction import EngineDatabase  # noqa: E402
 from settings import Settings, get_settings  # noqa: E402
 from tests.support.client import api_client, in_own_task  # noqa: E402
 from tests.support.committed import truncate_user_data  # noqa: E402
 from tests.support.database import create_database, drop_database, run_alembic  # noqa: E402
+from tests.support.savepoint_database import SavepointDatabase  # noqa: E402
 from tests.support.users import ApiUser, create_user  # noqa: E402
 
 

@@ -17,7 +17,7 @@ from db.checkins import recompute_goal_streaks
 from db.daily_checkins import mark_missed_checkins
 from db.tables import check_ins, device_tokens, notification_history, push_deliveries
 from domain.notification_copy.checkin_replies import checkin_reply
-from services.transaction import EngineDatabase, SavepointDatabase
+from services.transaction import EngineDatabase
 from settings import Settings
 from tests.api.auth_support import MakeUser
 from tests.api.checkins_support import (
@@ -31,6 +31,7 @@ from tests.api.checkins_support import (
 )
 from tests.support.client import api_client
 from tests.support.rows import insert_goal_row as insert_goal
+from tests.support.savepoint_database import SavepointDatabase
 from tests.support.users import create_user
 
 WEDNESDAY = date(2024, 6, 12)

@@ -19,7 +19,6 @@ from db.checkins import recompute_goal_streaks
 from db.tables import goals
 from domain.schedule import is_scheduled
 from domain.streaks import GoalStreakStats, recompute_stats
-from services.transaction import SavepointDatabase
 from settings import Settings
 from tests.api.auth_support import MakeUser
 from tests.api.checkins_support import (
@@ -30,6 +29,7 @@ from tests.api.checkins_support import (
     rows_of_goal,
 )
 from tests.support.rows import insert_goal_row as insert_goal
+from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs.daily_checkins import mark_missed, precreate_pending_checkins
 
 # March–April 2024 crosses Los Angeles' spring-forward (03-10) and Auckland's fall-back (04-07).

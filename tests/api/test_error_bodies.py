@@ -11,9 +11,9 @@ from litestar.params import JSONBody
 
 from api.app import create_app
 from domain.errors import PlanLimitReached
-from services.transaction import SavepointDatabase
 from settings import Settings
 from tests.support.client import api_client
+from tests.support.savepoint_database import SavepointDatabase
 
 
 class Echo(msgspec.Struct, forbid_unknown_fields=True):

@@ -11,9 +11,10 @@ from redis.asyncio import Redis
 from api.app import create_app
 from db.tables import job_markers
 from services.messages import ActorAddress
-from services.transaction import SavepointDatabase, Transaction
+from services.transaction import Transaction
 from settings import Settings
 from tests.support.client import api_client
+from tests.support.savepoint_database import SavepointDatabase
 
 PROBE = ActorAddress("probe.record", queue_name="probe")
 

@@ -14,10 +14,10 @@ from db.daily_checkins import GoalKey, create_zone_pending_checkins
 from db.locks import try_job_lock
 from db.tables import check_ins, goals, job_markers
 from domain.schedule import checkin_followup_due_at, checkin_prompt_due_at
-from services.transaction import SavepointDatabase
 from tests.support.rows import insert_goal_row as add_goal
 from tests.support.rows import insert_user_row as add_user
 from tests.support.rows import utc
+from tests.support.savepoint_database import SavepointDatabase
 from workers.broker import broker
 from workers.jobs.daily_checkins import MARK_MISSED_JOB, PRECREATE_JOB, run_precreate
 from workers.periodic_jobs import PERIODIC_JOBS

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import job_markers
-from services.transaction import SavepointDatabase
 from tests.support.rows import utc
+from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs.job_markers import MARKER_RETENTION, prune_job_markers
 
 NOW = utc("2025-06-10T04:30")

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from db.due_reminders import claim_slots, select_due_slots
 from db.locks import try_job_lock
 from db.tables import reminder_slots
-from services.transaction import EngineDatabase, SavepointDatabase
+from services.transaction import EngineDatabase
 from settings import Settings
 from tests.jobs.scheduling_support import (
     add_checkin,
@@ -30,6 +30,7 @@ from tests.jobs.scheduling_support import (
     set_goal_status,
 )
 from tests.support.rows import utc
+from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs.reminders import (
     CHUNK_SIZE,
     CLAIM_LEASE,

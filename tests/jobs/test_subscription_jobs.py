@@ -16,10 +16,11 @@ from db.tables import webhook_events
 from db.webhook_events import record_webhook_event
 from services.billing.events import process_webhook_event
 from services.billing.revenuecat import read_event_header
-from services.transaction import SavepointDatabase, Transaction
+from services.transaction import Transaction
 from settings import Settings
 from tests.jobs.scheduling_support import add_user, job_context, notices
 from tests.support.revenuecat import make_premium, revenuecat_event, stored_event, subscription_of
+from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs.subscriptions import (
     RETRY_WEBHOOKS_JOB,
     WARN_EXPIRING_JOB,

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.push_deliveries import RECEIPT_EXPIRED
-from services.transaction import SavepointDatabase
 from tests.push.support import (
     PushRig,
     ShiftableClock,
@@ -22,6 +21,7 @@ from tests.push.support import (
     token_states,
     users_with_notices,
 )
+from tests.support.savepoint_database import SavepointDatabase
 from workers.push.receipts import check_push_receipts
 
 DELAY = timedelta(minutes=15)

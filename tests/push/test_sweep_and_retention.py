@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.push_deliveries import UNCONFIRMED_SEND, claim_due_deliveries
 from db.tables import push_deliveries
-from services.transaction import SavepointDatabase
 from settings import Settings
 from tests.push.support import (
     PushRig,
@@ -20,6 +19,7 @@ from tests.push.support import (
     queue_length,
     users_with_notices,
 )
+from tests.support.savepoint_database import SavepointDatabase
 from workers.push.delivery import deliver_due_batch
 from workers.push.retention import DELIVERY_RETENTION, PRUNE_BATCH_SIZE, prune_old_deliveries
 from workers.push.sweep import sweep_stalled_deliveries

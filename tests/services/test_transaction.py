@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import job_markers
 from services.messages import ActorAddress, MessageSender
-from services.transaction import SavepointDatabase, Transaction
+from services.transaction import Transaction
 from settings import Settings
 from tests.push.support import queued_messages
+from tests.support.savepoint_database import SavepointDatabase
 
 PROBE = ActorAddress("probe.record", queue_name="probe")
 
