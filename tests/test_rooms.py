@@ -62,3 +62,15 @@ def test_the_rule_sees_a_forbidden_import(tmp_path: Path) -> None:
     module = tmp_path / "probe.py"
     module.write_text("def f() -> None:\n    from workers.broker import broker\n")
     assert imported_rooms(module) == {"workers"}
+
+
+def test_only_notify_writes_notifications() -> None:
+    """Producers call services.notify.notify, which pairs the rows with the push worker's wake-up; a
+    direct call of create_notifications would write rows that nobody is told about."""
+    callers = {
+        str(path.relative_to(REPO_ROOT))
+        for room in ("api", "services", "workers", "db")
+        for path in modules_of(room)
+        if "create_notifications(" in path.read_text()
+    }
+    assert callers == {"db/notifications.py", "services/notify.py"}
