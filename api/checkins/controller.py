@@ -28,7 +28,7 @@ from api.checkins.schemas import (
     GoalToday,
     Streak,
 )
-from api.pagination import MAX_LIMIT, Page
+from api.pagination import Cursor, Limit, Offset, Page, PageNumber
 from api.structs import struct_from_row
 from api.transaction import Transaction
 from db.checkins import CheckInFilter, CheckInRow, checkin_of_owner
@@ -36,9 +36,6 @@ from domain.errors import NotFound
 
 DEFAULT_LIMIT = 30
 
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)]
-Offset = Annotated[int | None, QueryParameter(ge=0)]
-PageNumber = Annotated[int | None, QueryParameter(ge=1)]
 AuthRequest = Request[AuthUser, Any, Any]
 
 
@@ -84,7 +81,7 @@ class CheckInsController(Controller):
         end_date: FromQuery[date | None] = None,
         exclude_pending: FromQuery[bool] = False,
         limit: Limit = DEFAULT_LIMIT,
-        cursor: FromQuery[str | None] = None,
+        cursor: Cursor = None,
         offset: Offset = None,
         page: PageNumber = None,
     ) -> Response[list[CheckIn]]:
@@ -110,7 +107,7 @@ class CheckInsController(Controller):
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         limit: Limit = DEFAULT_LIMIT,
-        cursor: FromQuery[str | None] = None,
+        cursor: Cursor = None,
         offset: Offset = None,
         page: PageNumber = None,
     ) -> Response[list[CheckIn]]:

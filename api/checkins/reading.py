@@ -13,7 +13,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.checkins.schemas import CheckIn, CheckInCalendar, CheckInStats, GoalToday, Streak
-from api.pagination import Page, decode_cursor, encode_cursor, page_of
+from api.pagination import Page, decode_cursor, encode_cursor, page_of, rows_to_skip
 from db.checkins import (
     CheckInFilter,
     CheckInRow,
@@ -63,10 +63,8 @@ async def list_page(
     if cursor is not None:
         after_date, after_id = decode_cursor(cursor, date, UUID)
         after = (after_date, after_id)
-    elif offset is not None:
-        skip = offset
-    elif page is not None:
-        skip = (page - 1) * limit
+    else:
+        skip = rows_to_skip(offset=offset, page=page, limit=limit)
     rows = await checkin_page(connection, selection, limit=limit + 1, after=after, offset=skip)
     return page_of(rows, limit, lambda row: encode_cursor(row.check_in_date, row.id))
 

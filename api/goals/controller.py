@@ -4,12 +4,12 @@ transaction and `now`, then api/goals/editing.py or reading.py."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth.jwt import AuthUser
@@ -25,7 +25,7 @@ from api.goals.schemas import (
     MessageOut,
 )
 from api.goals.views import goal_out
-from api.pagination import MAX_LIMIT
+from api.pagination import Cursor, Limit, Offset
 from api.transaction import Transaction
 from domain.goal_rules import GoalStatus
 
@@ -46,9 +46,9 @@ class GoalController(Controller):
         now: NamedDependency[datetime],
         active_only: FromQuery[bool] = False,
         include_today_status: FromQuery[bool] = True,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_PAGE_SIZE,
-        cursor: FromQuery[str | None] = None,
-        offset: Annotated[int | None, QueryParameter(ge=0)] = None,
+        limit: Limit = DEFAULT_PAGE_SIZE,
+        cursor: Cursor = None,
+        offset: Offset = None,
     ) -> Response[list[GoalOut]]:
         page = await read_goal_page(
             tx.connection,

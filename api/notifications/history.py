@@ -17,7 +17,16 @@ from litestar.status_codes import HTTP_200_OK
 
 from api.auth.jwt import AuthUser
 from api.notifications.schemas import AnalyticsOut, CategoryStats, MarkAllOpenedOut, NotificationOut, Success
-from api.pagination import MAX_LIMIT, decode_cursor, encode_cursor, page_of
+from api.pagination import (
+    Cursor,
+    Limit,
+    Offset,
+    PageNumber,
+    decode_cursor,
+    encode_cursor,
+    page_of,
+    rows_to_skip,
+)
 from api.transaction import Transaction
 from db.notification_inbox import (
     InboxPosition,
@@ -33,8 +42,6 @@ from domain.notification_types import NotificationType
 HISTORY_DEFAULT_LIMIT: Final = 20
 # Analytics look back this many days unless asked otherwise (at most a year).
 ANALYTICS_DEFAULT_DAYS: Final = 30
-# Offset paging is only for the old client; deep offsets are slow, cursors are not.
-MAX_OFFSET: Final = 10_000
 
 
 def open_rate(opened: int, sent: int) -> float:
@@ -51,11 +58,11 @@ class NotificationHistoryController(Controller):
         self,
         request: Request[AuthUser, Any, Any],
         tx: NamedDependency[Transaction],
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = HISTORY_DEFAULT_LIMIT,
-        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+        limit: Limit = HISTORY_DEFAULT_LIMIT,
+        cursor: Cursor = None,
         notification_type: Annotated[NotificationType | None, QueryParameter()] = None,
-        offset: Annotated[int | None, QueryParameter(ge=0, le=MAX_OFFSET)] = None,
-        page: Annotated[int | None, QueryParameter(ge=1, le=MAX_OFFSET)] = None,
+        offset: Offset = None,
+        page: PageNumber = None,
     ) -> Response[list[NotificationOut]]:
         """Newest first. The next page's cursor is in X-Next-Cursor; offset/page are honoured only
         without a cursor (the current client still sends them)."""
@@ -63,7 +70,7 @@ class NotificationHistoryController(Controller):
         if cursor is not None:
             sent_at, row_id = decode_cursor(cursor, datetime, UUID)
             after = InboxPosition(sent_at, row_id)
-        skip = offset if offset is not None else ((page - 1) * limit if page is not None else 0)
+        skip = rows_to_skip(offset=offset, page=page, limit=limit)
         rows = await inbox_page(
             tx.connection,
             request.user.id,
