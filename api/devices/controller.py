@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_200_OK
 from msgspec import Meta
 
 from api.auth.jwt import AuthUser
-from api.notifications.schemas import Success
+from api.notifications.schemas import SuccessOut
 from api.transaction import Transaction
 from db.device_tokens import DeviceRegistration, register_device, unregister_device
 from domain.errors import InvalidInput, NotFound
@@ -89,7 +89,7 @@ class DeviceController(Controller):
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         fcm_token: Annotated[str, QueryParameter(min_length=1, max_length=TOKEN_MAX_LENGTH)],
-    ) -> Success:
+    ) -> SuccessOut:
         if not await unregister_device(tx.connection, request.user.id, fcm_token, now=now):
             raise NotFound("No such device token for this account.", code="device_not_found")
-        return Success()
+        return SuccessOut()

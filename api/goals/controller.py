@@ -17,11 +17,11 @@ from api.goals.editing import change_goal_status, create_goal, remove_goal, upda
 from api.goals.reading import read_goal, read_goal_page, read_goal_stats, read_goals_summary
 from api.goals.schemas import (
     GoalActionOut,
-    GoalCreate,
+    GoalCreateIn,
     GoalOut,
     GoalsSummaryOut,
     GoalStatsOut,
-    GoalUpdate,
+    GoalUpdateIn,
     MessageOut,
 )
 from api.goals.views import goal_out
@@ -66,7 +66,7 @@ class GoalController(Controller):
     async def create(
         self,
         request: Caller,
-        data: JSONBody[GoalCreate],
+        data: JSONBody[GoalCreateIn],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> GoalOut:
@@ -91,7 +91,7 @@ class GoalController(Controller):
         self,
         request: Caller,
         goal_id: FromPath[UUID],
-        data: JSONBody[GoalUpdate],
+        data: JSONBody[GoalUpdateIn],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> GoalOut:

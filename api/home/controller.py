@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.jwt import AuthUser
 from api.home.dashboard import dashboard
-from api.home.schemas import Dashboard
+from api.home.schemas import DashboardOut
 
 
 class HomeController(Controller):
@@ -24,7 +24,7 @@ class HomeController(Controller):
         request: Request[AuthUser, Any, Any],
         single_read: NamedDependency[AsyncConnection],
         now: NamedDependency[datetime],
-    ) -> Dashboard:
+    ) -> DashboardOut:
         # The client also sends `timezone`; it is accepted and ignored: users.timezone decides "today".
         # One statement (api/home/dashboard.py), so no transaction around it (Database.single_statement).
         return await dashboard(single_read, user_id=request.user.id, now=now)

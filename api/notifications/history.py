@@ -16,7 +16,13 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from api.auth.jwt import AuthUser
-from api.notifications.schemas import AnalyticsOut, CategoryStats, MarkAllOpenedOut, NotificationOut, Success
+from api.notifications.schemas import (
+    AnalyticsOut,
+    CategoryStatsOut,
+    MarkAllOpenedOut,
+    NotificationOut,
+    SuccessOut,
+)
 from api.pagination import (
     Cursor,
     Limit,
@@ -89,10 +95,10 @@ class NotificationHistoryController(Controller):
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         notification_id: FromPath[UUID],
-    ) -> Success:
+    ) -> SuccessOut:
         if not await mark_opened(tx.connection, request.user.id, notification_id, now=now):
             raise NotFound("Notification not found.")
-        return Success()
+        return SuccessOut()
 
     @post("/history/mark-all-opened", status_code=HTTP_200_OK)
     async def mark_all_opened(
@@ -120,7 +126,7 @@ class NotificationHistoryController(Controller):
             total_opened=total_opened,
             open_rate=open_rate(total_opened, total_sent),
             by_category={
-                row.notification_type: CategoryStats(row.sent, row.opened, open_rate(row.opened, row.sent))
+                row.notification_type: CategoryStatsOut(row.sent, row.opened, open_rate(row.opened, row.sent))
                 for row in counts
             },
         )

@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from api.auth.jwt import AuthUser
-from api.notifications.schemas import PreferencesOut, PreferencesUpdate
+from api.notifications.schemas import PreferencesOut, PreferencesUpdateIn
 from api.transaction import Transaction
 from db.notification_preferences import preferences_of, save_preferences
 from domain.local_time import parse_time_of_day
@@ -36,7 +36,7 @@ class NotificationPreferencesController(Controller):
         request: Request[AuthUser, Any, Any],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
-        data: JSONBody[PreferencesUpdate],
+        data: JSONBody[PreferencesUpdateIn],
     ) -> PreferencesOut:
         """Save any subset; quiet hours may wrap past midnight (start later than end)."""
         changes: dict[str, bool | time] = {

@@ -12,7 +12,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from api.auth.jwt import AuthUser
-from api.onboarding.schemas import OnboardingOut, OnboardingRequest
+from api.onboarding.schemas import OnboardingIn, OnboardingOut
 from api.transaction import Transaction
 from api.users.profiles import clean_name
 from db.users import complete_onboarding, refresh_morning_motivation
@@ -28,7 +28,7 @@ class OnboardingController(Controller):
     async def complete(
         self,
         request: Request[AuthUser, Any, Any],
-        data: JSONBody[OnboardingRequest],
+        data: JSONBody[OnboardingIn],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> OnboardingOut:

@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_200_OK
 from api.auth.jwt import AuthUser
 from api.transaction import Transaction
 from api.users.profiles import apply_profile_update, load_user
-from api.users.schemas import MessageOut, ProfileUpdate, UserOut
+from api.users.schemas import MessageOut, ProfileUpdateIn, UserOut
 from db.users import delete_user
 
 
@@ -33,7 +33,7 @@ class UsersController(Controller):
     async def update_profile(
         self,
         request: Request[AuthUser, Any, Any],
-        data: JSONBody[ProfileUpdate],
+        data: JSONBody[ProfileUpdateIn],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> UserOut:

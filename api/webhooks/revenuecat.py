@@ -37,7 +37,7 @@ from domain.errors import InvalidInput
 from workers.push.addresses import PUSH_DELIVER
 
 
-class WebhookAck(msgspec.Struct):
+class WebhookAckOut(msgspec.Struct):
     status: Literal["ok", "duplicate"]
 
 
@@ -59,15 +59,15 @@ class RevenueCatWebhookController(Controller):
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         data: JSONBody[dict[str, Any]],
-    ) -> WebhookAck:
+    ) -> WebhookAckOut:
         try:
             header = read_event_header(data)
         except InvalidBillingEvent as error:
             raise InvalidInput(str(error), code="invalid_billing_event") from error
         stored = await record_webhook_event(tx.connection, header, data)
         if stored is None:
-            return WebhookAck(status="duplicate")
+            return WebhookAckOut(status="duplicate")
         outcome = await process_webhook_event(tx.connection, stored, is_retry=False, now=now)
         if outcome.deliveries:
             tx.enqueue(PUSH_DELIVER)
-        return WebhookAck(status="ok")
+        return WebhookAckOut(status="ok")
