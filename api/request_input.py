@@ -9,7 +9,7 @@
   (the decoder, the JSON encoder that stores a webhook payload).
 * A NUL character (U+0000) is refused in bodies, query strings and paths: PostgreSQL can store it in
   neither text nor jsonb, so it could only ever end as a 500. A route that must take the body anyway
-  says so with `opt=STRIP_NUL_CHARACTERS` (the RevenueCat webhook, api/webhooks/revenuecat.py).
+  says so with `opt=STRIP_NUL_CHARACTERS` (the RevenueCat webhook, api/webhooks/controller.py).
 
 Every refusal is a 422 with the error body of api/errors.py.
 """
