@@ -13,8 +13,8 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth.accounts import BadCredentials, authenticate, create_account
-from api.auth.jwt import AuthUser
 from api.auth.rate_limits import limit_attempts_per_account, limit_attempts_per_ip
+from api.auth.request import AuthRequest
 from api.auth.schemas import LoginIn, RefreshIn, SessionOut, SignupIn, TokenPairOut
 from api.auth.sessions import RefreshRejected, open_session, rotate_session, token_client
 from api.resources import app_resources
@@ -111,7 +111,7 @@ class AuthController(Controller):
     @post("/logout", status_code=HTTP_200_OK)
     async def logout(
         self,
-        request: Request[AuthUser, Any, Any],
+        request: AuthRequest,
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> MessageOut:

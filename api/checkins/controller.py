@@ -7,14 +7,14 @@ client knows them, the server answers 404 / 405.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from api.auth.jwt import AuthUser
+from api.auth.request import AuthRequest
 from api.checkins import reading
 from api.checkins.answering import answer_today
 from api.checkins.editing import edit_today
@@ -35,8 +35,6 @@ from db.checkins import CheckInFilter, CheckInRow, checkin_of_owner
 from domain.errors import NotFound
 
 DEFAULT_LIMIT = 30
-
-AuthRequest = Request[AuthUser, Any, Any]
 
 
 def _checkin_id(raw: str) -> UUID:

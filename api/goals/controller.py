@@ -4,15 +4,14 @@ transaction and `now`, then api/goals/editing.py or reading.py."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, delete, get, post, put
+from litestar import Controller, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from api.auth.jwt import AuthUser
+from api.auth.request import AuthRequest
 from api.goals.editing import change_goal_status, create_goal, remove_goal, update_goal_fields
 from api.goals.reading import read_goal, read_goal_page, read_goal_stats, read_goals_summary
 from api.goals.schemas import (
@@ -31,8 +30,6 @@ from domain.goal_rules import GoalStatus
 
 DEFAULT_PAGE_SIZE = 50
 
-Caller = Request[AuthUser, Any, Any]
-
 
 class GoalController(Controller):
     path = "/goals"
@@ -41,7 +38,7 @@ class GoalController(Controller):
     @get("/")
     async def list_goals(
         self,
-        request: Caller,
+        request: AuthRequest,
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         active_only: FromQuery[bool] = False,
@@ -65,7 +62,7 @@ class GoalController(Controller):
     @post("/", status_code=HTTP_201_CREATED)
     async def create(
         self,
-        request: Caller,
+        request: AuthRequest,
         data: JSONBody[GoalCreateIn],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
@@ -73,13 +70,13 @@ class GoalController(Controller):
         return goal_out(await create_goal(tx.connection, request.user.id, data, now=now))
 
     @get("/stats/summary")
-    async def summary(self, request: Caller, tx: NamedDependency[Transaction]) -> GoalsSummaryOut:
+    async def summary(self, request: AuthRequest, tx: NamedDependency[Transaction]) -> GoalsSummaryOut:
         return await read_goals_summary(tx.connection, request.user.id)
 
     @get("/{goal_id:uuid}")
     async def get_goal(
         self,
-        request: Caller,
+        request: AuthRequest,
         goal_id: FromPath[UUID],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
@@ -89,7 +86,7 @@ class GoalController(Controller):
     @put("/{goal_id:uuid}")
     async def update(
         self,
-        request: Caller,
+        request: AuthRequest,
         goal_id: FromPath[UUID],
         data: JSONBody[GoalUpdateIn],
         tx: NamedDependency[Transaction],
@@ -99,7 +96,7 @@ class GoalController(Controller):
 
     @delete("/{goal_id:uuid}", status_code=HTTP_200_OK)
     async def delete_goal(
-        self, request: Caller, goal_id: FromPath[UUID], tx: NamedDependency[Transaction]
+        self, request: AuthRequest, goal_id: FromPath[UUID], tx: NamedDependency[Transaction]
     ) -> MessageOut:
         await remove_goal(tx.connection, request.user.id, goal_id)
         return MessageOut(message="Goal deleted.")
@@ -107,7 +104,7 @@ class GoalController(Controller):
     @get("/{goal_id:uuid}/stats")
     async def stats(
         self,
-        request: Caller,
+        request: AuthRequest,
         goal_id: FromPath[UUID],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
@@ -117,7 +114,7 @@ class GoalController(Controller):
     @post("/{goal_id:uuid}/activate", status_code=HTTP_200_OK)
     async def activate(
         self,
-        request: Caller,
+        request: AuthRequest,
         goal_id: FromPath[UUID],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
@@ -127,7 +124,7 @@ class GoalController(Controller):
     @post("/{goal_id:uuid}/deactivate", status_code=HTTP_200_OK)
     async def deactivate(
         self,
-        request: Caller,
+        request: AuthRequest,
         goal_id: FromPath[UUID],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
@@ -137,7 +134,7 @@ class GoalController(Controller):
     @post("/{goal_id:uuid}/archive", status_code=HTTP_200_OK)
     async def archive(
         self,
-        request: Caller,
+        request: AuthRequest,
         goal_id: FromPath[UUID],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],

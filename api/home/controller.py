@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.auth.jwt import AuthUser
+from api.auth.request import AuthRequest
 from api.home.dashboard import dashboard
 from api.home.schemas import DashboardOut
 
@@ -21,7 +20,7 @@ class HomeController(Controller):
     @get("/dashboard")
     async def get_dashboard(
         self,
-        request: Request[AuthUser, Any, Any],
+        request: AuthRequest,
         single_read: NamedDependency[AsyncConnection],
         now: NamedDependency[datetime],
     ) -> DashboardOut:

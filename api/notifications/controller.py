@@ -7,15 +7,15 @@ user's row answers 404.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from api.auth.jwt import AuthUser
+from api.auth.request import AuthRequest
 from api.notifications.schemas import (
     AnalyticsOut,
     CategoryStatsOut,
@@ -62,7 +62,7 @@ class NotificationHistoryController(Controller):
     @get("/history")
     async def history(
         self,
-        request: Request[AuthUser, Any, Any],
+        request: AuthRequest,
         tx: NamedDependency[Transaction],
         limit: Limit = HISTORY_DEFAULT_LIMIT,
         cursor: Cursor = None,
@@ -91,7 +91,7 @@ class NotificationHistoryController(Controller):
     @post("/history/{notification_id:uuid}/opened", status_code=HTTP_200_OK)
     async def opened(
         self,
-        request: Request[AuthUser, Any, Any],
+        request: AuthRequest,
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         notification_id: FromPath[UUID],
@@ -103,7 +103,7 @@ class NotificationHistoryController(Controller):
     @post("/history/mark-all-opened", status_code=HTTP_200_OK)
     async def mark_all_opened(
         self,
-        request: Request[AuthUser, Any, Any],
+        request: AuthRequest,
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> MarkAllOpenedOut:
@@ -112,7 +112,7 @@ class NotificationHistoryController(Controller):
     @get("/analytics")
     async def analytics(
         self,
-        request: Request[AuthUser, Any, Any],
+        request: AuthRequest,
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         days: Annotated[int, QueryParameter(ge=1, le=366)] = ANALYTICS_DEFAULT_DAYS,

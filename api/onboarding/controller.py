@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from litestar import Controller, Request, post
+from litestar import Controller, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from api.auth.jwt import AuthUser
+from api.auth.request import AuthRequest
 from api.onboarding.schemas import OnboardingIn, OnboardingOut
 from api.transaction import Transaction
 from api.users.profiles import clean_name
@@ -27,7 +26,7 @@ class OnboardingController(Controller):
     @post("/complete", status_code=HTTP_200_OK)
     async def complete(
         self,
-        request: Request[AuthUser, Any, Any],
+        request: AuthRequest,
         data: JSONBody[OnboardingIn],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],

@@ -4,15 +4,14 @@ no user id in any path, so one user can never address another's account."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from litestar import Controller, Request, delete, get, put
+from litestar import Controller, delete, get, put
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from api.auth.jwt import AuthUser
+from api.auth.request import AuthRequest
 from api.transaction import Transaction
 from api.users.profiles import apply_profile_update, load_user
 from api.users.schemas import MessageOut, ProfileUpdateIn, UserOut
@@ -24,15 +23,13 @@ class UsersController(Controller):
     tags = ["users"]
 
     @get("/profile")
-    async def get_profile(
-        self, request: Request[AuthUser, Any, Any], tx: NamedDependency[Transaction]
-    ) -> UserOut:
+    async def get_profile(self, request: AuthRequest, tx: NamedDependency[Transaction]) -> UserOut:
         return await load_user(tx.connection, request.user.id)
 
     @put("/profile")
     async def update_profile(
         self,
-        request: Request[AuthUser, Any, Any],
+        request: AuthRequest,
         data: JSONBody[ProfileUpdateIn],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
@@ -41,9 +38,7 @@ class UsersController(Controller):
         return await load_user(tx.connection, request.user.id)
 
     @delete("/delete", status_code=HTTP_200_OK)
-    async def delete_account(
-        self, request: Request[AuthUser, Any, Any], tx: NamedDependency[Transaction]
-    ) -> MessageOut:
+    async def delete_account(self, request: AuthRequest, tx: NamedDependency[Transaction]) -> MessageOut:
         # One statement: goals, check-ins, tokens, devices, notifications … follow by ON DELETE CASCADE
         # inside the request's transaction, so the account is gone entirely or not at all.
         if not await delete_user(tx.connection, request.user.id):
