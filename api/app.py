@@ -21,6 +21,7 @@ from api.auth.jwt import build_jwt_auth
 from api.clock import Clock, now_dependency, system_clock
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
+from api.request_input import ApiRequest, RefuseNulInUrl
 from api.resources import AppResources
 from api.routes import api_router
 from api.transaction import provide_single_read, provide_transaction
@@ -93,6 +94,8 @@ def create_app(
             "now": now_dependency(clock),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=ApiRequest,
+        middleware=[RefuseNulInUrl()],
         lifespan=[lifespan],
         request_max_body_size=settings.request_max_body_bytes,
         openapi_config=OpenAPIConfig(

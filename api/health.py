@@ -16,11 +16,11 @@ from api.resources import AppResources, app_resources
 PROBE_TIMEOUT_SECONDS = 2.0
 
 
-class Liveness(msgspec.Struct):
+class LivenessOut(msgspec.Struct):
     status: str
 
 
-class Readiness(msgspec.Struct):
+class ReadinessOut(msgspec.Struct):
     status: str
     postgres: str
     redis: str
@@ -49,15 +49,15 @@ class HealthController(Controller):
     tags = ["health"]
 
     @get("/live")
-    async def live(self) -> Liveness:
-        return Liveness(status="ok")
+    async def live(self) -> LivenessOut:
+        return LivenessOut(status="ok")
 
     @get("/ready")
-    async def ready(self, request: Request[Any, Any, Any]) -> Response[Readiness]:
+    async def ready(self, request: Request[Any, Any, Any]) -> Response[ReadinessOut]:
         resources = app_resources(request.app)
         postgres, redis = await asyncio.gather(check_postgres(resources), check_redis(resources))
         healthy = postgres == "ok" and redis == "ok"
         return Response(
-            Readiness(status="ok" if healthy else "unavailable", postgres=postgres, redis=redis),
+            ReadinessOut(status="ok" if healthy else "unavailable", postgres=postgres, redis=redis),
             status_code=HTTP_200_OK if healthy else HTTP_503_SERVICE_UNAVAILABLE,
         )

@@ -10,13 +10,13 @@ from api.checkins.controller import CheckInsController
 from api.devices.controller import DeviceController
 from api.goals.controller import GoalController
 from api.home.controller import HomeController
-from api.notifications.history import NotificationHistoryController
-from api.notifications.preferences import NotificationPreferencesController
+from api.notification_preferences.controller import NotificationPreferencesController
+from api.notifications.controller import NotificationHistoryController
 from api.onboarding.controller import OnboardingController
+from api.subscription_plans.controller import SubscriptionPlansController
 from api.subscriptions.controller import SubscriptionController
-from api.subscriptions.plans import SubscriptionPlansController
 from api.users.controller import UsersController
-from api.webhooks.revenuecat import RevenueCatWebhookController
+from api.webhooks.controller import RevenueCatWebhookController
 
 API_PREFIX = "/api/v1"
 

@@ -6,6 +6,10 @@ functions turn UTC instants into local dates and local wall times into UTC insta
 * a wall time that does not exist (the spring-forward gap) resolves to the first instant after the
   gap, e.g. 02:30 on a spring-forward day in America/Los_Angeles becomes 03:00 PDT;
 * a wall time that happens twice (fall back) resolves to its first occurrence, so it fires once.
+
+A time of day is read strictly: "HH:MM" in ASCII digits, 00:00–23:59, optionally with ":SS" (cut,
+spec §1.2). Nothing else is a time: not "8:05", not " 08:05", not full-width "８:05" (Unicode digits
+that int() would read), so what is stored is exactly what the client will be shown.
 """
 
 import re
@@ -41,8 +45,8 @@ TimeZoneLike = ZoneInfo | str
 # "localtime" is the server's own zone (the very thing trap 3 forbids) and "Factory" is a placeholder.
 _NOT_USER_ZONES = frozenset({"localtime", "Factory"})
 
-# "H:MM", "HH:MM" or "HH:MM:SS"; 24-hour. Seconds are accepted and cut (spec §1.2).
-_HHMM = re.compile(r"(?P<hour>[01]?\d|2[0-3]):(?P<minute>[0-5]\d)(?::(?P<second>[0-5]\d))?")
+# "HH:MM" or "HH:MM:SS"; 24-hour. [0-9], not \d: \d matches every Unicode digit.
+_HHMM = re.compile(r"(?P<hour>[01][0-9]|2[0-3]):(?P<minute>[0-5][0-9])(?::[0-5][0-9])?")
 
 
 @lru_cache(maxsize=1)
@@ -73,14 +77,14 @@ def load_timezone(zone: TimeZoneLike) -> ZoneInfo:
 
 
 def parse_hhmm(value: str) -> str:
-    """Normalise a time of day to "HH:MM": "8:05" → "08:05", "18:00:59" → "18:00" (seconds are cut).
+    """Normalise a time of day to "HH:MM": "18:00:59" → "18:00" (seconds are cut).
 
-    Raises InvalidInput for anything else ("24:00", "18:60", "6pm", "").
+    Raises InvalidInput for anything else ("8:05", "24:00", "18:60", "6pm", "８:05", "").
     """
-    match = _HHMM.fullmatch(value.strip()) if isinstance(value, str) else None
+    match = _HHMM.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise InvalidInput(f"Invalid time of day {value!r}; expected 'HH:MM' (24-hour).", code="invalid_time")
-    return f"{int(match['hour']):02d}:{match['minute']}"
+    return f"{match['hour']}:{match['minute']}"
 
 
 def parse_time_of_day(value: str | time) -> time:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from api.auth.accounts import new_referral_code
 from api.auth.passwords import hash_password
 from api.goals.editing import create_goal, update_goal_fields
-from api.goals.schemas import GoalCreate, GoalUpdate
+from api.goals.schemas import GoalCreateIn, GoalUpdateIn
 from db.device_tokens import DeviceRegistration, register_device
 from db.engine import create_engine
 from db.tables import goals
@@ -104,10 +104,10 @@ async def seed_demo_goal_and_device(database: Database, user_id: UUID, *, now: d
             )
         ).scalar_one_or_none()
         if goal_id is None:
-            goal = GoalCreate(title=DEMO_GOAL_TITLE, frequency_type="daily", reminder_times=[reminder_time])
+            goal = GoalCreateIn(title=DEMO_GOAL_TITLE, frequency_type="daily", reminder_times=[reminder_time])
             await create_goal(tx.connection, user_id, goal, now=now)
         else:
-            update = GoalUpdate(reminder_times=[reminder_time])
+            update = GoalUpdateIn(reminder_times=[reminder_time])
             await update_goal_fields(tx.connection, user_id, goal_id, update, now=now)
     return reminder_time
 

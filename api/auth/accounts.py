@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.passwords import hash_password, needs_rehash, verify_password
-from api.auth.schemas import SignupRequest
+from api.auth.schemas import SignupIn
 from api.users.profiles import clean_name
 from db.users import (
     ACTIVE_STATUS,
@@ -36,7 +36,7 @@ def new_referral_code() -> str:
     return "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(REFERRAL_CODE_LENGTH))
 
 
-async def create_account(connection: AsyncConnection, request: SignupRequest) -> UUID:
+async def create_account(connection: AsyncConnection, request: SignupIn) -> UUID:
     """Insert the account; 400 when the email or the username is taken (case-insensitively)."""
     load_timezone(request.timezone)
     name = clean_name(request.name)

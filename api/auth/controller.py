@@ -13,9 +13,9 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth.accounts import BadCredentials, authenticate, create_account
-from api.auth.jwt import AuthUser
 from api.auth.rate_limits import limit_attempts_per_account, limit_attempts_per_ip
-from api.auth.schemas import LoginRequest, RefreshRequest, SessionOut, SignupRequest, TokenPair
+from api.auth.request import AuthRequest
+from api.auth.schemas import LoginIn, RefreshIn, SessionOut, SignupIn, TokenPairOut
 from api.auth.sessions import RefreshRejected, open_session, rotate_session, token_client
 from api.resources import app_resources
 from api.users.profiles import load_user
@@ -41,7 +41,7 @@ class AuthController(Controller):
     async def signup(
         self,
         request: Request[Any, Any, Any],
-        data: JSONBody[SignupRequest],
+        data: JSONBody[SignupIn],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> SessionOut:
@@ -63,7 +63,7 @@ class AuthController(Controller):
     async def login(
         self,
         request: Request[Any, Any, Any],
-        data: JSONBody[LoginRequest],
+        data: JSONBody[LoginIn],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> SessionOut:
@@ -91,8 +91,8 @@ class AuthController(Controller):
 
     @post("/refresh", status_code=HTTP_200_OK, cache_control=NO_STORE)
     async def refresh(
-        self, request: Request[Any, Any, Any], data: JSONBody[RefreshRequest], now: NamedDependency[datetime]
-    ) -> TokenPair:
+        self, request: Request[Any, Any, Any], data: JSONBody[RefreshIn], now: NamedDependency[datetime]
+    ) -> TokenPairOut:
         # Its own transaction instead of `tx`: a reused token's family revocation must be committed
         # even though the answer is 401 (raising inside `tx` would roll it back).
         resources = app_resources(request.app)
@@ -111,7 +111,7 @@ class AuthController(Controller):
     @post("/logout", status_code=HTTP_200_OK)
     async def logout(
         self,
-        request: Request[AuthUser, Any, Any],
+        request: AuthRequest,
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> MessageOut:

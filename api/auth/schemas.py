@@ -26,13 +26,13 @@ class DeviceType(StrEnum):
     WEB = "web"
 
 
-class DeviceInfo(msgspec.Struct, forbid_unknown_fields=True):
+class DeviceInfoIn(msgspec.Struct, forbid_unknown_fields=True):
     device_name: DeviceText | None = None
     device_id: DeviceText | None = None
     device_type: DeviceType | None = None
 
 
-class SignupRequest(msgspec.Struct, forbid_unknown_fields=True):
+class SignupIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
     password: NewPassword
     name: Name
@@ -40,21 +40,21 @@ class SignupRequest(msgspec.Struct, forbid_unknown_fields=True):
     timezone: TimezoneName = "UTC"
     country: CountryCode | None = None
     referral_code: ReferralCode | None = None
-    device_info: DeviceInfo | None = None
+    device_info: DeviceInfoIn | None = None
 
 
-class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
+class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
     password: Password
     remember_me: bool = False
-    device_info: DeviceInfo | None = None
+    device_info: DeviceInfoIn | None = None
 
 
-class RefreshRequest(msgspec.Struct, forbid_unknown_fields=True):
+class RefreshIn(msgspec.Struct, forbid_unknown_fields=True):
     refresh_token: RefreshTokenText
 
 
-class TokenPair(msgspec.Struct):
+class TokenPairOut(msgspec.Struct):
     access_token: str
     refresh_token: str
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.auth.client_address import client_ip
 from api.auth.jwt import AuthUser, issue_access_token
 from api.auth.refresh_token_format import new_refresh_token, parse_refresh_token
-from api.auth.schemas import DeviceInfo, TokenPair
+from api.auth.schemas import DeviceInfoIn, TokenPairOut
 from db.refresh_tokens import (
     NewRefreshToken,
     TokenClient,
@@ -42,7 +42,9 @@ class RefreshRejected(StrEnum):
 
 
 def token_client(
-    connection: ASGIConnection[Any, Any, Any, Any], trusted_proxy_count: int, device: DeviceInfo | None = None
+    connection: ASGIConnection[Any, Any, Any, Any],
+    trusted_proxy_count: int,
+    device: DeviceInfoIn | None = None,
 ) -> TokenClient:
     user_agent = connection.headers.get("user-agent")
     return TokenClient(
@@ -63,7 +65,7 @@ async def open_session(
     lifetime: timedelta,
     now: datetime,
     family: str | None = None,
-) -> TokenPair:
+) -> TokenPairOut:
     """Issue an access token and store a new refresh token (in a new family unless one is given)."""
     refresh = new_refresh_token(family)
     await insert_refresh_token(
@@ -78,7 +80,7 @@ async def open_session(
         ),
         now=now,
     )
-    return TokenPair(access_token=issue_access_token(jwt_auth, user_id), refresh_token=refresh.value)
+    return TokenPairOut(access_token=issue_access_token(jwt_auth, user_id), refresh_token=refresh.value)
 
 
 async def rotate_session(
@@ -88,7 +90,7 @@ async def rotate_session(
     *,
     client: TokenClient,
     now: datetime,
-) -> TokenPair | RefreshRejected:
+) -> TokenPairOut | RefreshRejected:
     """Exchange a refresh token for a new pair, or say why not. A reused token revokes its family
     here, so the caller must commit before answering 401."""
     presented = parse_refresh_token(presented_token)

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.checkins.schemas import CheckInCreate
+from api.checkins.schemas import CheckInCreateIn
 from db.checkins import (
     CheckInAnswer,
     CheckInRow,
@@ -42,7 +42,7 @@ class Answered:
     week_completions: int  # completions in the owner's current local week
 
 
-async def answer_today(tx: Transaction, *, user_id: UUID, answer: CheckInCreate, now: datetime) -> Answered:
+async def answer_today(tx: Transaction, *, user_id: UUID, answer: CheckInCreateIn, now: datetime) -> Answered:
     """Record the caller's answer for the goal's occurrence on their local today."""
     connection = tx.connection
     goal = await lock_goal_to_answer(connection, user_id=user_id, goal_id=answer.goal_id)

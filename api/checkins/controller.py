@@ -7,39 +7,34 @@ client knows them, the server answers 404 / 405.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from api.auth.jwt import AuthUser
+from api.auth.request import AuthRequest
 from api.checkins import reading
 from api.checkins.answering import answer_today
 from api.checkins.editing import edit_today
 from api.checkins.schemas import (
-    AnsweredCheckIn,
-    CheckIn,
-    CheckInCalendar,
-    CheckInCreate,
-    CheckInStats,
-    CheckInUpdate,
-    GoalToday,
-    Streak,
+    AnsweredCheckInOut,
+    CheckInCalendarOut,
+    CheckInCreateIn,
+    CheckInOut,
+    CheckInStatsOut,
+    CheckInUpdateIn,
+    GoalTodayOut,
+    StreakOut,
 )
-from api.pagination import MAX_LIMIT, Page
+from api.pagination import Cursor, Limit, Offset, Page, PageNumber
 from api.structs import struct_from_row
 from db.checkins import CheckInFilter, CheckInRow, checkin_of_owner
 from domain.errors import NotFound
 from services.transaction import Transaction
 
 DEFAULT_LIMIT = 30
-
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)]
-Offset = Annotated[int | None, QueryParameter(ge=0)]
-PageNumber = Annotated[int | None, QueryParameter(ge=1)]
-AuthRequest = Request[AuthUser, Any, Any]
 
 
 def _checkin_id(raw: str) -> UUID:
@@ -50,8 +45,8 @@ def _checkin_id(raw: str) -> UUID:
         raise NotFound("Check-in not found.", code="checkin_not_found") from error
 
 
-def _list_response(page: Page[CheckInRow]) -> Response[list[CheckIn]]:
-    return Response([CheckIn.of(row) for row in page.rows], headers=page.headers)
+def _list_response(page: Page[CheckInRow]) -> Response[list[CheckInOut]]:
+    return Response([CheckInOut.of(row) for row in page.rows], headers=page.headers)
 
 
 class CheckInsController(Controller):
@@ -62,13 +57,13 @@ class CheckInsController(Controller):
     async def answer(
         self,
         request: AuthRequest,
-        data: JSONBody[CheckInCreate],
+        data: JSONBody[CheckInCreateIn],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
-    ) -> AnsweredCheckIn:
+    ) -> AnsweredCheckInOut:
         answered = await answer_today(tx, user_id=request.user.id, answer=data, now=now)
         return struct_from_row(
-            AnsweredCheckIn,
+            AnsweredCheckInOut,
             answered.row,
             current_streak=answered.stats.current_streak,
             week_completions=answered.week_completions,
@@ -84,10 +79,10 @@ class CheckInsController(Controller):
         end_date: FromQuery[date | None] = None,
         exclude_pending: FromQuery[bool] = False,
         limit: Limit = DEFAULT_LIMIT,
-        cursor: FromQuery[str | None] = None,
+        cursor: Cursor = None,
         offset: Offset = None,
         page: PageNumber = None,
-    ) -> Response[list[CheckIn]]:
+    ) -> Response[list[CheckInOut]]:
         if goal_id is not None:
             await reading.require_goal(tx.connection, user_id=request.user.id, goal_id=goal_id)
         selection = CheckInFilter(
@@ -110,10 +105,10 @@ class CheckInsController(Controller):
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         limit: Limit = DEFAULT_LIMIT,
-        cursor: FromQuery[str | None] = None,
+        cursor: Cursor = None,
         offset: Offset = None,
         page: PageNumber = None,
-    ) -> Response[list[CheckIn]]:
+    ) -> Response[list[CheckInOut]]:
         today = await reading.require_local_today(tx.connection, user_id=request.user.id, now=now)
         selection = CheckInFilter(user_id=request.user.id, first_date=today, last_date=today)
         return _list_response(
@@ -129,7 +124,7 @@ class CheckInsController(Controller):
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         goal_id: FromPath[UUID],
-    ) -> GoalToday:
+    ) -> GoalTodayOut:
         return await reading.goal_today(tx.connection, user_id=request.user.id, goal_id=goal_id, now=now)
 
     @get("/stats")
@@ -139,7 +134,7 @@ class CheckInsController(Controller):
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         goal_id: FromQuery[UUID | None] = None,
-    ) -> CheckInStats:
+    ) -> CheckInStatsOut:
         return await reading.stats(tx.connection, user_id=request.user.id, goal_id=goal_id, now=now)
 
     @get("/streak")
@@ -148,7 +143,7 @@ class CheckInsController(Controller):
         request: AuthRequest,
         tx: NamedDependency[Transaction],
         goal_id: FromQuery[UUID | None] = None,
-    ) -> Streak:
+    ) -> StreakOut:
         return await reading.streak(tx.connection, user_id=request.user.id, goal_id=goal_id)
 
     @get("/calendar")
@@ -159,7 +154,7 @@ class CheckInsController(Controller):
         year: Annotated[int, QueryParameter(ge=2000, le=2100)],
         month: Annotated[int, QueryParameter(ge=1, le=12)],
         goal_id: FromQuery[UUID | None] = None,
-    ) -> CheckInCalendar:
+    ) -> CheckInCalendarOut:
         return await reading.month_calendar(
             tx.connection, user_id=request.user.id, goal_id=goal_id, year=year, month=month
         )
@@ -167,24 +162,24 @@ class CheckInsController(Controller):
     @get("/{checkin_id:str}")
     async def get_checkin(
         self, request: AuthRequest, tx: NamedDependency[Transaction], checkin_id: FromPath[str]
-    ) -> CheckIn:
+    ) -> CheckInOut:
         row = await checkin_of_owner(
             tx.connection, user_id=request.user.id, checkin_id=_checkin_id(checkin_id)
         )
         if row is None:
             raise NotFound("Check-in not found.", code="checkin_not_found")
-        return CheckIn.of(row)
+        return CheckInOut.of(row)
 
     @put("/{checkin_id:str}")
     async def edit(
         self,
         request: AuthRequest,
-        data: JSONBody[CheckInUpdate],
+        data: JSONBody[CheckInUpdateIn],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         checkin_id: FromPath[str],
-    ) -> CheckIn:
+    ) -> CheckInOut:
         row = await edit_today(
             tx.connection, user_id=request.user.id, checkin_id=_checkin_id(checkin_id), update=data, now=now
         )
-        return CheckIn.of(row)
+        return CheckInOut.of(row)

@@ -11,7 +11,7 @@ from uuid import UUID
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.checkins.schemas import CheckInUpdate, clean_note
+from api.checkins.schemas import CheckInUpdateIn, clean_note
 from db.checkins import CheckInRow, edit_checkin, lock_checkin_to_edit
 from domain.errors import NotFound, RuleBroken
 from domain.local_time import local_today
@@ -19,7 +19,7 @@ from domain.streaks import ANSWERED_STATUSES, CheckInStatus
 
 
 async def edit_today(
-    connection: AsyncConnection, *, user_id: UUID, checkin_id: UUID, update: CheckInUpdate, now: datetime
+    connection: AsyncConnection, *, user_id: UUID, checkin_id: UUID, update: CheckInUpdateIn, now: datetime
 ) -> CheckInRow:
     owned = await lock_checkin_to_edit(connection, user_id=user_id, checkin_id=checkin_id)
     if owned is None:
@@ -38,7 +38,7 @@ async def edit_today(
     return edited
 
 
-def _changes(update: CheckInUpdate, row: CheckInRow) -> dict[str, str | None]:
+def _changes(update: CheckInUpdateIn, row: CheckInRow) -> dict[str, str | None]:
     changes: dict[str, str | None] = {}
     if update.mood is not msgspec.UNSET:
         changes["mood"] = update.mood

@@ -12,8 +12,8 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.checkins.schemas import CheckIn, CheckInCalendar, CheckInStats, GoalToday, Streak
-from api.pagination import Page, decode_cursor, encode_cursor, page_of
+from api.checkins.schemas import CheckInCalendarOut, CheckInOut, CheckInStatsOut, GoalTodayOut, StreakOut
+from api.pagination import Page, decode_cursor, encode_cursor, page_of, rows_to_skip
 from db.checkins import (
     CheckInFilter,
     CheckInRow,
@@ -63,17 +63,15 @@ async def list_page(
     if cursor is not None:
         after_date, after_id = decode_cursor(cursor, date, UUID)
         after = (after_date, after_id)
-    elif offset is not None:
-        skip = offset
-    elif page is not None:
-        skip = (page - 1) * limit
+    else:
+        skip = rows_to_skip(offset=offset, page=page, limit=limit)
     rows = await checkin_page(connection, selection, limit=limit + 1, after=after, offset=skip)
     return page_of(rows, limit, lambda row: encode_cursor(row.check_in_date, row.id))
 
 
 async def goal_today(
     connection: AsyncConnection, *, user_id: UUID, goal_id: UUID, now: datetime
-) -> GoalToday:
+) -> GoalTodayOut:
     goal = await require_goal(connection, user_id=user_id, goal_id=goal_id)
     today = local_today(goal.timezone, now)
     rows = await checkin_page(
@@ -85,17 +83,17 @@ async def goal_today(
     answered = row is not None and row.status in ANSWERED_STATUSES
     scheduled = is_scheduled(goal.frequency_type, goal.target_days, today)
     open_to_answer = row is None or row.status == CheckInStatus.PENDING
-    return GoalToday(
+    return GoalTodayOut(
         goal_id=goal_id,
         date=today,
         has_checked_in=answered,
-        check_in=None if row is None else CheckIn.of(row),
+        check_in=None if row is None else CheckInOut.of(row),
         can_check_in=goal.status == GoalStatus.ACTIVE and scheduled and open_to_answer,
         is_scheduled_today=scheduled,
     )
 
 
-def streak_of_user(rows: Sequence[GoalStreakRow]) -> Streak:
+def streak_of_user(rows: Sequence[GoalStreakRow]) -> StreakOut:
     """The user streak (§3.3): the highest current streak over active goals, the highest longest
     streak, the latest answer, and when the leading streak began (the earliest among tied goals)."""
     current = user_streak(row.current_streak for row in rows)
@@ -105,7 +103,7 @@ def streak_of_user(rows: Sequence[GoalStreakRow]) -> Streak:
         if current > 0 and row.current_streak == current and row.streak_start_date is not None
     ]
     answered = [row.last_checkin_date for row in rows if row.last_checkin_date is not None]
-    return Streak(
+    return StreakOut(
         current_streak=current,
         longest_streak=user_longest_streak(row.longest_streak for row in rows),
         last_check_in=max(answered, default=None),
@@ -113,8 +111,8 @@ def streak_of_user(rows: Sequence[GoalStreakRow]) -> Streak:
     )
 
 
-def streak_of_goal(row: GoalStreakRow) -> Streak:
-    return Streak(
+def streak_of_goal(row: GoalStreakRow) -> StreakOut:
+    return StreakOut(
         current_streak=row.current_streak,
         longest_streak=row.longest_streak,
         last_check_in=row.last_checkin_date,
@@ -122,7 +120,7 @@ def streak_of_goal(row: GoalStreakRow) -> Streak:
     )
 
 
-async def streak(connection: AsyncConnection, *, user_id: UUID, goal_id: UUID | None) -> Streak:
+async def streak(connection: AsyncConnection, *, user_id: UUID, goal_id: UUID | None) -> StreakOut:
     if goal_id is not None:
         return streak_of_goal((await require_goal(connection, user_id=user_id, goal_id=goal_id)).streak)
     return streak_of_user(await active_goal_streaks(connection, user_id=user_id))
@@ -130,7 +128,7 @@ async def streak(connection: AsyncConnection, *, user_id: UUID, goal_id: UUID | 
 
 async def stats(
     connection: AsyncConnection, *, user_id: UUID, goal_id: UUID | None, now: datetime
-) -> CheckInStats:
+) -> CheckInStatsOut:
     """Totals per status and the 7- and 30-local-day windows (today included), with the goal's streak
     or, without a goal, the user streak."""
     if goal_id is not None:
@@ -149,7 +147,7 @@ async def stats(
         since_30d=today - timedelta(days=29),
     )
     settled = totals.completed + totals.skipped + totals.missed + totals.rest_day
-    return CheckInStats(
+    return CheckInStatsOut(
         goal_id=goal_id,
         total_checkins=settled,
         completed_checkins=totals.completed,
@@ -169,7 +167,7 @@ async def stats(
 
 async def month_calendar(
     connection: AsyncConnection, *, user_id: UUID, goal_id: UUID | None, year: int, month: int
-) -> CheckInCalendar:
+) -> CheckInCalendarOut:
     """The rows of one month, grouped by local date (check_in_date already is the owner's local date,
     so the month's bounds are the user's). Days without rows are left out."""
     if goal_id is not None:
@@ -179,7 +177,7 @@ async def month_calendar(
     rows = await checkins_between(
         connection, CheckInFilter(user_id=user_id, goal_id=goal_id, first_date=first, last_date=last)
     )
-    days: dict[str, list[CheckIn]] = {}
+    days: dict[str, list[CheckInOut]] = {}
     for row in rows:
-        days.setdefault(row.check_in_date.isoformat(), []).append(CheckIn.of(row))
-    return CheckInCalendar(year=year, month=month, days=days)
+        days.setdefault(row.check_in_date.isoformat(), []).append(CheckInOut.of(row))
+    return CheckInCalendarOut(year=year, month=month, days=days)

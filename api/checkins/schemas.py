@@ -26,7 +26,7 @@ def clean_note(text: str | None) -> str | None:
     return (text.strip() or None) if text is not None else None
 
 
-class CheckInCreate(msgspec.Struct, forbid_unknown_fields=True):
+class CheckInCreateIn(msgspec.Struct, forbid_unknown_fields=True):
     """POST /check-ins. `notes` is the older client's name for `note`."""
 
     goal_id: UUID
@@ -42,7 +42,7 @@ class CheckInCreate(msgspec.Struct, forbid_unknown_fields=True):
         return clean_note(self.note if self.note is not None else self.notes)
 
 
-class CheckInUpdate(msgspec.Struct, forbid_unknown_fields=True):
+class CheckInUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
     """PUT /check-ins/{id}: a field left out stays as it is; null clears it."""
 
     mood: Mood | msgspec.UnsetType | None = msgspec.UNSET
@@ -51,7 +51,7 @@ class CheckInUpdate(msgspec.Struct, forbid_unknown_fields=True):
     skip_reason: SkipReason | msgspec.UnsetType | None = msgspec.UNSET
 
 
-class CheckIn(msgspec.Struct):
+class CheckInOut(msgspec.Struct):
     id: UUID
     goal_id: UUID
     user_id: UUID
@@ -67,27 +67,27 @@ class CheckIn(msgspec.Struct):
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: CheckInRow) -> CheckIn:
+    def of(cls, row: CheckInRow) -> CheckInOut:
         return struct_from_row(cls, row)
 
 
-class AnsweredCheckIn(CheckIn):
+class AnsweredCheckInOut(CheckInOut):
     """POST /check-ins: the row plus the goal's streak and this local week's completions after it."""
 
     current_streak: int
     week_completions: int
 
 
-class GoalToday(msgspec.Struct):
+class GoalTodayOut(msgspec.Struct):
     goal_id: UUID
     date: date
     has_checked_in: bool
-    check_in: CheckIn | None
+    check_in: CheckInOut | None
     can_check_in: bool
     is_scheduled_today: bool
 
 
-class CheckInStats(msgspec.Struct):
+class CheckInStatsOut(msgspec.Struct):
     """GET /check-ins/stats. total_checkins counts every non-pending row (missed included);
     completion_rate = completed ÷ total_checkins × 100, like GET /goals/{id}/stats."""
 
@@ -107,14 +107,14 @@ class CheckInStats(msgspec.Struct):
     completed_last_30d: int
 
 
-class Streak(msgspec.Struct):
+class StreakOut(msgspec.Struct):
     current_streak: int
     longest_streak: int
     last_check_in: date | None
     streak_start: date | None
 
 
-class CheckInCalendar(msgspec.Struct):
+class CheckInCalendarOut(msgspec.Struct):
     year: int
     month: int
-    days: dict[str, list[CheckIn]]
+    days: dict[str, list[CheckInOut]]

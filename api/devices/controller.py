@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Final, Literal
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, delete, post
+from litestar import Controller, delete, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 from msgspec import Meta
 
-from api.auth.jwt import AuthUser
-from api.notifications.schemas import Success
+from api.auth.request import AuthRequest
+from api.notifications.schemas import SuccessOut
 from db.device_tokens import DeviceRegistration, register_device, unregister_device
 from domain.errors import InvalidInput, NotFound
 from domain.local_time import DEFAULT_TIMEZONE, is_valid_timezone
@@ -64,7 +64,7 @@ class DeviceController(Controller):
     @post("/", status_code=HTTP_200_OK)
     async def register(
         self,
-        request: Request[AuthUser, Any, Any],
+        request: AuthRequest,
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         data: JSONBody[RegisterDeviceIn],
@@ -85,11 +85,11 @@ class DeviceController(Controller):
     @delete("/", status_code=HTTP_200_OK)
     async def unregister(
         self,
-        request: Request[AuthUser, Any, Any],
+        request: AuthRequest,
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         fcm_token: Annotated[str, QueryParameter(min_length=1, max_length=TOKEN_MAX_LENGTH)],
-    ) -> Success:
+    ) -> SuccessOut:
         if not await unregister_device(tx.connection, request.user.id, fcm_token, now=now):
             raise NotFound("No such device token for this account.", code="device_not_found")
-        return Success()
+        return SuccessOut()

@@ -4,34 +4,31 @@ transaction and `now`, then api/goals/editing.py or reading.py."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, delete, get, post, put
+from litestar import Controller, Response, delete, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from api.auth.jwt import AuthUser
+from api.auth.request import AuthRequest
 from api.goals.editing import change_goal_status, create_goal, remove_goal, update_goal_fields
 from api.goals.reading import read_goal, read_goal_page, read_goal_stats, read_goals_summary
 from api.goals.schemas import (
     GoalActionOut,
-    GoalCreate,
+    GoalCreateIn,
     GoalOut,
     GoalsSummaryOut,
     GoalStatsOut,
-    GoalUpdate,
+    GoalUpdateIn,
     MessageOut,
 )
 from api.goals.views import goal_out
-from api.pagination import MAX_LIMIT
+from api.pagination import Cursor, Limit, Offset
 from domain.goal_rules import GoalStatus
 from services.transaction import Transaction
 
 DEFAULT_PAGE_SIZE = 50
-
-Caller = Request[AuthUser, Any, Any]
 
 
 class GoalController(Controller):
@@ -41,14 +38,14 @@ class GoalController(Controller):
     @get("/")
     async def list_goals(
         self,
-        request: Caller,
+        request: AuthRequest,
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         active_only: FromQuery[bool] = False,
         include_today_status: FromQuery[bool] = True,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_PAGE_SIZE,
-        cursor: FromQuery[str | None] = None,
-        offset: Annotated[int | None, QueryParameter(ge=0)] = None,
+        limit: Limit = DEFAULT_PAGE_SIZE,
+        cursor: Cursor = None,
+        offset: Offset = None,
     ) -> Response[list[GoalOut]]:
         page = await read_goal_page(
             tx.connection,
@@ -65,21 +62,21 @@ class GoalController(Controller):
     @post("/", status_code=HTTP_201_CREATED)
     async def create(
         self,
-        request: Caller,
-        data: JSONBody[GoalCreate],
+        request: AuthRequest,
+        data: JSONBody[GoalCreateIn],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> GoalOut:
         return goal_out(await create_goal(tx.connection, request.user.id, data, now=now))
 
     @get("/stats/summary")
-    async def summary(self, request: Caller, tx: NamedDependency[Transaction]) -> GoalsSummaryOut:
+    async def summary(self, request: AuthRequest, tx: NamedDependency[Transaction]) -> GoalsSummaryOut:
         return await read_goals_summary(tx.connection, request.user.id)
 
     @get("/{goal_id:uuid}")
     async def get_goal(
         self,
-        request: Caller,
+        request: AuthRequest,
         goal_id: FromPath[UUID],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
@@ -89,9 +86,9 @@ class GoalController(Controller):
     @put("/{goal_id:uuid}")
     async def update(
         self,
-        request: Caller,
+        request: AuthRequest,
         goal_id: FromPath[UUID],
-        data: JSONBody[GoalUpdate],
+        data: JSONBody[GoalUpdateIn],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> GoalOut:
@@ -99,7 +96,7 @@ class GoalController(Controller):
 
     @delete("/{goal_id:uuid}", status_code=HTTP_200_OK)
     async def delete_goal(
-        self, request: Caller, goal_id: FromPath[UUID], tx: NamedDependency[Transaction]
+        self, request: AuthRequest, goal_id: FromPath[UUID], tx: NamedDependency[Transaction]
     ) -> MessageOut:
         await remove_goal(tx.connection, request.user.id, goal_id)
         return MessageOut(message="Goal deleted.")
@@ -107,7 +104,7 @@ class GoalController(Controller):
     @get("/{goal_id:uuid}/stats")
     async def stats(
         self,
-        request: Caller,
+        request: AuthRequest,
         goal_id: FromPath[UUID],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
@@ -117,7 +114,7 @@ class GoalController(Controller):
     @post("/{goal_id:uuid}/activate", status_code=HTTP_200_OK)
     async def activate(
         self,
-        request: Caller,
+        request: AuthRequest,
         goal_id: FromPath[UUID],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
@@ -127,7 +124,7 @@ class GoalController(Controller):
     @post("/{goal_id:uuid}/deactivate", status_code=HTTP_200_OK)
     async def deactivate(
         self,
-        request: Caller,
+        request: AuthRequest,
         goal_id: FromPath[UUID],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
@@ -137,7 +134,7 @@ class GoalController(Controller):
     @post("/{goal_id:uuid}/archive", status_code=HTTP_200_OK)
     async def archive(
         self,
-        request: Caller,
+        request: AuthRequest,
         goal_id: FromPath[UUID],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],

@@ -14,7 +14,7 @@ from uuid import UUID
 from msgspec import UNSET
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.goals.schemas import GoalCreate, GoalUpdate
+from api.goals.schemas import GoalCreateIn, GoalUpdateIn
 from api.goals.views import stored_schedule
 from db.daily_checkins import create_pending_checkins, delete_pending_checkins
 from db.goals import (
@@ -75,7 +75,7 @@ def _clean_why(why_statement: str | None) -> str | None:
 
 
 async def create_goal(
-    connection: AsyncConnection, user_id: UUID, data: GoalCreate, *, now: datetime
+    connection: AsyncConnection, user_id: UUID, data: GoalCreateIn, *, now: datetime
 ) -> GoalRow:
     features = await plan_features_for(connection, user_id)
     title = normalize_goal_title(data.title)
@@ -98,7 +98,7 @@ async def create_goal(
     return goal
 
 
-def _requested_schedule(goal: GoalRow, data: GoalUpdate) -> GoalSchedule:
+def _requested_schedule(goal: GoalRow, data: GoalUpdateIn) -> GoalSchedule:
     """The schedule after the update: given fields over stored ones; a count left out is derived from
     the days (so changing a weekly goal's days alone just works)."""
     frequency_type = goal.frequency_type if data.frequency_type is UNSET else data.frequency_type
@@ -107,7 +107,7 @@ def _requested_schedule(goal: GoalRow, data: GoalUpdate) -> GoalSchedule:
     return normalize_schedule(frequency_type, frequency_count, target_days)
 
 
-def _field_changes(goal: GoalRow, data: GoalUpdate, features: PlanFeatures) -> dict[str, Any]:
+def _field_changes(goal: GoalRow, data: GoalUpdateIn, features: PlanFeatures) -> dict[str, Any]:
     """The columns the update writes, validated (400 / 403 / 422 before anything is written)."""
     changes: dict[str, Any] = {}
     if data.title is not UNSET:
@@ -147,7 +147,7 @@ async def _ensure_status_allowed(
 
 
 async def update_goal_fields(
-    connection: AsyncConnection, user_id: UUID, goal_id: UUID, data: GoalUpdate, *, now: datetime
+    connection: AsyncConnection, user_id: UUID, goal_id: UUID, data: GoalUpdateIn, *, now: datetime
 ) -> GoalRow:
     """PUT /goals/{id}: any editable field, the schedule only while nothing was completed, and a
     status change by the same rules as the activate / deactivate / archive routes."""

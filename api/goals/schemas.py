@@ -26,7 +26,7 @@ TargetDays = Annotated[list[int], Meta(max_length=7)]
 ReminderTimes = Annotated[list[Annotated[str, Meta(max_length=8)]], Meta(max_length=MAX_REMINDER_TIMES)]
 
 
-class GoalCreate(msgspec.Struct, forbid_unknown_fields=True):
+class GoalCreateIn(msgspec.Struct, forbid_unknown_fields=True):
     title: Title
     frequency_type: FrequencyType
     frequency_count: int | None = None
@@ -35,7 +35,7 @@ class GoalCreate(msgspec.Struct, forbid_unknown_fields=True):
     why_statement: WhyStatement | None = None
 
 
-class GoalUpdate(msgspec.Struct, forbid_unknown_fields=True):
+class GoalUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
     """Any subset of the editable fields; a field left out is left unchanged, null clears
     why_statement (and, for the schedule, means "derive it": a weekly count from its days)."""
 

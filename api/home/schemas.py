@@ -11,20 +11,20 @@ import msgspec
 from api.goals.schemas import GoalOut
 
 
-class PendingCheckInData(msgspec.Struct):
+class PendingCheckInDataOut(msgspec.Struct):
     id: UUID
     goal_id: UUID
     check_in_date: date
     is_checked_in: bool = False
 
 
-class PendingCheckInItem(msgspec.Struct):
-    data: PendingCheckInData
+class PendingCheckInItemOut(msgspec.Struct):
+    data: PendingCheckInDataOut
     item: GoalOut
     type: Literal["goal"] = "goal"
 
 
-class Dashboard(msgspec.Struct):
-    today_pending_checkins: list[PendingCheckInItem]
+class DashboardOut(msgspec.Struct):
+    today_pending_checkins: list[PendingCheckInItemOut]
     current_streak: int  # the user streak: highest current streak among active goals
     longest_streak: int  # highest longest streak among the same goals

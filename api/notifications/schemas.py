@@ -18,7 +18,7 @@ from domain.notification_gate import NotificationPreferences
 TimeOfDay = Annotated[str, Meta(max_length=8)]
 
 
-class Success(msgspec.Struct):
+class SuccessOut(msgspec.Struct):
     success: bool = True
 
 
@@ -45,7 +45,7 @@ class MarkAllOpenedOut(msgspec.Struct):
     success: bool = True
 
 
-class CategoryStats(msgspec.Struct):
+class CategoryStatsOut(msgspec.Struct):
     sent: int
     opened: int
     open_rate: float
@@ -55,7 +55,7 @@ class AnalyticsOut(msgspec.Struct):
     total_sent: int
     total_opened: int
     open_rate: float
-    by_category: dict[str, CategoryStats]
+    by_category: dict[str, CategoryStatsOut]
 
 
 class PreferencesOut(msgspec.Struct):
@@ -83,7 +83,7 @@ class PreferencesOut(msgspec.Struct):
         )
 
 
-class PreferencesUpdate(msgspec.Struct, forbid_unknown_fields=True):
+class PreferencesUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
     """Any subset of the Preferences fields; a field left out keeps its value (null is refused)."""
 
     enabled: bool | UnsetType = UNSET

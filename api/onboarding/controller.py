@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from litestar import Controller, Request, post
+from litestar import Controller, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from api.auth.jwt import AuthUser
-from api.onboarding.schemas import OnboardingOut, OnboardingRequest
+from api.auth.request import AuthRequest
+from api.onboarding.schemas import OnboardingIn, OnboardingOut
 from api.users.profiles import clean_name
 from db.users import complete_onboarding, refresh_morning_motivation
 from domain.local_time import parse_time_of_day
@@ -27,8 +26,8 @@ class OnboardingController(Controller):
     @post("/complete", status_code=HTTP_200_OK)
     async def complete(
         self,
-        request: Request[AuthUser, Any, Any],
-        data: JSONBody[OnboardingRequest],
+        request: AuthRequest,
+        data: JSONBody[OnboardingIn],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> OnboardingOut:

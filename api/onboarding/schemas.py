@@ -10,7 +10,7 @@ from api.users.schemas import Name, TimeOfDay
 from domain.motivation_style import MotivationStyle
 
 
-class OnboardingRequest(msgspec.Struct, forbid_unknown_fields=True):
+class OnboardingIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     motivation_style: MotivationStyle
     morning_motivation_enabled: bool | None = None

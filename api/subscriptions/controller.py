@@ -7,14 +7,14 @@ when the store says so and the paid period is over, never start it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from api.auth.jwt import AuthUser
+from api.auth.request import AuthRequest
 from api.subscriptions.schemas import (
     FeatureItemOut,
     FeaturesOut,
@@ -34,7 +34,7 @@ from services.transaction import Transaction
 _KIND_OF_FEATURE: Final = {definition.key.value: definition.kind for definition in FEATURE_DEFINITIONS}
 
 
-async def _load(tx: Transaction, request: Request[AuthUser, Any, Any]) -> MySubscription:
+async def _load(tx: Transaction, request: AuthRequest) -> MySubscription:
     mine = await my_subscription(tx.connection, request.user.id)
     if mine is None:
         raise NotFound("This account no longer exists.")
@@ -46,9 +46,7 @@ class SubscriptionController(Controller):
     tags = ["subscriptions"]
 
     @get("/me")
-    async def me(
-        self, request: Request[AuthUser, Any, Any], tx: NamedDependency[Transaction]
-    ) -> SubscriptionOut:
+    async def me(self, request: AuthRequest, tx: NamedDependency[Transaction]) -> SubscriptionOut:
         """The subscription row; a user who never subscribed gets a free, active placeholder dated at
         signup. `plan` is the effective plan (an expired row shows free)."""
         mine = await _load(tx, request)
@@ -82,9 +80,7 @@ class SubscriptionController(Controller):
         )
 
     @get("/features")
-    async def features(
-        self, request: Request[AuthUser, Any, Any], tx: NamedDependency[Transaction]
-    ) -> FeaturesOut:
+    async def features(self, request: AuthRequest, tx: NamedDependency[Transaction]) -> FeaturesOut:
         mine = await _load(tx, request)
         catalog = await plan_catalog(tx.connection)
         plan = catalog.plan(mine.cached_plan)
@@ -107,7 +103,7 @@ class SubscriptionController(Controller):
     @post("/sync", status_code=HTTP_200_OK)
     async def sync(
         self,
-        request: Request[AuthUser, Any, Any],
+        request: AuthRequest,
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         data: JSONBody[SyncIn],
@@ -122,9 +118,7 @@ class SubscriptionController(Controller):
         )
 
     @get("/history")
-    async def history(
-        self, request: Request[AuthUser, Any, Any], tx: NamedDependency[Transaction]
-    ) -> HistoryOut:
+    async def history(self, request: AuthRequest, tx: NamedDependency[Transaction]) -> HistoryOut:
         """One subscriptions row per user (§2.6) holds the history: the first purchase date survives
         renewals, current_period_start is the latest purchase or renewal."""
         row = (await _load(tx, request)).subscription

@@ -4,17 +4,16 @@ no user id in any path, so one user can never address another's account."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from litestar import Controller, Request, delete, get, put
+from litestar import Controller, delete, get, put
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from api.auth.jwt import AuthUser
+from api.auth.request import AuthRequest
 from api.users.profiles import apply_profile_update, load_user
-from api.users.schemas import MessageOut, ProfileUpdate, UserOut
+from api.users.schemas import MessageOut, ProfileUpdateIn, UserOut
 from db.users import delete_user
 from services.transaction import Transaction
 
@@ -24,16 +23,14 @@ class UsersController(Controller):
     tags = ["users"]
 
     @get("/profile")
-    async def get_profile(
-        self, request: Request[AuthUser, Any, Any], tx: NamedDependency[Transaction]
-    ) -> UserOut:
+    async def get_profile(self, request: AuthRequest, tx: NamedDependency[Transaction]) -> UserOut:
         return await load_user(tx.connection, request.user.id)
 
     @put("/profile")
     async def update_profile(
         self,
-        request: Request[AuthUser, Any, Any],
-        data: JSONBody[ProfileUpdate],
+        request: AuthRequest,
+        data: JSONBody[ProfileUpdateIn],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> UserOut:
@@ -41,9 +38,7 @@ class UsersController(Controller):
         return await load_user(tx.connection, request.user.id)
 
     @delete("/delete", status_code=HTTP_200_OK)
-    async def delete_account(
-        self, request: Request[AuthUser, Any, Any], tx: NamedDependency[Transaction]
-    ) -> MessageOut:
+    async def delete_account(self, request: AuthRequest, tx: NamedDependency[Transaction]) -> MessageOut:
         # One statement: goals, check-ins, tokens, devices, notifications … follow by ON DELETE CASCADE
         # inside the request's transaction, so the account is gone entirely or not at all.
         if not await delete_user(tx.connection, request.user.id):

@@ -14,7 +14,7 @@ from litestar.exceptions import NotAuthorizedException
 from msgspec import UNSET, structs
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.users.schemas import ProfileUpdate, UserOut
+from api.users.schemas import ProfileUpdateIn, UserOut
 from db.daily_checkins import realign_user_pending_checkins
 from db.reminder_slots import rebuild_user_slots
 from db.users import UserProfile, fetch_profile, refresh_morning_motivation, update_profile, username_taken
@@ -64,7 +64,7 @@ async def load_user(connection: AsyncConnection, user_id: UUID) -> UserOut:
     return user_out(profile)
 
 
-def _profile_columns(update: ProfileUpdate) -> dict[str, Any]:
+def _profile_columns(update: ProfileUpdateIn) -> dict[str, Any]:
     """The given fields, validated beyond their shape and in their stored form."""
     changes = {name: value for name, value in structs.asdict(update).items() if value is not UNSET}
     if "timezone" in changes:
@@ -87,7 +87,7 @@ def clean_name(name: str) -> str:
 
 
 async def apply_profile_update(
-    connection: AsyncConnection, user_id: UUID, update: ProfileUpdate, *, now: datetime
+    connection: AsyncConnection, user_id: UUID, update: ProfileUpdateIn, *, now: datetime
 ) -> None:
     changes = _profile_columns(update)
     if not changes:

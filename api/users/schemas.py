@@ -50,7 +50,7 @@ class UserOut(msgspec.Struct):
     has_password: bool
 
 
-class ProfileUpdate(msgspec.Struct, forbid_unknown_fields=True):
+class ProfileUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
     """Any subset of the editable fields; a field left out is left unchanged, null clears the
     optional ones."""
 

@@ -38,7 +38,7 @@ from typing import Any, Final  # noqa: E402
 import asyncpg  # noqa: E402
 
 from api.checkins.controller import DEFAULT_LIMIT as CHECKIN_PAGE_SIZE  # noqa: E402
-from api.notifications.history import HISTORY_DEFAULT_LIMIT  # noqa: E402
+from api.notifications.controller import HISTORY_DEFAULT_LIMIT  # noqa: E402
 from bench.plans.hot_statements import HOT_STATEMENTS, HotStatement, Sample  # noqa: E402
 from bench.plans.seed import HistorySize, seed_history  # noqa: E402
 from bench.recorded_statements import recorded_statements  # noqa: E402

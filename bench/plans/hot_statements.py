@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.checkins.controller import DEFAULT_LIMIT as CHECKIN_PAGE_SIZE
 from api.home.dashboard import dashboard
-from api.notifications.history import HISTORY_DEFAULT_LIMIT
+from api.notifications.controller import HISTORY_DEFAULT_LIMIT
 from db.checkins import CheckInFilter, checkin_page, lock_goal_to_answer
 from db.daily_checkins import mark_missed_checkins
 from db.due_checkin_notices import CheckinNoticeKind, take_due_checkin_notices

@@ -148,8 +148,8 @@ async def test_reminder_times_are_cut_to_minutes_deduplicated_and_sorted(
 ) -> None:
     # Given a premium user (5 reminder times per goal)
     user = await make_user(plan="premium")
-    # When the times come with seconds, single-digit hours and a duplicate
-    goal = await post_goal(api, user, reminder_times=["20:00", "7:30:15", "07:30"])
+    # When the times come with seconds and a duplicate
+    goal = await post_goal(api, user, reminder_times=["20:00", "07:30:15", "07:30"])
     # Then they are stored as distinct sorted "HH:MM", each with its slot, the prompt after the last
     assert goal["reminder_times"] == ["07:30", "20:00"]
     assert await slot_times(connection, goal["id"]) == {

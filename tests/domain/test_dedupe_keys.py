@@ -21,7 +21,7 @@ DAY = date(2024, 6, 3)
 
 
 def test_keys_follow_the_spec_formats() -> None:
-    assert ai_motivation_key(A, B, DAY, "8:00:30") == f"ai_motivation:{A}:{B}:2024-06-03:08:00"
+    assert ai_motivation_key(A, B, DAY, "08:00:30") == f"ai_motivation:{A}:{B}:2024-06-03:08:00"
     assert ai_motivation_key(A, B, DAY, time(18, 0)) == f"ai_motivation:{A}:{B}:2024-06-03:18:00"
     assert checkin_prompt_key(A, DAY) == f"checkin_prompt:{A}:2024-06-03"
     assert checkin_followup_key(A, DAY) == f"checkin_followup:{A}:2024-06-03"

@@ -35,7 +35,7 @@ def test_weekly_schedule_needs_exactly_count_distinct_days_in_range() -> None:
 
 def test_reminder_times_default_dedupe_sort_and_limits() -> None:
     assert normalize_reminder_times(None, 1) == ("18:00",)
-    assert normalize_reminder_times(["18:00", "7:30", "07:30:00"], 5) == ("07:30", "18:00")
+    assert normalize_reminder_times(["18:00", "07:30", "07:30:00"], 5) == ("07:30", "18:00")
     with pytest.raises(PlanLimitReached) as raised:
         normalize_reminder_times(["07:00", "18:00"], 1)
     assert raised.value.extra == {"limit": 1, "requested": 2}

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get, put
+from litestar import Controller, get, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from api.auth.jwt import AuthUser
-from api.notifications.schemas import PreferencesOut, PreferencesUpdate
+from api.auth.request import AuthRequest
+from api.notifications.schemas import PreferencesOut, PreferencesUpdateIn
 from db.notification_preferences import preferences_of, save_preferences
 from domain.local_time import parse_time_of_day
 from services.transaction import Transaction
@@ -24,19 +23,17 @@ class NotificationPreferencesController(Controller):
     tags = ["notifications"]
 
     @get("/")
-    async def read(
-        self, request: Request[AuthUser, Any, Any], tx: NamedDependency[Transaction]
-    ) -> PreferencesOut:
+    async def read(self, request: AuthRequest, tx: NamedDependency[Transaction]) -> PreferencesOut:
         """The stored preferences, or the defaults while the user never saved any."""
         return PreferencesOut.of(await preferences_of(tx.connection, request.user.id))
 
     @put("/")
     async def update(
         self,
-        request: Request[AuthUser, Any, Any],
+        request: AuthRequest,
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
-        data: JSONBody[PreferencesUpdate],
+        data: JSONBody[PreferencesUpdateIn],
     ) -> PreferencesOut:
         """Save any subset; quiet hours may wrap past midnight (start later than end)."""
         changes: dict[str, bool | time] = {

@@ -5,6 +5,11 @@ REVENUECAT_WEBHOOK_SECRET, compared in constant time, checked by a guard before 
 The event is stored by its event id first (a replay answers "duplicate" and changes nothing), then
 applied in a savepoint; a failure is stored with the event (status failed) for the retry job and
 still answers 200, so RevenueCat does not retry what the server already holds.
+
+NUL characters are stripped from the body rather than refused (api/request_input.py): RevenueCat
+would retry a refused body unchanged for days and the purchase would never be applied, and a NUL can
+only come from what the app sets (subscriber attributes, aliases), never from the ids, types, products
+and instants the server reads, so removing it changes nothing that is applied.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
+from api.request_input import STRIP_NUL_CHARACTERS
 from api.resources import app_resources
 from db.webhook_events import record_webhook_event
 from domain.errors import InvalidInput
@@ -30,7 +36,7 @@ from services.billing.revenuecat import InvalidBillingEvent, read_event_header
 from services.transaction import Transaction
 
 
-class WebhookAck(msgspec.Struct):
+class WebhookAckOut(msgspec.Struct):
     status: Literal["ok", "duplicate"]
 
 
@@ -46,19 +52,19 @@ class RevenueCatWebhookController(Controller):
     tags = ["webhooks"]
     guards = [require_webhook_secret]
 
-    @post("/revenuecat", status_code=HTTP_200_OK)
+    @post("/revenuecat", status_code=HTTP_200_OK, opt=STRIP_NUL_CHARACTERS)
     async def receive(
         self,
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         data: JSONBody[dict[str, Any]],
-    ) -> WebhookAck:
+    ) -> WebhookAckOut:
         try:
             header = read_event_header(data)
         except InvalidBillingEvent as error:
             raise InvalidInput(str(error), code="invalid_billing_event") from error
         stored = await record_webhook_event(tx.connection, header, data)
         if stored is None:
-            return WebhookAck(status="duplicate")
+            return WebhookAckOut(status="duplicate")
         await process_webhook_event(tx, stored, is_retry=False, now=now)
-        return WebhookAck(status="ok")
+        return WebhookAckOut(status="ok")

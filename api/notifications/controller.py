@@ -7,17 +7,32 @@ user's row answers 404.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from api.auth.jwt import AuthUser
-from api.notifications.schemas import AnalyticsOut, CategoryStats, MarkAllOpenedOut, NotificationOut, Success
-from api.pagination import MAX_LIMIT, decode_cursor, encode_cursor, page_of
+from api.auth.request import AuthRequest
+from api.notifications.schemas import (
+    AnalyticsOut,
+    CategoryStatsOut,
+    MarkAllOpenedOut,
+    NotificationOut,
+    SuccessOut,
+)
+from api.pagination import (
+    Cursor,
+    Limit,
+    Offset,
+    PageNumber,
+    decode_cursor,
+    encode_cursor,
+    page_of,
+    rows_to_skip,
+)
 from db.notification_inbox import (
     InboxPosition,
     InboxRow,
@@ -33,8 +48,6 @@ from services.transaction import Transaction
 HISTORY_DEFAULT_LIMIT: Final = 20
 # Analytics look back this many days unless asked otherwise (at most a year).
 ANALYTICS_DEFAULT_DAYS: Final = 30
-# Offset paging is only for the old client; deep offsets are slow, cursors are not.
-MAX_OFFSET: Final = 10_000
 
 
 def open_rate(opened: int, sent: int) -> float:
@@ -49,13 +62,13 @@ class NotificationHistoryController(Controller):
     @get("/history")
     async def history(
         self,
-        request: Request[AuthUser, Any, Any],
+        request: AuthRequest,
         tx: NamedDependency[Transaction],
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = HISTORY_DEFAULT_LIMIT,
-        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+        limit: Limit = HISTORY_DEFAULT_LIMIT,
+        cursor: Cursor = None,
         notification_type: Annotated[NotificationType | None, QueryParameter()] = None,
-        offset: Annotated[int | None, QueryParameter(ge=0, le=MAX_OFFSET)] = None,
-        page: Annotated[int | None, QueryParameter(ge=1, le=MAX_OFFSET)] = None,
+        offset: Offset = None,
+        page: PageNumber = None,
     ) -> Response[list[NotificationOut]]:
         """Newest first. The next page's cursor is in X-Next-Cursor; offset/page are honoured only
         without a cursor (the current client still sends them)."""
@@ -63,7 +76,7 @@ class NotificationHistoryController(Controller):
         if cursor is not None:
             sent_at, row_id = decode_cursor(cursor, datetime, UUID)
             after = InboxPosition(sent_at, row_id)
-        skip = offset if offset is not None else ((page - 1) * limit if page is not None else 0)
+        skip = rows_to_skip(offset=offset, page=page, limit=limit)
         rows = await inbox_page(
             tx.connection,
             request.user.id,
@@ -78,19 +91,19 @@ class NotificationHistoryController(Controller):
     @post("/history/{notification_id:uuid}/opened", status_code=HTTP_200_OK)
     async def opened(
         self,
-        request: Request[AuthUser, Any, Any],
+        request: AuthRequest,
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         notification_id: FromPath[UUID],
-    ) -> Success:
+    ) -> SuccessOut:
         if not await mark_opened(tx.connection, request.user.id, notification_id, now=now):
             raise NotFound("Notification not found.")
-        return Success()
+        return SuccessOut()
 
     @post("/history/mark-all-opened", status_code=HTTP_200_OK)
     async def mark_all_opened(
         self,
-        request: Request[AuthUser, Any, Any],
+        request: AuthRequest,
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> MarkAllOpenedOut:
@@ -99,7 +112,7 @@ class NotificationHistoryController(Controller):
     @get("/analytics")
     async def analytics(
         self,
-        request: Request[AuthUser, Any, Any],
+        request: AuthRequest,
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         days: Annotated[int, QueryParameter(ge=1, le=366)] = ANALYTICS_DEFAULT_DAYS,
@@ -113,7 +126,7 @@ class NotificationHistoryController(Controller):
             total_opened=total_opened,
             open_rate=open_rate(total_opened, total_sent),
             by_category={
-                row.notification_type: CategoryStats(row.sent, row.opened, open_rate(row.opened, row.sent))
+                row.notification_type: CategoryStatsOut(row.sent, row.opened, open_rate(row.opened, row.sent))
                 for row in counts
             },
         )
