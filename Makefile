@@ -9,6 +9,9 @@ BIN := $(VENV)/bin
 export DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/fitnudge
 export REDIS_URL ?= redis://127.0.0.1:6379/0
 export PORT ?= 8000
+# Everything else defaults to production rules (settings.py): the Makefile is the development entry
+# point, so it says dev (and the test suite says test itself).
+export APP_ENV ?= dev
 
 # The exact versions (with hashes) every install gets; `make lock` / `make upgrade` rewrite them.
 LOCK := requirements/dev.lock

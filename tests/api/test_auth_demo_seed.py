@@ -1,7 +1,11 @@
-"""tools/demo_seed.py: the demo account exists after any number of runs and can log in."""
+"""tools/demo_seed.py: the demo account exists after any number of runs and can log in, and only ever in
+dev or test."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from datetime import UTC, datetime
 
 import httpx
@@ -9,7 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import device_tokens, goals, reminder_slots
-from db.unit_of_work import SavepointDatabase
+from db.unit_of_work import EngineDatabase, SavepointDatabase
+from db.users import find_credentials
+from tests.support.database import REPO_ROOT
 from tools.demo_seed import (
     DEMO_EMAIL,
     DEMO_PASSWORD,
@@ -71,3 +77,25 @@ async def test_the_demo_goal_is_retimed_to_the_next_minute_with_its_slot(
         .all()
     )
     assert devices == [DEMO_PUSH_TOKEN]
+
+
+async def test_the_demo_seed_refuses_to_run_outside_dev_and_test(committed_database: EngineDatabase) -> None:
+    # Given production settings with real secrets, on the test database
+    strong = "s" * 40
+    env = {**os.environ, "APP_ENV": "production", "JWT_SECRET": strong, "REVENUECAT_WEBHOOK_SECRET": strong}
+    # When the demo seed runs
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tools.demo_seed",
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await process.communicate()
+    # Then it stops with the reason, and no account with the published password exists
+    assert process.returncode == 1
+    assert "demo account is for APP_ENV dev or test only, not 'production'" in stderr.decode()
+    async with committed_database.unit_of_work() as uow:
+        assert await find_credentials(uow.connection, DEMO_EMAIL) is None
