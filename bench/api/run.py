@@ -105,6 +105,7 @@ def start_server(app_factory: str, port: int, env: dict[str, str]) -> subprocess
         "--http",
         "httptools",
         "--no-access-log",
+        "--no-proxy-headers",
         "--log-level",
         "warning",
     ]
