@@ -9,13 +9,12 @@ import sys
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import device_tokens, goals, reminder_slots
-from db.unit_of_work import EngineDatabase, SavepointDatabase
-from db.users import find_credentials
-from tests.support.database import REPO_ROOT
+from db.unit_of_work import SavepointDatabase
 from tools.demo_seed import (
     DEMO_EMAIL,
     DEMO_PASSWORD,
@@ -79,7 +78,8 @@ async def test_the_demo_goal_is_retimed_to_the_next_minute_with_its_slot(
     assert devices == [DEMO_PUSH_TOKEN]
 
 
-async def test_the_demo_seed_refuses_to_run_outside_dev_and_test(committed_database: EngineDatabase) -> None:
+@pytest.mark.usefixtures("committed_database")  # wipes what a seed that did not refuse would commit
+async def test_the_demo_seed_refuses_to_run_outside_dev_and_test(client: httpx.AsyncClient) -> None:
     # Given production settings with real secrets, on the test database
     strong = "s" * 40
     env = {**os.environ, "APP_ENV": "production", "JWT_SECRET": strong, "REVENUECAT_WEBHOOK_SECRET": strong}
@@ -88,7 +88,6 @@ async def test_the_demo_seed_refuses_to_run_outside_dev_and_test(committed_datab
         sys.executable,
         "-m",
         "tools.demo_seed",
-        cwd=REPO_ROOT,
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -97,5 +96,5 @@ async def test_the_demo_seed_refuses_to_run_outside_dev_and_test(committed_datab
     # Then it stops with the reason, and no account with the published password exists
     assert process.returncode == 1
     assert "demo account is for APP_ENV dev or test only, not 'production'" in stderr.decode()
-    async with committed_database.unit_of_work() as uow:
-        assert await find_credentials(uow.connection, DEMO_EMAIL) is None
+    login = await client.post("/api/v1/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+    assert login.status_code == 401
