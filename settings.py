@@ -10,11 +10,16 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+# Production rules apply unless APP_ENV says dev or test: a deployment that forgets APP_ENV fails closed.
 DEV_ENVIRONMENTS = frozenset({"dev", "test"})
+DEFAULT_APP_ENV = "production"
 # Only usable where APP_ENV is dev or test; anywhere else startup refuses to run with it.
 DEV_ONLY_SECRET = "dev-only-insecure-secret-never-use-in-production"
 # HS256 wants a key at least as long as its 32-byte output (RFC 7518 §3.2).
 MIN_SECRET_LENGTH = 32
+EXPO_PUSH_URL = "https://exp.host"
+# Where `python -m tools.expo_sandbox --port 8787` listens.
+SANDBOX_PUSH_URL = "http://127.0.0.1:8787"
 
 
 class SettingsError(RuntimeError):
@@ -42,7 +47,7 @@ def _env_optional(name: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    app_env: str = field(default_factory=lambda: _env("APP_ENV", "dev"))
+    app_env: str = field(default_factory=lambda: _env("APP_ENV", DEFAULT_APP_ENV))
     database_url: str = field(
         default_factory=lambda: _env("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/fitnudge")
     )
@@ -53,7 +58,8 @@ class Settings:
     revenuecat_webhook_secret: str = field(
         default_factory=lambda: _env("REVENUECAT_WEBHOOK_SECRET", DEV_ONLY_SECRET)
     )
-    expo_push_url: str = field(default_factory=lambda: _env("EXPO_PUSH_URL", "http://127.0.0.1:8787"))
+    # Empty means the default of APP_ENV: the real Expo service, or the local sandbox in dev and test.
+    expo_push_url: str = field(default_factory=lambda: _env("EXPO_PUSH_URL", ""))
     expo_access_token: str | None = field(default_factory=lambda: _env_optional("EXPO_ACCESS_TOKEN"))
     expo_rate_limit_per_second: int = field(
         default_factory=lambda: _env_int("EXPO_RATE_LIMIT_PER_SECOND", 600)
@@ -92,7 +98,9 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
-        if self.app_env in DEV_ENVIRONMENTS:
+        if not self.expo_push_url:
+            object.__setattr__(self, "expo_push_url", SANDBOX_PUSH_URL if self.is_dev else EXPO_PUSH_URL)
+        if self.is_dev:
             return
         for name, value in (
             ("JWT_SECRET", self.jwt_secret),
@@ -101,7 +109,7 @@ class Settings:
             if value == DEV_ONLY_SECRET or len(value) < MIN_SECRET_LENGTH:
                 raise SettingsError(
                     f"{name} must be set to a secret of at least {MIN_SECRET_LENGTH} characters "
-                    f"when APP_ENV={self.app_env!r}"
+                    f"when APP_ENV={self.app_env!r} (production rules apply unless APP_ENV is dev or test)"
                 )
 
     @property

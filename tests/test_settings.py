@@ -1,10 +1,11 @@
-"""Secrets must be real outside dev and test: startup refuses the dev value or a short key."""
+"""Secrets must be real outside dev and test (and an unset APP_ENV is not dev): startup refuses the dev
+value or a short key."""
 
 from __future__ import annotations
 
 import pytest
 
-from settings import DEV_ONLY_SECRET, Settings, SettingsError
+from settings import DEV_ONLY_SECRET, EXPO_PUSH_URL, SANDBOX_PUSH_URL, Settings, SettingsError
 from workers.push.limiter import DEFAULT_BUDGET_PER_SECOND
 
 STRONG = "s" * 40
@@ -21,6 +22,44 @@ def test_dev_and_test_accept_the_dev_only_secret() -> None:
 def test_production_refuses_missing_or_weak_secrets(jwt_secret: str, webhook_secret: str) -> None:
     with pytest.raises(SettingsError, match="at least 32 characters"):
         Settings(app_env="production", jwt_secret=jwt_secret, revenuecat_webhook_secret=webhook_secret)
+
+
+def test_an_unset_app_env_gets_production_rules_and_refuses_the_dev_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given an environment that names no APP_ENV and no secrets (a deployment that forgot them)
+    for name in ("APP_ENV", "JWT_SECRET", "REVENUECAT_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    # When the settings are read / Then startup stops, naming the secret and why production rules apply
+    refusal = r"JWT_SECRET must be set .* APP_ENV='production' \(production rules apply unless"
+    with pytest.raises(SettingsError, match=refusal):
+        Settings()
+
+
+@pytest.mark.parametrize(
+    ("app_env", "expected"),
+    [
+        ("dev", SANDBOX_PUSH_URL),
+        ("test", SANDBOX_PUSH_URL),
+        ("production", EXPO_PUSH_URL),
+        ("", EXPO_PUSH_URL),
+    ],
+)
+def test_pushes_go_to_the_local_sandbox_only_in_dev_and_test(
+    monkeypatch: pytest.MonkeyPatch, app_env: str, expected: str
+) -> None:
+    # Given no EXPO_PUSH_URL / When the settings of an environment are read
+    monkeypatch.delenv("EXPO_PUSH_URL", raising=False)
+    settings = Settings(app_env=app_env, jwt_secret=STRONG, revenuecat_webhook_secret=STRONG)
+    # Then pushes go to the sandbox in dev and test, and to Expo everywhere else
+    assert settings.expo_push_url == expected
+
+
+def test_an_explicit_expo_push_url_wins_in_every_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXPO_PUSH_URL", "http://127.0.0.1:9999")
+    assert Settings(app_env="dev").expo_push_url == "http://127.0.0.1:9999"
+    production = Settings(app_env="production", jwt_secret=STRONG, revenuecat_webhook_secret=STRONG)
+    assert production.expo_push_url == "http://127.0.0.1:9999"
 
 
 def test_production_starts_with_strong_secrets() -> None:

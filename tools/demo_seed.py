@@ -114,6 +114,9 @@ async def seed_demo_goal_and_device(database: Database, user_id: UUID, *, now: d
 
 async def main() -> None:
     settings = get_settings()
+    if not settings.is_dev:
+        # Its password is printed here and in the README: anywhere real it would be an open door.
+        raise SystemExit(f"the demo account is for APP_ENV dev or test only, not {settings.app_env!r}")
     engine = create_engine(settings.database_url, process_name="demo-seed", pool_size=1, max_overflow=0)
     now = datetime.now(UTC)
     try:

@@ -85,6 +85,8 @@ def main() -> int:
                 "--http",
                 "httptools",
                 "--no-access-log",
+                # As in the Procfile: the client IP is the app's call (TRUSTED_PROXY_COUNT), not uvicorn's.
+                "--no-proxy-headers",
             ],
             env,
         )

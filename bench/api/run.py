@@ -105,6 +105,7 @@ def start_server(app_factory: str, port: int, env: dict[str, str]) -> subprocess
         "--http",
         "httptools",
         "--no-access-log",
+        "--no-proxy-headers",
         "--log-level",
         "warning",
     ]
@@ -166,7 +167,8 @@ def main() -> None:
         "AUTH_RATE_LIMIT_PER_MINUTE": "0",
         "JWT_SECRET": os.environ.get("JWT_SECRET", "bench-secret-0123456789abcdef-0123456789"),
     }
-    os.environ.update({"DATABASE_URL": database_url, "JWT_SECRET": env["JWT_SECRET"]})
+    # This process signs the benchmark's tokens (get_settings), so it reads the same settings.
+    os.environ.update({key: env[key] for key in ("APP_ENV", "DATABASE_URL", "JWT_SECRET")})
     wrk = ensure_wrk()
 
     async def create() -> None:

@@ -1,10 +1,15 @@
-"""tools/demo_seed.py: the demo account exists after any number of runs and can log in."""
+"""tools/demo_seed.py: the demo account exists after any number of runs and can log in, and only ever in
+dev or test."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -71,3 +76,25 @@ async def test_the_demo_goal_is_retimed_to_the_next_minute_with_its_slot(
         .all()
     )
     assert devices == [DEMO_PUSH_TOKEN]
+
+
+@pytest.mark.usefixtures("committed_database")  # wipes what a seed that did not refuse would commit
+async def test_the_demo_seed_refuses_to_run_outside_dev_and_test(client: httpx.AsyncClient) -> None:
+    # Given production settings with real secrets, on the test database
+    strong = "s" * 40
+    env = {**os.environ, "APP_ENV": "production", "JWT_SECRET": strong, "REVENUECAT_WEBHOOK_SECRET": strong}
+    # When the demo seed runs
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tools.demo_seed",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await process.communicate()
+    # Then it stops with the reason, and no account with the published password exists
+    assert process.returncode == 1
+    assert "demo account is for APP_ENV dev or test only, not 'production'" in stderr.decode()
+    login = await client.post("/api/v1/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+    assert login.status_code == 401

@@ -1,8 +1,9 @@
-"""Run the real process types (worker, scheduler) as child processes, as the Procfile does."""
+"""Run the real process types (web, worker, scheduler) as child processes, as the Procfile does."""
 
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 from tests.support.database import REPO_ROOT
 
 BIN = Path(sys.executable).parent
+PROCFILE = REPO_ROOT / "Procfile"
 
 
 def worker_command(processes: int = 1, threads: int = 4, queues: Sequence[str] = ()) -> list[str]:
@@ -32,6 +34,16 @@ def worker_command(processes: int = 1, threads: int = 4, queues: Sequence[str] =
 
 def scheduler_command() -> list[str]:
     return [str(BIN / "periodiq"), "workers.broker", "workers.schedule"]
+
+
+def procfile_command(process_type: str) -> list[str]:
+    """The Procfile's own command line for `process_type`, run through a shell as a PaaS runs it (so
+    `${PORT:-8000}` and the like expand), with this venv's executables first on PATH."""
+    for line in PROCFILE.read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == process_type:
+            return ["bash", "-c", f'PATH={shlex.quote(str(BIN))}:"$PATH" exec {command.strip()}']
+    raise LookupError(f"{PROCFILE} has no {process_type!r} process")
 
 
 @contextmanager
