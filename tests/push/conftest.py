@@ -11,9 +11,9 @@ import redis
 import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 
+from sandbox.expo.testing import SandboxHandle, running_sandbox
 from settings import Settings
 from tests.push.support import PushRig
-from tools.expo_sandbox.testing import SandboxHandle, running_sandbox
 from workers.enqueue import build_client_broker
 from workers.push.expo_client import ExpoPushClient
 

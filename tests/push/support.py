@@ -23,8 +23,8 @@ from db.tables import device_tokens, notification_history, notification_preferen
 from db.unit_of_work import Database
 from domain.notification_copy.content import NotificationContent
 from domain.notification_types import NotificationType
+from sandbox.expo.testing import SandboxHandle
 from settings import Settings
-from tools.expo_sandbox.testing import SandboxHandle
 from workers.enqueue import Enqueuer
 from workers.push.delivery import BatchReport, PushSender, deliver_due_batch
 from workers.push.expo_client import ExpoPushClient

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from db.push_deliveries import UNCONFIRMED_SEND
 from db.tables import push_deliveries
 from db.unit_of_work import EngineDatabase
+from sandbox.expo.testing import SandboxHandle, sandbox_process
 from settings import Settings
 from tests.push.support import expo_token, notification_ids_sent, unfinished_deliveries, users_with_notices
 from tests.support.processes import running, worker_command
-from tools.expo_sandbox.testing import SandboxHandle, sandbox_process
 from workers.enqueue import ActorAddress, build_client_broker, build_message
 from workers.push.addresses import PUSH_DELIVER, PUSH_SWEEP
 

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tools.expo_sandbox.config import SandboxConfig
-from tools.expo_sandbox.testing import SandboxHandle, running_sandbox
+from sandbox.expo.config import SandboxConfig
+from sandbox.expo.testing import SandboxHandle, running_sandbox
 
 # The spec defaults, except the rate limit: only the rate-limit tests want it, and they set it themselves.
 BASELINE: dict[str, Any] = {**SandboxConfig().to_dict(), "rate_limit_per_second": 0}

@@ -189,14 +189,14 @@ def _cli_args(config: dict[str, Any]) -> list[str]:
 def start_sandbox_process(
     *, host: str = "127.0.0.1", port: int = 0, startup_timeout_s: float = _START_TIMEOUT_S, **config: Any
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `python -m tools.expo_sandbox` and return (process, base_url) once it prints LISTENING.
+    """Start `python -m sandbox.expo` and return (process, base_url) once it prints LISTENING.
 
     The caller owns the process: call `stop_sandbox_process(proc)` (or use `sandbox_process`) when done.
     """
     cmd = [
         sys.executable,
         "-m",
-        "tools.expo_sandbox",
+        "sandbox.expo",
         "--host",
         host,
         "--port",

@@ -8,8 +8,8 @@ import time
 import httpx
 import pytest
 
-from tests.tools.sandbox_support import RECEIPTS, SEND, messages, project_stats, send, token
-from tools.expo_sandbox.testing import SandboxHandle, running_sandbox
+from sandbox.expo.testing import SandboxHandle, running_sandbox
+from tests.sandbox.expo.support import RECEIPTS, SEND, messages, project_stats, send, token
 
 
 def test_injected_5xx_creates_no_tickets_but_uses_rate_budget(

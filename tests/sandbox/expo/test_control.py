@@ -10,9 +10,8 @@ import time
 import httpx
 import pytest
 
-from tests.tools.sandbox_support import get_receipts, messages, ok_ids, project_stats, send, token
-from tools.expo_sandbox.config import ConfigError
-from tools.expo_sandbox.testing import (
+from sandbox.expo.config import ConfigError
+from sandbox.expo.testing import (
     REPO_ROOT,
     SandboxHandle,
     running_sandbox,
@@ -20,6 +19,7 @@ from tools.expo_sandbox.testing import (
     start_sandbox_process,
     stop_sandbox_process,
 )
+from tests.sandbox.expo.support import get_receipts, messages, ok_ids, project_stats, send, token
 
 SPEC_PROJECT_KEYS = {
     "send_requests",
@@ -158,7 +158,7 @@ def test_module_entry_point_prints_the_listening_line() -> None:
 
 def test_invalid_flags_exit_with_an_error() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "tools.expo_sandbox", "--fault-5xx-rate", "7"],
+        [sys.executable, "-m", "sandbox.expo", "--fault-5xx-rate", "7"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

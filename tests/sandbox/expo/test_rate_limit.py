@@ -9,9 +9,9 @@ import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.tools.sandbox_support import RECEIPTS, SEND, messages, project_stats, send, token
-from tools.expo_sandbox.rate_window import BUCKET_MS, ProjectRateLimiter, SlidingWindow
-from tools.expo_sandbox.testing import SandboxHandle
+from sandbox.expo.rate_window import BUCKET_MS, ProjectRateLimiter, SlidingWindow
+from sandbox.expo.testing import SandboxHandle
+from tests.sandbox.expo.support import RECEIPTS, SEND, messages, project_stats, send, token
 
 LIMIT = 300
 BATCH = 20
