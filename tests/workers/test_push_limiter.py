@@ -13,13 +13,13 @@ import pytest
 import redis
 import redis.asyncio
 
-from tools.limiter_senders import Sender, SenderRun, max_permits_in_any_window, run_senders
+from bench.push.limiter_senders import Sender, SenderRun, max_permits_in_any_window, run_senders
+from bench.push.sync_limiter import SyncSlidingWindowLimiter
 from workers.push.limiter import (
     DEFAULT_PACING_TOLERANCE_SECONDS,
     DEFAULT_SAFETY_MARGIN_SECONDS,
     PermitWaitTimeout,
     SlidingWindowLimiter,
-    SyncSlidingWindowLimiter,
 )
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
