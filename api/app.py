@@ -25,9 +25,9 @@ from api.resources import AppResources
 from api.routes import api_router
 from api.transaction import provide_single_read, provide_transaction
 from db.engine import create_engine, open_connections
-from db.unit_of_work import Database, EngineDatabase
+from services.messages import MessageSender
+from services.transaction import Database, EngineDatabase
 from settings import Settings, get_settings
-from workers.enqueue import Enqueuer, build_client_broker
 
 
 def create_app(
@@ -37,15 +37,17 @@ def create_app(
     extra_route_handlers: Sequence[ControllerRouterHandler] = (),
     clock: Clock = system_clock,
 ) -> Litestar:
-    """Build the app. Tests pass their own `database` (a rolled-back transaction), extra routes, and a
-    `clock` (api/clock.py) when time matters."""
+    """Build the app. Tests pass their own `database` (a rolled-back transaction with the broker it
+    sends through), extra routes, and a `clock` (api/clock.py) when time matters."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = None
+        sender = None
         app_database = database
         if app_database is None:
+            sender = MessageSender.to_redis(settings.redis_url, settings.dramatiq_namespace)
             engine = create_engine(
                 settings.database_url,
                 process_name="web",
@@ -53,15 +55,13 @@ def create_app(
                 max_overflow=settings.db_max_overflow,
             )
             await open_connections(engine, settings.db_pool_size)
-            app_database = EngineDatabase(engine)
+            app_database = EngineDatabase(engine, sender)
         redis = aioredis.Redis.from_url(settings.redis_url)
-        broker = build_client_broker(settings.redis_url, settings.dramatiq_namespace)
         activity = ActivityRecorder(app_database)
         app.state.resources = AppResources(
             settings=settings,
             database=app_database,
             redis=redis,
-            enqueuer=Enqueuer(broker),
             activity=activity,
         )
         # Only on a pool the app owns: a Database handed in may be one shared connection (the tests'
@@ -78,10 +78,11 @@ def create_app(
             try:
                 await activity.flush()
             finally:
-                broker.close()
                 await redis.aclose()
                 if engine is not None:
                     await engine.dispose()
+                if sender is not None:
+                    sender.close()
 
     jwt_auth = build_jwt_auth(settings)
     return Litestar(

@@ -28,8 +28,8 @@ class Readiness(msgspec.Struct):
 
 async def check_postgres(resources: AppResources) -> str:
     try:
-        async with asyncio.timeout(PROBE_TIMEOUT_SECONDS), resources.database.unit_of_work() as uow:
-            await uow.connection.execute(sa.text("SELECT 1"))
+        async with asyncio.timeout(PROBE_TIMEOUT_SECONDS), resources.database.transaction() as tx:
+            await tx.connection.execute(sa.text("SELECT 1"))
     except Exception as error:
         return f"error: {type(error).__name__}"
     return "ok"

@@ -1,4 +1,4 @@
-"""What a web process holds for its lifetime: the database, Redis and the broker it sends through."""
+"""What a web process holds for its lifetime: the database (it sends messages after commit) and Redis."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import redis.asyncio as aioredis
 from litestar import Litestar
 
 from api.auth.activity import ActivityRecorder
-from db.unit_of_work import Database
+from services.transaction import Database
 from settings import Settings
-from workers.enqueue import Enqueuer
 
 
 @dataclass(slots=True)
@@ -18,7 +17,6 @@ class AppResources:
     settings: Settings
     database: Database
     redis: aioredis.Redis
-    enqueuer: Enqueuer
     activity: ActivityRecorder
 
 

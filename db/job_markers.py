@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -17,3 +20,25 @@ async def mark_done(connection: AsyncConnection, job_name: str, scope_key: str, 
         .returning(job_markers.c.job_name)
     )
     return result.first() is not None
+
+
+async def delete_markers_done_before(
+    connection: AsyncConnection, done_before: datetime, *, limit: int
+) -> int:
+    """Delete up to `limit` markers recorded before `done_before`; returns how many went."""
+    oldest = (
+        sa.select(job_markers.c.job_name, job_markers.c.scope_key, job_markers.c.period_key)
+        .where(job_markers.c.done_at < done_before)
+        .order_by(job_markers.c.done_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .subquery()
+    )
+    result = await connection.execute(
+        sa.delete(job_markers).where(
+            sa.tuple_(job_markers.c.job_name, job_markers.c.scope_key, job_markers.c.period_key).in_(
+                sa.select(oldest.c.job_name, oldest.c.scope_key, oldest.c.period_key)
+            )
+        )
+    )
+    return result.rowcount

@@ -339,3 +339,13 @@ async def delete_user(connection: AsyncConnection, user_id: UUID) -> bool:
     """Delete the account; every row it owns goes with it through ON DELETE CASCADE foreign keys."""
     statement = sa.delete(users).where(users.c.id == user_id).returning(users.c.id)
     return (await connection.execute(statement)).first() is not None
+
+
+async def user_timezones(connection: AsyncConnection, user_ids: Sequence[UUID]) -> dict[UUID, str]:
+    """The timezone of each existing user among `user_ids` (unknown ids are left out)."""
+    if not user_ids:
+        return {}
+    rows = await connection.execute(
+        sa.select(users.c.id, users.c.timezone).where(users.c.id.in_(list(user_ids)))
+    )
+    return {row.id: row.timezone for row in rows}

@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.revenuecat import EventHeader
 from db.tables import webhook_events
 
 __all__ = [
     "MAX_RETRIES",
+    "EventHeader",
     "StoredWebhookEvent",
     "claim_retryable_events",
     "finish_webhook_event",
@@ -32,6 +32,15 @@ MAX_RETRIES: Final = 5
 _ERROR_MESSAGE_LIMIT: Final = 2000
 
 _events = webhook_events.c
+
+
+@dataclass(frozen=True, slots=True)
+class EventHeader:
+    """What the webhook route needs before storing the event: its id, type and user."""
+
+    event_id: str
+    event_type: str
+    app_user_id: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from tests.support import environment
 
 environment.apply()
 
-from collections.abc import AsyncIterator, Awaitable, Callable  # noqa: E402
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator  # noqa: E402
 from typing import Any  # noqa: E402
 
 import httpx  # noqa: E402
@@ -17,11 +17,13 @@ from litestar import Litestar  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine  # noqa: E402
 
 from db.engine import create_engine  # noqa: E402
-from db.unit_of_work import EngineDatabase, SavepointDatabase  # noqa: E402
+from services.messages import MessageSender, build_client_broker  # noqa: E402
+from services.transaction import EngineDatabase  # noqa: E402
 from settings import Settings, get_settings  # noqa: E402
 from tests.support.client import api_client, in_own_task  # noqa: E402
 from tests.support.committed import truncate_user_data  # noqa: E402
 from tests.support.database import create_database, drop_database, run_alembic  # noqa: E402
+from tests.support.savepoint_database import SavepointDatabase  # noqa: E402
 from tests.support.users import ApiUser, create_user  # noqa: E402
 
 
@@ -57,16 +59,26 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
             await transaction.rollback()
 
 
-@pytest.fixture
-def database(connection: AsyncConnection) -> SavepointDatabase:
-    return SavepointDatabase(connection)
+@pytest.fixture(scope="session")
+def message_sender(settings: Settings) -> Iterator[MessageSender]:
+    """Sends what transactions enqueue into the session's own Dramatiq namespace (real Redis)."""
+    broker = build_client_broker(settings.redis_url, settings.dramatiq_namespace)
+    yield MessageSender(broker)
+    broker.close()
 
 
 @pytest.fixture
-async def committed_database(engine: AsyncEngine) -> AsyncIterator[EngineDatabase]:
+def database(connection: AsyncConnection, message_sender: MessageSender) -> SavepointDatabase:
+    return SavepointDatabase(connection, message_sender)
+
+
+@pytest.fixture
+async def committed_database(
+    engine: AsyncEngine, message_sender: MessageSender
+) -> AsyncIterator[EngineDatabase]:
     """For tests whose data other processes (workers, a second connection) must see: real commits,
     wiped afterwards."""
-    yield EngineDatabase(engine)
+    yield EngineDatabase(engine, message_sender)
     await truncate_user_data(engine)
 
 

@@ -22,9 +22,10 @@ from api.goals.schemas import GoalCreate, GoalUpdate
 from db.device_tokens import DeviceRegistration, register_device
 from db.engine import create_engine
 from db.tables import goals
-from db.unit_of_work import Database, EngineDatabase
 from db.users import NewUser, complete_onboarding, find_credentials, insert_user, refresh_morning_motivation
 from domain.motivation_style import MotivationStyle
+from services.messages import MessageSender
+from services.transaction import Database, EngineDatabase
 from settings import get_settings
 
 DEMO_EMAIL = "demo@fitnudge.app"
@@ -41,14 +42,14 @@ class DemoSeedError(RuntimeError):
 
 async def seed_demo_user(database: Database, *, now: datetime) -> UUID:
     """The demo account's id, creating and onboarding it first if it does not exist yet."""
-    async with database.unit_of_work() as uow:
-        existing = await find_credentials(uow.connection, DEMO_EMAIL)
+    async with database.transaction() as tx:
+        existing = await find_credentials(tx.connection, DEMO_EMAIL)
     if existing is not None:
         return existing.user_id
     password_hash = await hash_password(DEMO_PASSWORD)
-    async with database.unit_of_work() as uow:
+    async with database.transaction() as tx:
         user_id = await insert_user(
-            uow.connection,
+            tx.connection,
             NewUser(
                 email=DEMO_EMAIL,
                 password_hash=password_hash,
@@ -63,7 +64,7 @@ async def seed_demo_user(database: Database, *, now: datetime) -> UUID:
         if user_id is None:
             raise DemoSeedError(f"username {DEMO_USERNAME!r} is taken by another account")
         await complete_onboarding(
-            uow.connection,
+            tx.connection,
             user_id,
             name=DEMO_NAME,
             motivation_style=MotivationStyle.SUPPORTIVE,
@@ -71,7 +72,7 @@ async def seed_demo_user(database: Database, *, now: datetime) -> UUID:
             morning_motivation_time=None,
             now=now,
         )
-        await refresh_morning_motivation(uow.connection, [user_id], now=now)
+        await refresh_morning_motivation(tx.connection, [user_id], now=now)
     return user_id
 
 
@@ -83,9 +84,9 @@ async def seed_demo_goal_and_device(database: Database, user_id: UUID, *, now: d
     """Register the demo device, and create (or re-time) the demo goal to remind at the next minute;
     returns that reminder time (UTC, the demo user's zone)."""
     reminder_time = next_whole_minute(now)
-    async with database.unit_of_work() as uow:
+    async with database.transaction() as tx:
         await register_device(
-            uow.connection,
+            tx.connection,
             user_id,
             DeviceRegistration(
                 fcm_token=DEMO_PUSH_TOKEN,
@@ -98,16 +99,16 @@ async def seed_demo_goal_and_device(database: Database, user_id: UUID, *, now: d
             now=now,
         )
         goal_id = (
-            await uow.connection.execute(
+            await tx.connection.execute(
                 sa.select(goals.c.id).where(goals.c.user_id == user_id, goals.c.title == DEMO_GOAL_TITLE)
             )
         ).scalar_one_or_none()
         if goal_id is None:
             goal = GoalCreate(title=DEMO_GOAL_TITLE, frequency_type="daily", reminder_times=[reminder_time])
-            await create_goal(uow.connection, user_id, goal, now=now)
+            await create_goal(tx.connection, user_id, goal, now=now)
         else:
             update = GoalUpdate(reminder_times=[reminder_time])
-            await update_goal_fields(uow.connection, user_id, goal_id, update, now=now)
+            await update_goal_fields(tx.connection, user_id, goal_id, update, now=now)
     return reminder_time
 
 
@@ -116,7 +117,9 @@ async def main() -> None:
     engine = create_engine(settings.database_url, process_name="demo-seed", pool_size=1, max_overflow=0)
     now = datetime.now(UTC)
     try:
-        database = EngineDatabase(engine)
+        database = EngineDatabase(
+            engine, MessageSender.to_redis(settings.redis_url, settings.dramatiq_namespace)
+        )
         user_id = await seed_demo_user(database, now=now)
         reminder_time = await seed_demo_goal_and_device(database, user_id, now=now)
     finally:

@@ -2,6 +2,7 @@
 
 Dramatiq's defaults (20 retries, backoff up to 7 days, 10 minute time limit) fit nobody here, so each
 actor states what it can tolerate. Actors take ids and small values only, never rows or objects.
+Periodic actors are declared through `workers.periodic_jobs.periodic_job`, which gives them their cron.
 """
 
 from __future__ import annotations
@@ -30,11 +31,8 @@ def house_actor(
     min_backoff_ms: int = 1_000,
     max_backoff_ms: int = 60_000,
     max_age_ms: int | None = None,
-    periodic: str | None = None,
 ) -> Callable[[Callable[P, Awaitable[R]]], dramatiq.Actor[P, R]]:
-    """Declare an async actor. `periodic` is a UTC cron expression for the scheduler process."""
-    if not ACTOR_NAME.match(name):
-        raise ValueError(f"actor names are area.verb, got {name!r}")
+    """Declare an async actor."""
     options: dict[str, Any] = {
         "time_limit": time_limit_ms,
         "max_retries": max_retries,
@@ -43,8 +41,23 @@ def house_actor(
     }
     if max_age_ms is not None:
         options["max_age"] = max_age_ms
-    if periodic is not None:
-        options["periodic"] = cron(periodic)
+    return _declare(name, queue, options)
+
+
+def scheduled_actor(
+    name: str, cron_expression: str, *, queue: str, time_limit_ms: int
+) -> Callable[[Callable[[], Awaitable[None]]], dramatiq.Actor[[], None]]:
+    """The scheduler's actor for a periodic job: fired by periodiq on `cron_expression` (UTC), never
+    retried, since the next run catches up from the job's due index."""
+    options = {"time_limit": time_limit_ms, "max_retries": 0, "periodic": cron(cron_expression)}
+    return _declare(name, queue, options)
+
+
+def _declare(
+    name: str, queue: str, options: dict[str, Any]
+) -> Callable[[Callable[P, Awaitable[R]]], dramatiq.Actor[P, R]]:
+    if not ACTOR_NAME.match(name):
+        raise ValueError(f"actor names are area.verb, got {name!r}")
 
     def declare(fn: Callable[P, Awaitable[R]]) -> dramatiq.Actor[P, R]:
         actor: dramatiq.Actor[P, R] = dramatiq.actor(actor_name=name, queue_name=queue, **options)(fn)

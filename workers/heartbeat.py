@@ -1,22 +1,23 @@
-"""A periodic actor whose only job is to prove scheduler → Redis → worker → PostgreSQL works."""
+"""A periodic job whose only work is to prove scheduler → Redis → worker → PostgreSQL works."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 
 from db.job_markers import mark_done
-from db.unit_of_work import Database
-from workers.actor import house_actor
-from workers.resources import WorkerResources
+from services.transaction import Database
+from workers.periodic_jobs import JobContext, periodic_job
 
-HEARTBEAT_JOB = "heartbeat"
+HEARTBEAT_JOB = "system.heartbeat"
 
 
 async def record_heartbeat(database: Database, now: datetime) -> bool:
-    async with database.unit_of_work() as uow:
-        return await mark_done(uow.connection, HEARTBEAT_JOB, "scheduler", now.strftime("%Y-%m-%dT%H:%M"))
+    async with database.transaction() as tx:
+        return await mark_done(tx.connection, HEARTBEAT_JOB, "scheduler", now.strftime("%Y-%m-%dT%H:%M"))
 
 
-@house_actor("system.heartbeat", periodic="* * * * *", max_retries=0)
-async def heartbeat() -> None:
-    await record_heartbeat(WorkerResources.current().database, datetime.now(UTC))
+@periodic_job(HEARTBEAT_JOB, "* * * * *")
+async def heartbeat(context: JobContext, now: datetime) -> Mapping[str, int]:
+    """Record this minute's marker: the scheduler, the broker and a worker are alive."""
+    return {"recorded": int(await record_heartbeat(context.database, now))}

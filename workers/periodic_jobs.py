@@ -1,9 +1,16 @@
-"""Periodic jobs as plain functions: what they receive, how actors and operators run them, their log line.
+"""Periodic jobs: the one way to declare a cron, what a job receives, how it runs and what it logs.
 
-A job is `async def job(context: JobContext, now: datetime) -> Mapping[str, int]`: it does its work
-for the instant `now` (tests and the operator command pass any instant) and returns what it counted.
-Each job module lists its jobs in `PERIODIC_JOBS` (actor name → job function); `workers/run_job.py`
-finds them through `workers.registry`, and `periodic_actor` turns one into the scheduler's actor.
+    @periodic_job("reminders.tick", "* * * * *")
+    async def tick_reminders(context: JobContext, now: datetime) -> Mapping[str, int]: ...
+
+A job does its work for the instant `now` (tests and the operator command pass any instant) and
+returns what it counted. `periodic_job` registers it in `PERIODIC_JOBS` and declares the scheduler's
+actor for it; `python -m workers.run_job` lists and runs the same registry. Every run, from the
+scheduler or by hand, leaves one log line with its counts and duration (`run_logged`).
+
+Crons are UTC. A job that must not run twice at once takes its advisory lock in every transaction
+(`run_locked_batches`); the push jobs rely on row claims (`FOR UPDATE SKIP LOCKED`) instead, since two
+overlapping runs there should share the work rather than have one of them stop.
 """
 
 from __future__ import annotations
@@ -13,30 +20,29 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Final, Protocol, TypeVar
 
-import dramatiq
+import redis.asyncio as aioredis
 
 from db.locks import try_job_lock
-from db.unit_of_work import Database, UnitOfWork
+from services.transaction import Database, Transaction
 from settings import Settings
-from workers.actor import house_actor
-from workers.enqueue import Enqueuer
+from workers.actor import scheduled_actor
 from workers.resources import WorkerResources
 
 logger = logging.getLogger("workers.jobs")
 
 # A periodic run that has not finished before the next minute's tick is stuck, not busy: the next
 # tick catches up from the due index anyway.
-PERIODIC_TIME_LIMIT_MS = 55_000
+PERIODIC_TIME_LIMIT_MS: Final = 55_000
 
 
 @dataclass(frozen=True, slots=True)
 class JobContext:
-    """What every job needs: units of work, a way to send messages after commit, the settings."""
+    """What every job needs: transactions (which send their messages after commit), Redis, the settings."""
 
     database: Database
-    enqueuer: Enqueuer
+    redis: aioredis.Redis
     settings: Settings
 
     @property
@@ -45,13 +51,53 @@ class JobContext:
         return timedelta(minutes=self.settings.reminder_stale_after_minutes)
 
 
+class PeriodicJob(Protocol):
+    async def __call__(self, context: JobContext, now: datetime) -> Mapping[str, int]: ...
+
+
+JobT = TypeVar("JobT", bound=PeriodicJob)
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredJob:
+    name: str
+    cron: str
+    queue: str
+    job: PeriodicJob
+
+    @property
+    def summary(self) -> str:
+        """The first line of the job's docstring, for `run_job --list`."""
+        doc = (self.job.__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+
+PERIODIC_JOBS: dict[str, RegisteredJob] = {}
+
+
+def periodic_job(
+    name: str, cron: str, *, queue: str = "default", time_limit_ms: int = PERIODIC_TIME_LIMIT_MS
+) -> Callable[[JobT], JobT]:
+    """Register `job` under `name` and declare the scheduler's actor that runs it on `cron` (UTC)."""
+
+    def register(job: JobT) -> JobT:
+        if name in PERIODIC_JOBS:
+            raise ValueError(f"periodic job {name!r} is declared twice")
+        PERIODIC_JOBS[name] = RegisteredJob(name, cron, queue, job)
+
+        async def run_periodic_job() -> None:
+            context = worker_job_context()
+            await run_logged(name, lambda: job(context, datetime.now(UTC)))
+
+        scheduled_actor(name, cron, queue=queue, time_limit_ms=time_limit_ms)(run_periodic_job)
+        return job
+
+    return register
+
+
 def is_stale(due_at: datetime, *, now: datetime, bound: timedelta) -> bool:
     """More than `bound` late: dropped, not sent (exactly the bound late is still sent, §3.11)."""
     return now - due_at > bound
-
-
-class PeriodicJob(Protocol):
-    async def __call__(self, context: JobContext, now: datetime) -> Mapping[str, int]: ...
 
 
 def job_line(name: str, counts: Mapping[str, int], duration_s: float) -> str:
@@ -72,33 +118,21 @@ async def run_logged(
 
 
 def worker_job_context() -> JobContext:
-    """The context inside a booted worker: its engine, the global broker, its settings."""
+    """The context inside a booted worker (or an operator command that opened the same resources)."""
     resources = WorkerResources.current()
-    return JobContext(resources.database, Enqueuer(dramatiq.get_broker()), resources.settings)
-
-
-def periodic_actor(name: str, cron: str, job: PeriodicJob) -> dramatiq.Actor[[], None]:
-    """The scheduler's actor for `job`: runs it once for the current instant, never retried (the next
-    tick catches up from the due index)."""
-
-    async def run_periodic_job() -> None:
-        context = worker_job_context()
-        await run_logged(name, lambda: job(context, datetime.now(UTC)))
-
-    declare = house_actor(name, periodic=cron, max_retries=0, time_limit_ms=PERIODIC_TIME_LIMIT_MS)
-    return declare(run_periodic_job)
+    return JobContext(resources.database, resources.redis, resources.settings)
 
 
 async def run_locked_batches(
-    database: Database, job_name: str, run_batch: Callable[[UnitOfWork], Awaitable[bool]]
+    database: Database, job_name: str, run_batch: Callable[[Transaction], Awaitable[bool]]
 ) -> bool:
     """Call `run_batch` in one short transaction after another, each under the job's advisory lock,
     until it returns False (nothing more to do). Returns False when another run holds the lock: that
     run is doing the same work, so this one stops (an overlapping tick does nothing)."""
     while True:
-        async with database.unit_of_work() as uow:
-            if not await try_job_lock(uow.connection, job_name):
+        async with database.transaction() as tx:
+            if not await try_job_lock(tx.connection, job_name):
                 return False
-            more = await run_batch(uow)
+            more = await run_batch(tx)
         if not more:
             return True

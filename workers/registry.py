@@ -1,7 +1,15 @@
-"""Every actor module, imported once: the entry point of `dramatiq` (worker) and `periodiq` (scheduler)."""
+"""Every actor module, imported once: the entry point of `dramatiq` (worker) and `periodiq` (scheduler),
+and what `python -m workers.run_job` imports to find every periodic job."""
 
 from workers import heartbeat
-from workers.jobs import checkin_prompts, daily_checkins, morning_motivations, reengagement, reminders
+from workers.jobs import (
+    checkin_prompts,
+    daily_checkins,
+    job_markers,
+    morning_motivations,
+    reengagement,
+    reminders,
+)
 from workers.jobs import refresh_tokens as refresh_token_jobs
 from workers.jobs import subscriptions as billing_jobs
 from workers.push import actors as push_actors
@@ -11,6 +19,7 @@ __all__ = [
     "checkin_prompts",
     "daily_checkins",
     "heartbeat",
+    "job_markers",
     "morning_motivations",
     "push_actors",
     "reengagement",

@@ -1,31 +1,48 @@
 """Process-wide resources of a worker (database, Redis client), owned by a middleware.
 
 They are created when the worker boots, never at import, and closed when it shuts down. Async actors
-run on Dramatiq's own event-loop thread, so connections are opened lazily there, on first use.
+run on Dramatiq's own event-loop thread, so connections are opened lazily there, on first use. An
+operator command (`python -m workers.run_job`) opens and closes the same resources around one run, so a
+job runs with exactly what it has in a worker.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 from dramatiq import Broker, Middleware, Worker
 from dramatiq.asyncio import get_event_loop_thread
 
 from db.engine import create_engine
-from db.unit_of_work import EngineDatabase
+from services.messages import MessageSender
+from services.transaction import EngineDatabase
 from settings import Settings
+
+CloseCallback = Callable[[], Awaitable[None]]
 
 
 class ResourcesNotReady(RuntimeError):
     """An actor ran outside a booted worker (tests call the functions behind actors instead)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Resources:
     settings: Settings
     database: EngineDatabase
     redis: aioredis.Redis
+    # What was built on top of these later (the push sender's Expo client), closed first.
+    closers: list[CloseCallback] = field(default_factory=list)
+
+    def close_later(self, callback: CloseCallback) -> None:
+        self.closers.append(callback)
+
+    async def close(self) -> None:
+        for callback in reversed(self.closers):
+            await callback()
+        await self.database.engine.dispose()
+        await self.redis.aclose()
 
 
 class WorkerResources(Middleware):
@@ -40,23 +57,33 @@ class WorkerResources(Middleware):
             raise ResourcesNotReady("worker resources are created in before_worker_boot")
         return cls._current
 
-    def before_worker_boot(self, broker: Broker, worker: Worker) -> None:
+    @classmethod
+    def open(cls, settings: Settings, broker: Broker, *, process_name: str, pool_size: int) -> Resources:
         engine = create_engine(
-            self.settings.database_url,
-            process_name="worker",
-            pool_size=self.settings.db_pool_size,
-            max_overflow=self.settings.db_max_overflow,
+            settings.database_url,
+            process_name=process_name,
+            pool_size=pool_size,
+            max_overflow=settings.db_max_overflow,
         )
-        WorkerResources._current = Resources(
-            settings=self.settings,
-            database=EngineDatabase(engine),
-            redis=aioredis.Redis.from_url(self.settings.redis_url),
+        cls._current = Resources(
+            settings=settings,
+            database=EngineDatabase(engine, MessageSender(broker)),
+            redis=aioredis.Redis.from_url(settings.redis_url),
+        )
+        return cls._current
+
+    @classmethod
+    async def close(cls) -> None:
+        resources, cls._current = cls._current, None
+        if resources is not None:
+            await resources.close()
+
+    def before_worker_boot(self, broker: Broker, worker: Worker) -> None:
+        WorkerResources.open(
+            self.settings, broker, process_name="worker", pool_size=self.settings.db_pool_size
         )
 
     def before_worker_shutdown(self, broker: Broker, worker: Worker) -> None:
-        resources, WorkerResources._current = WorkerResources._current, None
         loop_thread = get_event_loop_thread()
-        if resources is None or loop_thread is None:
-            return
-        loop_thread.run_coroutine(resources.database.engine.dispose())
-        loop_thread.run_coroutine(resources.redis.aclose())
+        if loop_thread is not None:
+            loop_thread.run_coroutine(WorkerResources.close())

@@ -1,8 +1,8 @@
 """Entry point of the scheduler process: `periodiq workers.schedule`.
 
-Each periodic actor carries its cron in `house_actor(periodic=...)`. Cron expressions are UTC
-(domain.md §4); periodiq reads the process's local clock, so the scheduler pins its zone to UTC here
-instead of trusting the host's.
+Each periodic job carries its cron in `periodic_job(name, cron)` (workers/periodic_jobs.py). Cron
+expressions are UTC (domain.md §4); periodiq reads the process's local clock, so the scheduler pins
+its zone to UTC here instead of trusting the host's.
 """
 
 import os

@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from api.auth.recent_activity import RecentlyActive
-from db.unit_of_work import Database
 from db.users import bump_last_active
+from services.transaction import Database
 
 logger = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from api.auth.rate_limits import limit_attempts_per_account, limit_attempts_per_
 from api.auth.schemas import LoginRequest, RefreshRequest, SessionOut, SignupRequest, TokenPair
 from api.auth.sessions import RefreshRejected, open_session, rotate_session, token_client
 from api.resources import app_resources
-from api.transaction import Transaction
 from api.users.profiles import load_user
 from api.users.schemas import MessageOut
 from db.refresh_tokens import revoke_user_tokens
+from services.transaction import Transaction
 
 REFRESH_REJECTION_DETAIL = {
     RefreshRejected.INVALID: "The refresh token is not valid.",
@@ -93,12 +93,12 @@ class AuthController(Controller):
     async def refresh(
         self, request: Request[Any, Any, Any], data: JSONBody[RefreshRequest], now: NamedDependency[datetime]
     ) -> TokenPair:
-        # Its own unit of work instead of `tx`: a reused token's family revocation must be committed
+        # Its own transaction instead of `tx`: a reused token's family revocation must be committed
         # even though the answer is 401 (raising inside `tx` would roll it back).
         resources = app_resources(request.app)
-        async with resources.database.unit_of_work() as uow:
+        async with resources.database.transaction() as tx:
             outcome = await rotate_session(
-                uow.connection,
+                tx.connection,
                 request.app.state.jwt_auth,
                 data.refresh_token,
                 client=token_client(request, resources.settings.trusted_proxy_count),

@@ -15,7 +15,6 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.checkins.schemas import CheckInCreate
-from api.transaction import Transaction
 from db.checkins import (
     CheckInAnswer,
     CheckInRow,
@@ -25,7 +24,6 @@ from db.checkins import (
     record_answer,
 )
 from db.plans import plan_catalog
-from db.streak_milestones import notify_streak_milestone
 from domain.errors import NotFound, RuleBroken
 from domain.goal_rules import GoalSchedule, GoalStatus
 from domain.local_time import local_monday, local_today
@@ -33,7 +31,8 @@ from domain.notification_copy.checkin_replies import checkin_reply
 from domain.plans import Feature
 from domain.schedule import FrequencyType, is_scheduled
 from domain.streaks import AnswerStatus, GoalStreakStats, answer_status, apply_answer, apply_missed
-from workers.push.addresses import PUSH_DELIVER
+from services.streak_milestones import notify_streak_milestone
+from services.transaction import Transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +129,8 @@ async def _celebrate_milestone(
     tx: Transaction, *, user_id: UUID, goal: GoalToAnswer, streak: int, since: date, now: datetime
 ) -> None:
     """The streak-milestone notice, once per goal, milestone and streak start (a no-op off milestones)."""
-    created = await notify_streak_milestone(
-        tx.connection,
+    await notify_streak_milestone(
+        tx,
         user_id=user_id,
         goal_id=goal.goal_id,
         goal_title=goal.title,
@@ -139,5 +138,3 @@ async def _celebrate_milestone(
         streak_start_date=since,
         now=now,
     )
-    if created.deliveries:
-        tx.enqueue(PUSH_DELIVER)

@@ -30,9 +30,9 @@ from api.checkins.schemas import (
 )
 from api.pagination import MAX_LIMIT, Page
 from api.structs import struct_from_row
-from api.transaction import Transaction
 from db.checkins import CheckInFilter, CheckInRow, checkin_of_owner
 from domain.errors import NotFound
+from services.transaction import Transaction
 
 DEFAULT_LIMIT = 30
 

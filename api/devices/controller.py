@@ -20,10 +20,10 @@ from msgspec import Meta
 
 from api.auth.jwt import AuthUser
 from api.notifications.schemas import Success
-from api.transaction import Transaction
 from db.device_tokens import DeviceRegistration, register_device, unregister_device
 from domain.errors import InvalidInput, NotFound
 from domain.local_time import DEFAULT_TIMEZONE, is_valid_timezone
+from services.transaction import Transaction
 
 # The column is called fcm_token for the client's sake; it holds an Expo push token.
 EXPO_PUSH_TOKEN: Final = re.compile(r"(?:ExponentPushToken|ExpoPushToken)\[[^\[\]\s]+\]")

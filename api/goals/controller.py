@@ -26,8 +26,8 @@ from api.goals.schemas import (
 )
 from api.goals.views import goal_out
 from api.pagination import MAX_LIMIT
-from api.transaction import Transaction
 from domain.goal_rules import GoalStatus
+from services.transaction import Transaction
 
 DEFAULT_PAGE_SIZE = 50
 

@@ -18,7 +18,6 @@ from litestar.status_codes import HTTP_200_OK
 from api.auth.jwt import AuthUser
 from api.notifications.schemas import AnalyticsOut, CategoryStats, MarkAllOpenedOut, NotificationOut, Success
 from api.pagination import MAX_LIMIT, decode_cursor, encode_cursor, page_of
-from api.transaction import Transaction
 from db.notification_inbox import (
     InboxPosition,
     InboxRow,
@@ -29,6 +28,7 @@ from db.notification_inbox import (
 )
 from domain.errors import NotFound
 from domain.notification_types import NotificationType
+from services.transaction import Transaction
 
 HISTORY_DEFAULT_LIMIT: Final = 20
 # Analytics look back this many days unless asked otherwise (at most a year).

@@ -12,9 +12,9 @@ from litestar.params import JSONBody
 
 from api.auth.jwt import AuthUser
 from api.notifications.schemas import PreferencesOut, PreferencesUpdate
-from api.transaction import Transaction
 from db.notification_preferences import preferences_of, save_preferences
 from domain.local_time import parse_time_of_day
+from services.transaction import Transaction
 
 _TIME_FIELDS = frozenset({"quiet_hours_start", "quiet_hours_end"})
 

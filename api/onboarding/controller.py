@@ -13,11 +13,11 @@ from litestar.status_codes import HTTP_200_OK
 
 from api.auth.jwt import AuthUser
 from api.onboarding.schemas import OnboardingOut, OnboardingRequest
-from api.transaction import Transaction
 from api.users.profiles import clean_name
 from db.users import complete_onboarding, refresh_morning_motivation
 from domain.local_time import parse_time_of_day
 from domain.motivation_style import first_name
+from services.transaction import Transaction
 
 
 class OnboardingController(Controller):

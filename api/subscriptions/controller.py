@@ -23,13 +23,12 @@ from api.subscriptions.schemas import (
     SyncIn,
     SyncOut,
 )
-from api.transaction import Transaction
 from db.plans import plan_catalog
-from db.subscription_sync import sync_from_client
 from db.subscriptions import MySubscription, my_subscription
 from domain.errors import NotFound
 from domain.plans import FEATURE_DEFINITIONS, FeatureKind, PlanId, effective_plan, feature_public_value
-from workers.push.addresses import PUSH_DELIVER
+from services.billing.client_sync import sync_from_client
+from services.transaction import Transaction
 
 # How each feature key is shown in /subscriptions/features (a switch, or a limit).
 _KIND_OF_FEATURE: Final = {definition.key.value: definition.kind for definition in FEATURE_DEFINITIONS}
@@ -113,11 +112,7 @@ class SubscriptionController(Controller):
         now: NamedDependency[datetime],
         data: JSONBody[SyncIn],
     ) -> SyncOut:
-        result = await sync_from_client(
-            tx.connection, request.user.id, reports_active=data.is_active, now=now
-        )
-        if result.deliveries:
-            tx.enqueue(PUSH_DELIVER)
+        result = await sync_from_client(tx, request.user.id, reports_active=data.is_active, now=now)
         return SyncOut(
             synced=result.synced,
             message=result.message,

@@ -10,9 +10,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from api.subscriptions.schemas import PlanOut
-from api.transaction import Transaction
 from db.plans import plan_catalog
 from domain.errors import NotFound
+from services.transaction import Transaction
 
 
 class SubscriptionPlansController(Controller):

@@ -13,10 +13,10 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from api.auth.jwt import AuthUser
-from api.transaction import Transaction
 from api.users.profiles import apply_profile_update, load_user
 from api.users.schemas import MessageOut, ProfileUpdate, UserOut
 from db.users import delete_user
+from services.transaction import Transaction
 
 
 class UsersController(Controller):

@@ -23,12 +23,11 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from api.resources import app_resources
-from api.transaction import Transaction
-from db.billing_events import process_webhook_event
-from db.revenuecat import InvalidBillingEvent, read_event_header
 from db.webhook_events import record_webhook_event
 from domain.errors import InvalidInput
-from workers.push.addresses import PUSH_DELIVER
+from services.billing.events import process_webhook_event
+from services.billing.revenuecat import InvalidBillingEvent, read_event_header
+from services.transaction import Transaction
 
 
 class WebhookAck(msgspec.Struct):
@@ -61,7 +60,5 @@ class RevenueCatWebhookController(Controller):
         stored = await record_webhook_event(tx.connection, header, data)
         if stored is None:
             return WebhookAck(status="duplicate")
-        outcome = await process_webhook_event(tx.connection, stored, is_retry=False, now=now)
-        if outcome.deliveries:
-            tx.enqueue(PUSH_DELIVER)
+        await process_webhook_event(tx, stored, is_retry=False, now=now)
         return WebhookAck(status="ok")

@@ -33,13 +33,13 @@ import sqlalchemy as sa  # noqa: E402
 from db.engine import create_engine  # noqa: E402
 from db.notifications import NotificationDraft, create_notifications  # noqa: E402
 from db.tables import device_tokens, push_deliveries, users  # noqa: E402
-from db.unit_of_work import EngineDatabase  # noqa: E402
 from domain.notification_copy.content import NotificationContent  # noqa: E402
 from domain.notification_types import NotificationType  # noqa: E402
 from sandbox.expo.testing import SandboxHandle, sandbox_process  # noqa: E402
+from services.addresses import PUSH_DELIVER  # noqa: E402
+from services.messages import MessageSender, build_client_broker, build_message  # noqa: E402
+from services.transaction import EngineDatabase  # noqa: E402
 from settings import get_settings  # noqa: E402
-from workers.enqueue import build_client_broker, build_message  # noqa: E402
-from workers.push.addresses import PUSH_DELIVER  # noqa: E402
 from workers.push.limiter import project_key  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +57,10 @@ async def scratch_engine() -> AsyncIterator[EngineDatabase]:
     async with scratch_database(SCRATCH) as url:
         engine = create_engine(url, process_name="bench-push", pool_size=8, max_overflow=0)
         try:
-            yield EngineDatabase(engine)
+            settings = get_settings()
+            yield EngineDatabase(
+                engine, MessageSender.to_redis(settings.redis_url, settings.dramatiq_namespace)
+            )
         finally:
             await engine.dispose()
 
@@ -78,15 +81,15 @@ async def seed(database: EngineDatabase, count: int) -> Seeded:
     for offset in range(0, count, SEED_CHUNK):
         size = min(SEED_CHUNK, count - offset)
         tags = [uuid.uuid4().hex for _ in range(size)]
-        async with database.unit_of_work() as uow:
+        async with database.transaction() as tx:
             user_ids = (
-                await uow.connection.execute(
+                await tx.connection.execute(
                     sa.insert(users).returning(users.c.id),
                     [{"email": f"{tag}@bench.example", "username": tag, "name": "Bench"} for tag in tags],
                 )
             ).scalars()
             user_ids = list(user_ids)
-            await uow.connection.execute(
+            await tx.connection.execute(
                 sa.insert(device_tokens),
                 [
                     {
@@ -101,7 +104,7 @@ async def seed(database: EngineDatabase, count: int) -> Seeded:
                 ],
             )
             created = await create_notifications(
-                uow.connection,
+                tx.connection,
                 [NotificationDraft(user_id, _notice(offset + i)) for i, user_id in enumerate(user_ids)],
                 now=datetime.now(UTC),
             )
@@ -185,8 +188,8 @@ def clear_redis_state() -> None:
 
 
 async def pending(database: EngineDatabase) -> int:
-    async with database.unit_of_work() as uow:
-        result = await uow.connection.execute(
+    async with database.transaction() as tx:
+        result = await tx.connection.execute(
             sa.select(sa.func.count())
             .select_from(push_deliveries)
             .where(push_deliveries.c.status == "pending")

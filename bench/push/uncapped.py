@@ -35,7 +35,7 @@ from db.push_deliveries import (
     deactivate_tokens_of,
     record_send_results,
 )
-from db.unit_of_work import EngineDatabase
+from services.transaction import EngineDatabase
 from settings import get_settings
 from workers.push.delivery import BATCH_SIZE, expo_message
 from workers.push.expo_client import MAX_CONNECTIONS, ExpoPushClient, PreparedSend
@@ -107,16 +107,16 @@ async def sandbox_ceiling(seconds: float = 4.0) -> float:
 
 
 async def _claim(database: EngineDatabase, claimed_at: datetime) -> list[ClaimedDelivery]:
-    async with database.unit_of_work() as uow:
+    async with database.transaction() as tx:
         return await claim_due_deliveries(
-            uow.connection, now=claimed_at, lease_until=claimed_at + LEASE, limit=BATCH_SIZE
+            tx.connection, now=claimed_at, lease_until=claimed_at + LEASE, limit=BATCH_SIZE
         )
 
 
 async def _record(database: EngineDatabase, results: list[DeliveryResult], claimed_at: datetime) -> None:
-    async with database.unit_of_work() as uow:
-        await record_send_results(uow.connection, results, claimed_at=claimed_at, now=datetime.now(UTC))
-        await deactivate_tokens_of(uow.connection, [], now=datetime.now(UTC))
+    async with database.transaction() as tx:
+        await record_send_results(tx.connection, results, claimed_at=claimed_at, now=datetime.now(UTC))
+        await deactivate_tokens_of(tx.connection, [], now=datetime.now(UTC))
 
 
 async def database_ceiling(database: EngineDatabase, deliveries: int, concurrency: int = 4) -> float:

@@ -30,8 +30,10 @@ from bench.scheduling.copy_baseline import copy_seconds  # noqa: E402
 from bench.scheduling.seed import analyze, seed_daily_goals, seed_users  # noqa: E402
 from db.daily_checkins import create_pending_checkins  # noqa: E402
 from db.engine import create_engine  # noqa: E402
-from db.unit_of_work import EngineDatabase  # noqa: E402
 from domain.schedule import checkin_followup_due_at, checkin_prompt_due_at  # noqa: E402
+from services.messages import MessageSender  # noqa: E402
+from services.transaction import EngineDatabase  # noqa: E402
+from settings import get_settings  # noqa: E402
 from workers.jobs.daily_checkins import precreate_pending_checkins  # noqa: E402
 
 TIMEZONE = "Europe/Madrid"
@@ -86,13 +88,16 @@ async def run(users: int, goals_per_user: int) -> None:
         await empty_check_ins(connection)
 
         engine = create_engine(url, process_name="bench", pool_size=2)
-        database = EngineDatabase(engine)
+        settings = get_settings()
+        database = EngineDatabase(
+            engine, MessageSender.to_redis(settings.redis_url, settings.dramatiq_namespace)
+        )
         goal_ids = [goal["id"] for goal in goals]
         started = time.perf_counter()
         for start in range(0, len(goal_ids), GOALS_PER_CALL):
-            async with database.unit_of_work() as uow:
+            async with database.transaction() as tx:
                 await create_pending_checkins(
-                    uow.connection, goal_ids=goal_ids[start : start + GOALS_PER_CALL], local_date=LOCAL_DATE
+                    tx.connection, goal_ids=goal_ids[start : start + GOALS_PER_CALL], local_date=LOCAL_DATE
                 )
         calls_s = time.perf_counter() - started
         assert await check_in_count(connection) == len(goals)

@@ -34,12 +34,12 @@ import redis.asyncio as aioredis  # noqa: E402
 from bench.scheduling.copy_baseline import copy_seconds  # noqa: E402
 from bench.scheduling.seed import analyze, seed_daily_goals, seed_slots_due_at, seed_users  # noqa: E402
 from db.engine import create_engine  # noqa: E402
-from db.unit_of_work import EngineDatabase  # noqa: E402
 from domain.dedupe_keys import ai_motivation_key  # noqa: E402
 from domain.notification_copy.reminders import ReminderItemType, reminder_notification, reminder_template  # noqa: E402
+from services.messages import MessageSender  # noqa: E402
+from services.transaction import EngineDatabase  # noqa: E402
 from settings import get_settings  # noqa: E402
 from workers.broker import broker  # noqa: E402
-from workers.enqueue import Enqueuer  # noqa: E402
 from workers.jobs.reminders import SEND_CHUNK, tick_reminders  # noqa: E402
 from workers.periodic_jobs import JobContext  # noqa: E402
 
@@ -161,7 +161,12 @@ async def run(users: int, processes: int, threads: int) -> None:
         print(f"COPY {users} inbox + {users} delivery rows: {copy_s:.2f} s = {copy_rate:,.0f} rows/s")
 
         engine = create_engine(url, process_name="bench")
-        context = JobContext(EngineDatabase(engine), Enqueuer(broker), get_settings())
+        settings = get_settings()
+        context = JobContext(
+            EngineDatabase(engine, MessageSender(broker)),
+            aioredis.Redis.from_url(settings.redis_url),
+            settings,
+        )
         with tempfile.TemporaryDirectory() as folder:
             log = Path(folder) / "workers.log"
             workers = start_workers(processes, threads, log)

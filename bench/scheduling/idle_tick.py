@@ -21,21 +21,20 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
 import asyncpg  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
+import redis.asyncio as aioredis  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
+from bench.recorded_statements import recorded_statements  # noqa: E402
 from bench.scheduling.seed import analyze, seed_daily_goals, seed_slots_spread_after, seed_users  # noqa: E402
 from db.engine import create_engine  # noqa: E402
-from db.unit_of_work import EngineDatabase  # noqa: E402
+from services.messages import MessageSender  # noqa: E402
+from services.transaction import EngineDatabase  # noqa: E402
 from settings import get_settings  # noqa: E402
 from workers.broker import broker  # noqa: E402
-from workers.enqueue import Enqueuer  # noqa: E402
 from workers.jobs.checkin_prompts import send_checkin_prompts  # noqa: E402
 from workers.jobs.daily_checkins import mark_missed_job  # noqa: E402
 from workers.jobs.morning_motivations import send_morning_motivations  # noqa: E402
@@ -75,21 +74,6 @@ async def seed(connection: asyncpg.Connection, users: int, goals_per_user: int, 
     await analyze(connection)
 
 
-@contextmanager
-def recorded_statements(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
-    """The statements the engine sends inside the block, with their parameters (for EXPLAIN)."""
-    statements: list[tuple[str, Any]] = []
-
-    def record(_connection: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        statements.append((statement, parameters))
-
-    sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
-
-
 async def explain(engine: AsyncEngine, statements: list[tuple[str, Any]]) -> None:
     async with engine.connect() as connection:
         for statement, parameters in statements:
@@ -117,7 +101,12 @@ async def run(users: int, goals_per_user: int, runs: int) -> None:
             f"{counts['check_ins']:,} pending check-ins in {time.perf_counter() - started:.1f} s"
         )
         engine = create_engine(url, process_name="bench", pool_size=2)
-        context = JobContext(EngineDatabase(engine), Enqueuer(broker), get_settings())
+        settings = get_settings()
+        context = JobContext(
+            EngineDatabase(engine, MessageSender(broker)),
+            aioredis.Redis.from_url(settings.redis_url),
+            settings,
+        )
         for name, job in JOBS.items():
             await job(context, now)  # warm the pool and the statement caches
             durations = []

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.app import create_app
 from api.auth.passwords import needs_rehash
 from db.tables import refresh_tokens, users
-from db.unit_of_work import EngineDatabase
+from services.transaction import EngineDatabase
 from settings import Settings
 from tests.api.auth_support import PASSWORD, MakeUser, password_hash
 from tests.support.client import api_client

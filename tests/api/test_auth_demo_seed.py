@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import device_tokens, goals, reminder_slots
-from db.unit_of_work import SavepointDatabase
+from tests.support.savepoint_database import SavepointDatabase
 from tools.demo_seed import (
     DEMO_EMAIL,
     DEMO_PASSWORD,

@@ -17,9 +17,9 @@ from litestar.connection import ASGIConnection
 from api.app import create_app
 from api.auth.client_address import client_ip
 from api.auth.rate_limits import count_attempt
-from db.unit_of_work import SavepointDatabase
 from settings import Settings
 from tests.support.client import api_client, in_own_task
+from tests.support.savepoint_database import SavepointDatabase
 
 LIMIT = 2
 

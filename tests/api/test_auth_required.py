@@ -9,9 +9,9 @@ from litestar import get
 from litestar.connection import Request
 
 from api.app import create_app
-from db.unit_of_work import SavepointDatabase
 from settings import Settings
 from tests.support.client import api_client
+from tests.support.savepoint_database import SavepointDatabase
 from tests.support.users import ApiUser
 
 

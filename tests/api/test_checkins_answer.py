@@ -16,8 +16,8 @@ from api.clock import FixedClock
 from db.checkins import recompute_goal_streaks
 from db.daily_checkins import mark_missed_checkins
 from db.tables import check_ins, device_tokens, notification_history, push_deliveries
-from db.unit_of_work import EngineDatabase, SavepointDatabase
 from domain.notification_copy.checkin_replies import checkin_reply
+from services.transaction import EngineDatabase
 from settings import Settings
 from tests.api.auth_support import MakeUser
 from tests.api.checkins_support import (
@@ -31,6 +31,7 @@ from tests.api.checkins_support import (
 )
 from tests.support.client import api_client
 from tests.support.rows import insert_goal_row as insert_goal
+from tests.support.savepoint_database import SavepointDatabase
 from tests.support.users import create_user
 
 WEDNESDAY = date(2024, 6, 12)
@@ -602,9 +603,9 @@ async def test_concurrent_answers_for_one_goal_count_once(
 ) -> None:
     # Given a committed goal without today's row, and an app on real transactions
     app = create_app(settings, database=committed_database, clock=clock)
-    async with committed_database.unit_of_work() as uow:
-        user = await create_user(uow.connection, app)
-        goal_id = await insert_goal(uow.connection, user.id)
+    async with committed_database.transaction() as tx:
+        user = await create_user(tx.connection, app)
+        goal_id = await insert_goal(tx.connection, user.id)
 
     # When the same answer arrives four times at once
     async with api_client(app) as client:
@@ -612,9 +613,9 @@ async def test_concurrent_answers_for_one_goal_count_once(
 
     # Then the goal row lock lets exactly one through; the others are "already checked in"
     assert sorted(response.status_code for response in responses) == [201, 400, 400, 400]
-    async with committed_database.unit_of_work() as uow:
-        stats = await goal_stats(uow.connection, goal_id)
-        rows = await rows_of_goal(uow.connection, goal_id)
+    async with committed_database.transaction() as tx:
+        stats = await goal_stats(tx.connection, goal_id)
+        rows = await rows_of_goal(tx.connection, goal_id)
     assert (stats.current_streak, stats.total_completions, len(rows)) == (1, 1, 1)
 
 

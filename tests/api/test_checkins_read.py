@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.app import create_app
 from api.clock import FixedClock
 from db.checkins import recompute_goal_streaks
-from db.unit_of_work import SavepointDatabase
 from settings import Settings
 from tests.api.auth_support import MakeUser
 from tests.api.checkins_support import (
@@ -23,6 +22,7 @@ from tests.api.checkins_support import (
     rows_of_goal,
 )
 from tests.support.rows import insert_goal_row as insert_goal
+from tests.support.savepoint_database import SavepointDatabase
 
 WEDNESDAY = date(2024, 6, 12)
 NOON_UTC = datetime(2024, 6, 12, 12, 0, tzinfo=UTC)

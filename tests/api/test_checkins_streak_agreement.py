@@ -17,7 +17,6 @@ from api.app import create_app
 from api.clock import FixedClock
 from db.checkins import recompute_goal_streaks
 from db.tables import goals
-from db.unit_of_work import SavepointDatabase
 from domain.schedule import is_scheduled
 from domain.streaks import GoalStreakStats, recompute_stats
 from settings import Settings
@@ -30,6 +29,7 @@ from tests.api.checkins_support import (
     rows_of_goal,
 )
 from tests.support.rows import insert_goal_row as insert_goal
+from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs.daily_checkins import mark_missed, precreate_pending_checkins
 
 # March–April 2024 crosses Los Angeles' spring-forward (03-10) and Auckland's fall-back (04-07).

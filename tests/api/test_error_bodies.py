@@ -10,10 +10,10 @@ from litestar import post
 from litestar.params import JSONBody
 
 from api.app import create_app
-from db.unit_of_work import SavepointDatabase
 from domain.errors import PlanLimitReached
 from settings import Settings
 from tests.support.client import api_client
+from tests.support.savepoint_database import SavepointDatabase
 
 
 class Echo(msgspec.Struct, forbid_unknown_fields=True):

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.app import create_app
 from api.clock import FixedClock
 from db.tables import check_ins, goals, reminder_slots
-from db.unit_of_work import SavepointDatabase
 from settings import Settings
 from tests.api.auth_support import MakeUser
 from tests.support.client import api_client, in_own_task
+from tests.support.savepoint_database import SavepointDatabase
 from tests.support.users import ApiUser
 
 GOALS = "/api/v1/goals"

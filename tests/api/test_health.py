@@ -7,9 +7,9 @@ import dataclasses
 import httpx
 
 from api.app import create_app
-from db.unit_of_work import SavepointDatabase
 from settings import Settings
 from tests.support.client import api_client
+from tests.support.savepoint_database import SavepointDatabase
 
 
 async def test_live_answers_ok(client: httpx.AsyncClient) -> None:

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from api.app import create_app
 from api.clock import FixedClock
 from db.checkins import recompute_goal_streaks
-from db.unit_of_work import SavepointDatabase
 from settings import Settings
 from tests.api.auth_support import MakeUser
 from tests.api.checkins_support import (
@@ -22,6 +21,7 @@ from tests.api.checkins_support import (
     insert_checkin,
 )
 from tests.support.rows import insert_goal_row as insert_goal
+from tests.support.savepoint_database import SavepointDatabase
 
 DASHBOARD = "/api/v1/home/dashboard"
 WEDNESDAY = date(2024, 6, 12)

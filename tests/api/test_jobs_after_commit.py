@@ -9,12 +9,12 @@ from litestar.params import FromPath
 from redis.asyncio import Redis
 
 from api.app import create_app
-from api.transaction import Transaction
 from db.tables import job_markers
-from db.unit_of_work import SavepointDatabase
+from services.messages import ActorAddress
+from services.transaction import Transaction
 from settings import Settings
 from tests.support.client import api_client
-from workers.enqueue import ActorAddress
+from tests.support.savepoint_database import SavepointDatabase
 
 PROBE = ActorAddress("probe.record", queue_name="probe")
 

@@ -28,8 +28,8 @@ from db.tables import (
     subscriptions,
     users,
 )
-from db.unit_of_work import EngineDatabase
 from domain.schedule import next_morning_motivation_at, next_reminder_fire_at
+from services.transaction import EngineDatabase
 from settings import Settings
 from tests.api.auth_support import MakeUser
 from tests.support.client import api_client

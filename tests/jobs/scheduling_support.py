@@ -9,22 +9,22 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+import redis.asyncio as aioredis
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.reminder_slots import rebuild_goal_slots
 from db.tables import check_ins, device_tokens, goals, notification_history, reminder_slots
-from db.unit_of_work import Database
+from services.transaction import Database
 from settings import Settings
 from tests.support.rows import insert_goal_row, insert_user_row, pending_day_end
-from workers.broker import broker
-from workers.enqueue import Enqueuer
 from workers.periodic_jobs import JobContext
 
 
 def job_context(database: Database, settings: Settings) -> JobContext:
-    """The context a worker would give the job: the test's database and the real (Redis) broker."""
-    return JobContext(database, Enqueuer(broker), settings)
+    """The context a worker would give the job: the test's database (which sends through the real
+    Redis broker) and a Redis client (it connects on first use only)."""
+    return JobContext(database, aioredis.Redis.from_url(settings.redis_url), settings)
 
 
 async def add_user(connection: AsyncConnection, *, timezone: str = "UTC", **fields: Any) -> UUID:

@@ -13,14 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from db.daily_checkins import GoalKey, create_zone_pending_checkins
 from db.locks import try_job_lock
 from db.tables import check_ins, goals, job_markers
-from db.unit_of_work import SavepointDatabase
 from domain.schedule import checkin_followup_due_at, checkin_prompt_due_at
 from tests.support.rows import insert_goal_row as add_goal
 from tests.support.rows import insert_user_row as add_user
 from tests.support.rows import utc
+from tests.support.savepoint_database import SavepointDatabase
 from workers.broker import broker
 from workers.jobs.daily_checkins import MARK_MISSED_JOB, PRECREATE_JOB, run_precreate
-from workers.run_job import periodic_jobs
+from workers.periodic_jobs import PERIODIC_JOBS
 
 
 async def checkin_rows(connection: AsyncConnection) -> set[tuple[UUID, date, str]]:
@@ -222,6 +222,6 @@ async def test_keyset_batches_walk_users_and_goals_without_gaps_or_repeats(
 
 
 def test_both_jobs_run_every_15_minutes_and_operators_can_run_them_by_name() -> None:
-    assert {PRECREATE_JOB, MARK_MISSED_JOB} <= set(periodic_jobs())
+    assert {PRECREATE_JOB, MARK_MISSED_JOB} <= set(PERIODIC_JOBS)
     for name in (PRECREATE_JOB, MARK_MISSED_JOB):
         assert str(broker.get_actor(name).options["periodic"]) == "*/15 * * * *"

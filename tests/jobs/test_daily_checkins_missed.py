@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from db.daily_checkins import mark_missed_checkins, realign_user_pending_checkins
 from db.locks import try_job_lock
 from db.tables import check_ins, goals, users
-from db.unit_of_work import SavepointDatabase
 from tests.jobs.test_daily_checkins import checkin_rows
 from tests.support.rows import insert_goal_row as add_goal
 from tests.support.rows import insert_user_row as add_user
 from tests.support.rows import pending_day_end, utc
+from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs.daily_checkins import MARK_MISSED_JOB, run_mark_missed
 
 JUNE_12 = date(2024, 6, 12)

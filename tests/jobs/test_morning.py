@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import goals, users
-from db.unit_of_work import SavepointDatabase
 from db.users import refresh_morning_motivation
 from settings import Settings
 from tests.jobs.scheduling_support import (
@@ -20,6 +19,7 @@ from tests.jobs.scheduling_support import (
     notices,
 )
 from tests.support.rows import utc
+from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs.morning_motivations import send_morning_motivations
 
 # 08:00 in Tokyo (+9, no DST) on Tuesday 2025-06-10.

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.daily_checkins import create_pending_checkins
 from db.tables import check_ins
-from db.unit_of_work import SavepointDatabase
 from settings import Settings
 from tests.jobs.scheduling_support import (
     add_checkin,
@@ -22,6 +21,7 @@ from tests.jobs.scheduling_support import (
     notices,
 )
 from tests.support.rows import utc
+from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs.checkin_prompts import BATCH_SIZE, send_checkin_prompts
 
 TODAY = date(2025, 6, 10)

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import check_ins, goals, users
-from db.unit_of_work import SavepointDatabase
 from settings import Settings
 from tests.jobs.scheduling_support import (
     add_checkin,
@@ -21,6 +20,7 @@ from tests.jobs.scheduling_support import (
     notices,
 )
 from tests.support.rows import utc
+from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs.reengagement import BATCH_SIZE, send_reengagement_notifications, zones_in_notice_hour
 
 # 10:00 in Berlin (CEST, +2) on Wednesday 2025-06-11; 01:00 in Los Angeles.

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 import workers.registry  # noqa: F401  (the actor must be registered where the scheduler looks)
 from db.locks import try_job_lock
 from db.tables import refresh_tokens, users
-from db.unit_of_work import EngineDatabase, SavepointDatabase
+from services.transaction import EngineDatabase
+from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs.refresh_tokens import PRUNE_BATCH_SIZE, PRUNE_JOB, prune_expired_refresh_tokens
 
 NOW = datetime(2025, 3, 1, 4, 15, tzinfo=UTC)

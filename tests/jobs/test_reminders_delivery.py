@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from db.due_reminders import claim_slots, select_due_slots
 from db.locks import try_job_lock
 from db.tables import reminder_slots
-from db.unit_of_work import EngineDatabase, SavepointDatabase
+from services.transaction import EngineDatabase
 from settings import Settings
 from tests.jobs.scheduling_support import (
     add_checkin,
@@ -30,6 +30,7 @@ from tests.jobs.scheduling_support import (
     set_goal_status,
 )
 from tests.support.rows import utc
+from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs.reminders import (
     CHUNK_SIZE,
     CLAIM_LEASE,
@@ -259,10 +260,10 @@ async def test_two_concurrent_ticks_on_two_connections_send_each_reminder_once(
     committed_database: EngineDatabase, settings: Settings
 ) -> None:
     # Given 30 committed reminders due at 18:00
-    async with committed_database.unit_of_work() as uow:
+    async with committed_database.transaction() as tx:
         for _ in range(30):
             await add_goal(
-                uow.connection, await add_user(uow.connection, timezone="America/New_York"), now=BUILT
+                tx.connection, await add_user(tx.connection, timezone="America/New_York"), now=BUILT
             )
     context = job_context(committed_database, settings)
 
@@ -273,6 +274,6 @@ async def test_two_concurrent_ticks_on_two_connections_send_each_reminder_once(
     # Then together they sent 30 reminders, one per user
     assert sum(result["notified"] for result in results) == 30
     assert third["due"] == 0
-    async with committed_database.unit_of_work() as uow:
-        sent = await notices(uow.connection)
+    async with committed_database.transaction() as tx:
+        sent = await notices(tx.connection)
     assert len(sent) == len({notice.user_id for notice in sent}) == 30

@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.unit_of_work import SavepointDatabase
 from settings import Settings
 from tests.jobs.scheduling_support import (
     add_goal,
@@ -18,6 +17,7 @@ from tests.jobs.scheduling_support import (
     notices,
 )
 from tests.support.rows import utc
+from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs.reminders import tick_reminders
 
 ONE_MINUTE = timedelta(minutes=1)

@@ -11,15 +11,16 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db.billing_events import process_webhook_event
 from db.locks import try_job_lock
-from db.revenuecat import read_event_header
 from db.tables import webhook_events
-from db.unit_of_work import SavepointDatabase
 from db.webhook_events import record_webhook_event
+from services.billing.events import process_webhook_event
+from services.billing.revenuecat import read_event_header
+from services.transaction import Transaction
 from settings import Settings
 from tests.jobs.scheduling_support import add_user, job_context, notices
 from tests.support.revenuecat import make_premium, revenuecat_event, stored_event, subscription_of
+from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs.subscriptions import (
     RETRY_WEBHOOKS_JOB,
     WARN_EXPIRING_JOB,
@@ -34,7 +35,7 @@ async def deliver(connection: AsyncConnection, body: dict[str, Any], *, received
     """What the webhook route does with a delivery, dated `received_at`."""
     stored = await record_webhook_event(connection, read_event_header(body), body)
     assert stored is not None
-    await process_webhook_event(connection, stored, is_retry=False, now=received_at)
+    await process_webhook_event(Transaction(connection), stored, is_retry=False, now=received_at)
     await connection.execute(
         sa.update(webhook_events).where(webhook_events.c.id == stored.id).values(created_at=received_at)
     )

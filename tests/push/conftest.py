@@ -12,9 +12,9 @@ import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 
 from sandbox.expo.testing import SandboxHandle, running_sandbox
+from services.messages import MessageSender, build_client_broker
 from settings import Settings
 from tests.push.support import PushRig
-from workers.enqueue import build_client_broker
 from workers.push.expo_client import ExpoPushClient
 
 
@@ -42,6 +42,12 @@ def push_broker(settings: Settings) -> Iterator[RedisBroker]:
         if keys:
             client.delete(*keys)
     broker.close()
+
+
+@pytest.fixture
+def message_sender(push_broker: RedisBroker) -> MessageSender:
+    """Here transactions send into the test's own namespace, so a test can count what they enqueued."""
+    return MessageSender(push_broker)
 
 
 @pytest.fixture

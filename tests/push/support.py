@@ -20,12 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.notifications import NotificationDraft, create_notifications
 from db.tables import device_tokens, notification_history, notification_preferences, push_deliveries, users
-from db.unit_of_work import Database
 from domain.notification_copy.content import NotificationContent
 from domain.notification_types import NotificationType
 from sandbox.expo.testing import SandboxHandle
+from services.transaction import Database
 from settings import Settings
-from workers.enqueue import Enqueuer
 from workers.push.delivery import BatchReport, PushSender, deliver_due_batch
 from workers.push.expo_client import ExpoPushClient
 from workers.push.limiter import SlidingWindowLimiter
@@ -164,7 +163,6 @@ class PushRig:
             limiter=SlidingWindowLimiter(self.redis, "unlimited", budget_per_second=0),
             # The broker's namespace is the test's own, so its send notes are too.
             markers=SendMarkers(self.redis, self.broker.namespace, timedelta(minutes=30)),
-            enqueuer=Enqueuer(self.broker),
             claim_lease=lease,
             clock=clock or ShiftableClock(),
         )
@@ -172,16 +170,16 @@ class PushRig:
 
 async def notify(database: Database, user_ids: Sequence[UUID]) -> list[UUID]:
     """One general notice per user, committed (or savepointed); returns the inbox ids in user order."""
-    async with database.unit_of_work() as uow:
+    async with database.transaction() as tx:
         created = await create_notifications(
-            uow.connection,
+            tx.connection,
             [
                 NotificationDraft(user_id, general_notice(), dedupe_key=f"test:{uuid.uuid4()}")
                 for user_id in user_ids
             ],
             now=datetime.now(UTC),
         )
-        rows = await uow.connection.execute(
+        rows = await tx.connection.execute(
             sa.select(notification_history.c.id, notification_history.c.user_id).where(
                 notification_history.c.id.in_(created.notification_ids)
             )
@@ -200,15 +198,15 @@ class Recipients(NamedTuple):
 
 async def users_with_notices(database: Database, count: int, behaviour: str = "") -> Recipients:
     """`count` new users with one device each (see `expo_token` for `behaviour`) and a notice each."""
-    async with database.unit_of_work() as uow:
-        user_ids = await insert_users(uow.connection, count)
-        tokens = await add_devices(uow.connection, user_ids, behaviour)
+    async with database.transaction() as tx:
+        user_ids = await insert_users(tx.connection, count)
+        tokens = await add_devices(tx.connection, user_ids, behaviour)
     return Recipients(user_ids, tokens, await notify(database, user_ids))
 
 
 async def unfinished_deliveries(database: Database) -> int:
-    async with database.unit_of_work() as uow:
-        result = await uow.connection.execute(
+    async with database.transaction() as tx:
+        result = await tx.connection.execute(
             sa.select(sa.func.count())
             .select_from(push_deliveries)
             .where(push_deliveries.c.status == "pending")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.push_deliveries import UNCONFIRMED_SEND
 from db.tables import device_tokens, push_deliveries
-from db.unit_of_work import EngineDatabase, SavepointDatabase
+from services.transaction import EngineDatabase
 from settings import Settings
 from tests.push.support import (
     PushRig,
@@ -27,6 +27,7 @@ from tests.push.support import (
     token_states,
     users_with_notices,
 )
+from tests.support.savepoint_database import SavepointDatabase
 from workers.push.delivery import MAX_SEND_ATTEMPTS, deliver_due_batch
 
 

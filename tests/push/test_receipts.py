@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.push_deliveries import RECEIPT_EXPIRED
 from db.tables import push_deliveries
-from db.unit_of_work import EngineDatabase, SavepointDatabase
 from sandbox.expo.testing import SandboxHandle
+from services.transaction import EngineDatabase
 from tests.push.support import (
     PushRig,
     ShiftableClock,
@@ -27,7 +27,7 @@ from tests.push.support import (
     token_states,
     users_with_notices,
 )
-from workers.enqueue import Enqueuer
+from tests.support.savepoint_database import SavepointDatabase
 from workers.push.receipts import ReceiptReport, check_push_receipts
 
 DELAY = timedelta(minutes=15)
@@ -43,9 +43,7 @@ def after_delay() -> datetime:
 async def run_held_at_expo(database: EngineDatabase, push: PushRig) -> asyncio.Task[ReceiptReport]:
     """A receipts run started against a slow Expo, returned once Expo holds its getReceipts request."""
     push.sandbox.configure(latency_ms=SLOW_EXPO_MS)
-    run = asyncio.create_task(
-        check_push_receipts(database, push.expo_client, Enqueuer(push.broker), delay=DELAY, now=after_delay())
-    )
+    run = asyncio.create_task(check_push_receipts(database, push.expo_client, delay=DELAY, now=after_delay()))
     await receipt_request_received(push.sandbox, run)
     return run
 
@@ -69,18 +67,15 @@ async def test_receipts_wait_for_the_delay_then_record_ok_and_deactivate_device_
     [dead_token] = await add_devices(connection, [dead], behaviour="dnr-")
     notification_ids = await notify(database, [alive, dead])
     await drain(push.sender(database))
-    enqueuer = Enqueuer(push.broker)
 
     # When receipts are checked before the delay is over
-    early = await check_push_receipts(
-        database, push.expo_client, enqueuer, delay=DELAY, now=datetime.now(UTC)
-    )
+    early = await check_push_receipts(database, push.expo_client, delay=DELAY, now=datetime.now(UTC))
     # Then nothing is asked yet
     assert early.checked == 0
     assert push.sandbox.project_stats()["receipt_requests"] == 0
 
     # When they are checked after the delay
-    report = await check_push_receipts(database, push.expo_client, enqueuer, delay=DELAY, now=after_delay())
+    report = await check_push_receipts(database, push.expo_client, delay=DELAY, now=after_delay())
 
     # Then the ok and the DeviceNotRegistered receipt are recorded, and the dead token is deactivated
     assert (report.checked, report.ok, report.deactivated) == (2, 1, 1)
@@ -99,7 +94,7 @@ async def test_receipts_wait_for_the_delay_then_record_ok_and_deactivate_device_
     inbox = (await inbox_rows(connection, [later]))[later]
     assert (inbox.push_status, inbox.skip_reason) == ("skipped", "no_device")
     # And a second check asks nothing again
-    again = await check_push_receipts(database, push.expo_client, enqueuer, delay=DELAY, now=after_delay())
+    again = await check_push_receipts(database, push.expo_client, delay=DELAY, now=after_delay())
     assert again.checked == 0
 
 
@@ -116,9 +111,7 @@ async def test_credential_sender_and_size_errors_are_logged_loudly_and_counted(
 
     # When receipts are checked
     with caplog.at_level(logging.ERROR, logger="workers.push.receipts"):
-        report = await check_push_receipts(
-            database, push.expo_client, Enqueuer(push.broker), delay=DELAY, now=after_delay()
-        )
+        report = await check_push_receipts(database, push.expo_client, delay=DELAY, now=after_delay())
 
     # Then each is counted, and an error-level log names them
     assert report.alerts == {"InvalidCredentials": 1, "MismatchSenderId": 2, "MessageTooBig": 1}
@@ -139,9 +132,7 @@ async def test_message_rate_exceeded_in_a_receipt_sends_the_push_again(
 
     # When receipts are checked, and the worker runs once the retry is due
     checked_at = after_delay()
-    report = await check_push_receipts(
-        database, push.expo_client, sender.enqueuer, delay=DELAY, now=checked_at
-    )
+    report = await check_push_receipts(database, push.expo_client, delay=DELAY, now=checked_at)
     assert report.resend == 1
     clock.advance((checked_at - clock()).total_seconds() + 5)
     await drain(sender)
@@ -158,18 +149,17 @@ async def test_missing_receipts_are_asked_again_and_given_up_after_24_hours(
     # Given a delivery whose receipt never appears
     _, _, [notification_id] = await users_with_notices(database, 1, behaviour="noreceipt-")
     await drain(push.sender(database))
-    enqueuer = Enqueuer(push.broker)
 
     # When receipts are checked twice within the day
-    first = await check_push_receipts(database, push.expo_client, enqueuer, delay=DELAY, now=after_delay())
-    second = await check_push_receipts(database, push.expo_client, enqueuer, delay=DELAY, now=after_delay())
+    first = await check_push_receipts(database, push.expo_client, delay=DELAY, now=after_delay())
+    second = await check_push_receipts(database, push.expo_client, delay=DELAY, now=after_delay())
     # Then it is asked for each time and stays unresolved
     assert (first.missing, second.missing) == (1, 1)
     assert push.sandbox.project_stats()["receipt_ids_requested"] == 2
 
     # When a check runs 24 h after the send
     late = datetime.now(UTC) + timedelta(hours=24, seconds=1)
-    report = await check_push_receipts(database, push.expo_client, enqueuer, delay=DELAY, now=late)
+    report = await check_push_receipts(database, push.expo_client, delay=DELAY, now=late)
 
     # Then it is given up without asking Expo again
     assert report.expired == 1
@@ -187,9 +177,7 @@ async def test_receipts_are_fetched_in_requests_of_at_most_1000_ids(
     await drain(push.sender(database))
 
     # When receipts are checked
-    report = await check_push_receipts(
-        database, push.expo_client, Enqueuer(push.broker), delay=DELAY, now=after_delay()
-    )
+    report = await check_push_receipts(database, push.expo_client, delay=DELAY, now=after_delay())
 
     # Then two requests (1000 + 200) covered them all
     assert report.ok == 1200
@@ -257,9 +245,7 @@ async def test_lost_receipts_are_given_up_in_batches_until_none_is_left(
 
     # When receipts are checked a day later, two rows per batch
     late = datetime.now(UTC) + timedelta(hours=24, seconds=1)
-    report = await check_push_receipts(
-        database, push.expo_client, Enqueuer(push.broker), delay=DELAY, now=late, expire_batch_size=2
-    )
+    report = await check_push_receipts(database, push.expo_client, delay=DELAY, now=late, expire_batch_size=2)
 
     # Then the batches went on until every one of them was given up
     assert report.expired == 5

@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.push_deliveries import UNCONFIRMED_SEND, claim_due_deliveries
 from db.tables import push_deliveries
-from db.unit_of_work import SavepointDatabase
 from settings import Settings
 from tests.push.support import (
     PushRig,
@@ -20,6 +19,7 @@ from tests.push.support import (
     queue_length,
     users_with_notices,
 )
+from tests.support.savepoint_database import SavepointDatabase
 from workers.push.delivery import deliver_due_batch
 from workers.push.retention import DELIVERY_RETENTION, PRUNE_BATCH_SIZE, prune_old_deliveries
 from workers.push.sweep import sweep_stalled_deliveries
@@ -35,7 +35,7 @@ async def test_rows_whose_message_was_lost_get_new_messages_one_per_100(
 
     # When the sweeper runs
     sender = push.sender(database)
-    report = await sweep_stalled_deliveries(database, sender.enqueuer, sender.markers, now=datetime.now(UTC))
+    report = await sweep_stalled_deliveries(database, sender.markers, now=datetime.now(UTC))
 
     # Then three push.deliver messages are queued
     assert (report.due, report.enqueued) == (250, 3)
@@ -55,11 +55,11 @@ async def test_a_claim_abandoned_before_sending_is_delivered_once_its_lease_laps
     # When workers run while the lease holds
     # Then nobody touches it, and the sweeper sees nothing to do
     assert (await deliver_due_batch(sender)).claimed == 0
-    assert (await sweep_stalled_deliveries(database, sender.enqueuer, sender.markers, now=clock())).due == 0
+    assert (await sweep_stalled_deliveries(database, sender.markers, now=clock())).due == 0
 
     # When the lease has lapsed
     clock.advance(LEASE.total_seconds() + 1)
-    report = await sweep_stalled_deliveries(database, sender.enqueuer, sender.markers, now=clock())
+    report = await sweep_stalled_deliveries(database, sender.markers, now=clock())
     await drain(sender)
 
     # Then the sweeper released it and re-enqueued it, and it went out exactly once
@@ -83,7 +83,7 @@ async def test_a_batch_left_in_flight_by_a_dead_worker_is_sent_unconfirmed_never
     # When its lease lapses, the workers and the sweeper run
     clock.advance(LEASE.total_seconds() + 1)
     assert (await deliver_due_batch(sender)).claimed == 0
-    report = await sweep_stalled_deliveries(database, sender.enqueuer, sender.markers, now=clock())
+    report = await sweep_stalled_deliveries(database, sender.markers, now=clock())
 
     # Then it counts as sent, unconfirmed, and nothing was (re)sent
     assert (report.released, report.unconfirmed, report.enqueued) == (0, 1, 0)

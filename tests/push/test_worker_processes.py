@@ -18,13 +18,15 @@ import sqlalchemy as sa
 
 from db.push_deliveries import UNCONFIRMED_SEND
 from db.tables import push_deliveries
-from db.unit_of_work import EngineDatabase
 from sandbox.expo.testing import SandboxHandle, sandbox_process
+from services.addresses import PUSH_DELIVER, PUSH_QUEUE
+from services.messages import ActorAddress, build_client_broker, build_message
+from services.transaction import EngineDatabase
 from settings import Settings
 from tests.push.support import expo_token, notification_ids_sent, unfinished_deliveries, users_with_notices
 from tests.support.processes import running, worker_command
-from workers.enqueue import ActorAddress, build_client_broker, build_message
-from workers.push.addresses import PUSH_DELIVER, PUSH_SWEEP
+
+PUSH_SWEEP = ActorAddress("push.sweep", PUSH_QUEUE)
 
 
 @contextmanager
@@ -64,9 +66,9 @@ async def eventually(database: EngineDatabase, *, timeout_s: float, logs: Path) 
         if await unfinished_deliveries(database) == 0:
             return
         await asyncio.sleep(0.25)
-    async with database.unit_of_work() as uow:
+    async with database.transaction() as tx:
         stuck = (
-            await uow.connection.execute(
+            await tx.connection.execute(
                 sa.select(
                     push_deliveries.c.status,
                     push_deliveries.c.attempts,
@@ -136,8 +138,8 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(
         assert stats["duplicate_notifications"] == 0
         assert notification_ids_sent(expo) == Counter(dict.fromkeys(notification_ids, 1))
     # And the kill did land mid-request: those batches are the ones recorded as sent but unconfirmed
-    async with committed_database.unit_of_work() as uow:
-        unconfirmed = await uow.connection.scalar(
+    async with committed_database.transaction() as tx:
+        unconfirmed = await tx.connection.scalar(
             sa.select(sa.func.count()).where(push_deliveries.c.ticket_error == UNCONFIRMED_SEND)
         )
     assert 100 <= accepted_at_kill < 600

@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from db.tables import job_markers
-from db.unit_of_work import EngineDatabase
+from services.transaction import EngineDatabase
 from tests.support.processes import running, scheduler_command, worker_command
 
 # periodiq fires a every-minute job at start, unless it starts in a minute's last 5 s (then it waits).
@@ -16,9 +16,11 @@ CHAIN_DEADLINE_SECONDS = 90
 
 
 async def heartbeat_rows(database: EngineDatabase) -> int:
-    async with database.unit_of_work() as uow:
-        result = await uow.connection.execute(
-            sa.select(sa.func.count()).select_from(job_markers).where(job_markers.c.job_name == "heartbeat")
+    async with database.transaction() as tx:
+        result = await tx.connection.execute(
+            sa.select(sa.func.count())
+            .select_from(job_markers)
+            .where(job_markers.c.job_name == "system.heartbeat")
         )
         return int(result.scalar_one())
 

@@ -1,1 +1,1 @@
-"""Periodic jobs: one module per area, each listing its plain job functions in `PERIODIC_JOBS`."""
+"""Periodic jobs: one module per area, each declaring its jobs with `periodic_job`."""

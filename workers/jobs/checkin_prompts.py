@@ -19,12 +19,12 @@ from db.due_checkin_notices import (
     clear_checkin_notices_due,
     take_due_checkin_notices,
 )
-from db.notifications import NotificationDraft, create_notifications
-from db.unit_of_work import UnitOfWork
+from db.notifications import NotificationDraft
 from domain.dedupe_keys import checkin_followup_key, checkin_prompt_key
 from domain.notification_copy.reminders import checkin_followup_notification, checkin_prompt_notification
-from workers.periodic_jobs import JobContext, PeriodicJob, is_stale, periodic_actor, run_locked_batches
-from workers.push.addresses import PUSH_DELIVER
+from services.notify import notify
+from services.transaction import Transaction
+from workers.periodic_jobs import JobContext, is_stale, periodic_job, run_locked_batches
 
 PROMPTS_JOB = "checkins.prompts"
 # §4: 100 per message; here 100 per transaction, so row locks are held briefly.
@@ -46,19 +46,17 @@ def _draft(kind: CheckinNoticeKind, due: DueCheckinNotice) -> NotificationDraft:
 
 
 async def _send_due(
-    uow: UnitOfWork, context: JobContext, kind: CheckinNoticeKind, now: datetime, counts: Counter[str]
+    tx: Transaction, context: JobContext, kind: CheckinNoticeKind, now: datetime, counts: Counter[str]
 ) -> bool:
     """One batch of `kind`: notify the fresh rows, clear every taken row; True when the batch was full."""
-    due = await take_due_checkin_notices(uow.connection, kind, now=now, limit=BATCH_SIZE)
+    due = await take_due_checkin_notices(tx.connection, kind, now=now, limit=BATCH_SIZE)
     fresh = [
         row
         for row in due
         if row.goal_is_active and not is_stale(row.due_at, now=now, bound=context.stale_after)
     ]
-    created = await create_notifications(uow.connection, [_draft(kind, row) for row in fresh], now=now)
-    await clear_checkin_notices_due(uow.connection, kind, [row.checkin_id for row in due])
-    if created.deliveries:
-        context.enqueuer.send_after_commit(uow, PUSH_DELIVER)
+    created = await notify(tx, [_draft(kind, row) for row in fresh], now=now)
+    await clear_checkin_notices_due(tx.connection, kind, [row.checkin_id for row in due])
     counts.update(
         {
             f"{kind.value}_due": len(due),
@@ -70,20 +68,16 @@ async def _send_due(
     return len(due) == BATCH_SIZE
 
 
+@periodic_job(PROMPTS_JOB, "* * * * *")
 async def send_checkin_prompts(context: JobContext, now: datetime) -> Counter[str]:
     """`checkins.prompts`: every prompt and follow-up due at `now`, a batch of each per transaction."""
     counts: Counter[str] = Counter()
 
-    async def run_batch(uow: UnitOfWork) -> bool:
-        prompts_left = await _send_due(uow, context, CheckinNoticeKind.PROMPT, now, counts)
-        followups_left = await _send_due(uow, context, CheckinNoticeKind.FOLLOWUP, now, counts)
+    async def run_batch(tx: Transaction) -> bool:
+        prompts_left = await _send_due(tx, context, CheckinNoticeKind.PROMPT, now, counts)
+        followups_left = await _send_due(tx, context, CheckinNoticeKind.FOLLOWUP, now, counts)
         return prompts_left or followups_left
 
     if not await run_locked_batches(context.database, PROMPTS_JOB, run_batch):
         counts["locked"] += 1
     return counts
-
-
-prompts = periodic_actor(PROMPTS_JOB, "* * * * *", send_checkin_prompts)
-
-PERIODIC_JOBS: dict[str, PeriodicJob] = {PROMPTS_JOB: send_checkin_prompts}

@@ -19,7 +19,7 @@ functions tests and operators call with any instant.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from db.daily_checkins import (
     BATCH_SIZE,
@@ -31,10 +31,9 @@ from db.daily_checkins import (
     onboarded_timezones,
 )
 from db.locks import try_job_lock
-from db.unit_of_work import Database, UnitOfWork
 from domain.local_time import local_today
-from workers.actor import house_actor
-from workers.periodic_jobs import JobContext, PeriodicJob, run_locked_batches, run_logged, worker_job_context
+from services.transaction import Database, Transaction
+from workers.periodic_jobs import JobContext, periodic_job, run_locked_batches
 
 PRECREATE_JOB = "checkins.precreate"
 MARK_MISSED_JOB = "checkins.mark_missed"
@@ -47,11 +46,11 @@ TIME_LIMIT_MS = 10 * 60_000
 async def _zones_starting_a_day(database: Database, *, now: datetime) -> dict[date, list[str]] | None:
     """The zones of onboarded users whose local date at `now` is not marked yet, grouped by that date;
     None when another run holds the job lock."""
-    async with database.unit_of_work() as uow:
-        if not await try_job_lock(uow.connection, PRECREATE_JOB):
+    async with database.transaction() as tx:
+        if not await try_job_lock(tx.connection, PRECREATE_JOB):
             return None
-        zone_dates = {zone: local_today(zone, now) for zone in await onboarded_timezones(uow.connection)}
-        done = await marked_zones(uow.connection, job_name=PRECREATE_JOB, zone_dates=zone_dates)
+        zone_dates = {zone: local_today(zone, now) for zone in await onboarded_timezones(tx.connection)}
+        done = await marked_zones(tx.connection, job_name=PRECREATE_JOB, zone_dates=zone_dates)
     groups: defaultdict[date, list[str]] = defaultdict(list)
     for zone, local_date in sorted(zone_dates.items()):
         if zone not in done:
@@ -69,17 +68,17 @@ async def precreate_pending_checkins(database: Database, *, now: datetime) -> Co
         position: GoalKey | None = None
 
         async def next_batch(
-            uow: UnitOfWork, local_date: date = local_date, zones: list[str] = zones
+            tx: Transaction, local_date: date = local_date, zones: list[str] = zones
         ) -> bool:
             nonlocal position
             batch = await create_zone_pending_checkins(
-                uow.connection, timezones=zones, local_date=local_date, after=position
+                tx.connection, timezones=zones, local_date=local_date, after=position
             )
             counts.update(goals=batch.goals, created=batch.created)
             position = batch.last_key
             if batch.goals == BATCH_SIZE:
                 return True
-            await mark_zones(uow.connection, job_name=PRECREATE_JOB, timezones=zones, local_date=local_date)
+            await mark_zones(tx.connection, job_name=PRECREATE_JOB, timezones=zones, local_date=local_date)
             counts.update(zones=len(zones))
             return False
 
@@ -93,8 +92,8 @@ async def mark_missed(database: Database, *, now: datetime) -> Counter[str]:
     """`checkins.mark_missed` for the instant `now`: counts rows turned missed."""
     counts: Counter[str] = Counter()
 
-    async def next_batch(uow: UnitOfWork) -> bool:
-        missed = await mark_missed_checkins(uow.connection, now=now)
+    async def next_batch(tx: Transaction) -> bool:
+        missed = await mark_missed_checkins(tx.connection, now=now)
         counts.update(missed=missed)
         return missed == BATCH_SIZE
 
@@ -113,24 +112,13 @@ async def run_mark_missed(database: Database, *, now: datetime) -> int:
     return (await mark_missed(database, now=now))["missed"]
 
 
+@periodic_job(PRECREATE_JOB, EVERY_15_MINUTES, time_limit_ms=TIME_LIMIT_MS)
 async def precreate_job(context: JobContext, now: datetime) -> Counter[str]:
+    """Pending check-in rows for every zone whose local day has started."""
     return await precreate_pending_checkins(context.database, now=now)
 
 
+@periodic_job(MARK_MISSED_JOB, EVERY_15_MINUTES, time_limit_ms=TIME_LIMIT_MS)
 async def mark_missed_job(context: JobContext, now: datetime) -> Counter[str]:
+    """Pending rows whose owner's local day has ended turn missed; their streaks reset."""
     return await mark_missed(context.database, now=now)
-
-
-@house_actor(PRECREATE_JOB, periodic=EVERY_15_MINUTES, max_retries=0, time_limit_ms=TIME_LIMIT_MS)
-async def precreate_actor() -> None:
-    context = worker_job_context()
-    await run_logged(PRECREATE_JOB, lambda: precreate_job(context, datetime.now(UTC)))
-
-
-@house_actor(MARK_MISSED_JOB, periodic=EVERY_15_MINUTES, max_retries=0, time_limit_ms=TIME_LIMIT_MS)
-async def mark_missed_actor() -> None:
-    context = worker_job_context()
-    await run_logged(MARK_MISSED_JOB, lambda: mark_missed_job(context, datetime.now(UTC)))
-
-
-PERIODIC_JOBS: dict[str, PeriodicJob] = {PRECREATE_JOB: precreate_job, MARK_MISSED_JOB: mark_missed_job}

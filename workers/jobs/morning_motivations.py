@@ -14,25 +14,25 @@ from datetime import datetime
 from uuid import UUID
 
 from db.due_morning_motivations import DueMorningUser, active_goals_of_users, take_due_morning_users
-from db.notifications import NotificationDraft, create_notifications
-from db.unit_of_work import UnitOfWork
+from db.notifications import NotificationDraft
 from db.users import refresh_morning_motivation
 from domain.dedupe_keys import morning_motivation_key
 from domain.notification_copy.morning_motivation import MorningGoal, morning_motivation_notification
 from domain.schedule import is_scheduled
-from workers.periodic_jobs import JobContext, PeriodicJob, is_stale, periodic_actor, run_locked_batches
-from workers.push.addresses import PUSH_DELIVER
+from services.notify import notify
+from services.transaction import Transaction
+from workers.periodic_jobs import JobContext, is_stale, periodic_job, run_locked_batches
 
 MORNING_JOB = "reminders.morning"
 # §4: 100 users per message; here 100 per transaction.
 BATCH_SIZE = 100
 
 
-async def _drafts(uow: UnitOfWork, recipients: list[DueMorningUser]) -> list[NotificationDraft]:
+async def _drafts(tx: Transaction, recipients: list[DueMorningUser]) -> list[NotificationDraft]:
     """A draft for each recipient with at least one goal scheduled on their local date."""
     local_date_of = {recipient.user_id: recipient.local_date for recipient in recipients}
     goals_today: defaultdict[UUID, list[MorningGoal]] = defaultdict(list)
-    for goal in await active_goals_of_users(uow.connection, list(local_date_of)):
+    for goal in await active_goals_of_users(tx.connection, list(local_date_of)):
         if is_scheduled(goal.frequency_type, goal.target_days, local_date_of[goal.user_id]):
             goals_today[goal.user_id].append(MorningGoal(goal.goal_id, goal.title, goal.current_streak))
     return [
@@ -48,23 +48,22 @@ async def _drafts(uow: UnitOfWork, recipients: list[DueMorningUser]) -> list[Not
     ]
 
 
+@periodic_job(MORNING_JOB, "* * * * *")
 async def send_morning_motivations(context: JobContext, now: datetime) -> Counter[str]:
     """`reminders.morning`: every morning notice due at `now`."""
     counts: Counter[str] = Counter()
 
-    async def run_batch(uow: UnitOfWork) -> bool:
-        due = await take_due_morning_users(uow.connection, now=now, limit=BATCH_SIZE)
+    async def run_batch(tx: Transaction) -> bool:
+        due = await take_due_morning_users(tx.connection, now=now, limit=BATCH_SIZE)
         recipients = [
             user
             for user in due
             if user.may_receive and not is_stale(user.due_at, now=now, bound=context.stale_after)
         ]
-        drafts = await _drafts(uow, recipients)
-        created = await create_notifications(uow.connection, drafts, now=now)
+        drafts = await _drafts(tx, recipients)
+        created = await notify(tx, drafts, now=now)
         if due:
-            await refresh_morning_motivation(uow.connection, [user.user_id for user in due], now=now)
-        if created.deliveries:
-            context.enqueuer.send_after_commit(uow, PUSH_DELIVER)
+            await refresh_morning_motivation(tx.connection, [user.user_id for user in due], now=now)
         counts.update(
             due=len(due),
             dropped=len(due) - len(recipients),
@@ -77,8 +76,3 @@ async def send_morning_motivations(context: JobContext, now: datetime) -> Counte
     if not await run_locked_batches(context.database, MORNING_JOB, run_batch):
         counts["locked"] += 1
     return counts
-
-
-morning = periodic_actor(MORNING_JOB, "* * * * *", send_morning_motivations)
-
-PERIODIC_JOBS: dict[str, PeriodicJob] = {MORNING_JOB: send_morning_motivations}

@@ -13,15 +13,15 @@ from collections import Counter
 from datetime import datetime
 from zoneinfo import available_timezones
 
-from db.notifications import NotificationDraft, create_notifications
+from db.notifications import NotificationDraft
 from db.reengagement_candidates import FIRST_PAGE_AFTER, ZoneDay, reengagement_checks
-from db.unit_of_work import UnitOfWork
 from domain.dedupe_keys import reengagement_key
 from domain.local_time import is_valid_timezone, local_today
 from domain.notification_copy.reengagement import reengagement_notification
 from domain.schedule import is_daily_notice_hour
-from workers.periodic_jobs import JobContext, PeriodicJob, periodic_actor, run_locked_batches
-from workers.push.addresses import PUSH_DELIVER
+from services.notify import notify
+from services.transaction import Transaction
+from workers.periodic_jobs import JobContext, periodic_job, run_locked_batches
 
 REENGAGE_JOB = "engagement.reengage"
 # §4: 500 users per batch.
@@ -39,15 +39,16 @@ def zones_in_notice_hour(now: datetime) -> list[ZoneDay]:
     ]
 
 
+@periodic_job(REENGAGE_JOB, "0 * * * *")
 async def send_reengagement_notifications(context: JobContext, now: datetime) -> Counter[str]:
     """`engagement.reengage`: the notices of the users for whom `now` is in the local notice hour."""
     counts: Counter[str] = Counter()
     zone_days = zones_in_notice_hour(now)
     after = FIRST_PAGE_AFTER
 
-    async def run_batch(uow: UnitOfWork) -> bool:
+    async def run_batch(tx: Transaction) -> bool:
         nonlocal after
-        page = await reengagement_checks(uow.connection, zone_days, after=after, limit=BATCH_SIZE)
+        page = await reengagement_checks(tx.connection, zone_days, after=after, limit=BATCH_SIZE)
         drafts = [
             NotificationDraft(
                 check.user_id,
@@ -57,9 +58,7 @@ async def send_reengagement_notifications(context: JobContext, now: datetime) ->
             for check in page
             if check.has_goal_today and check.missed_count >= MIN_MISSED
         ]
-        created = await create_notifications(uow.connection, drafts, now=now)
-        if created.deliveries:
-            context.enqueuer.send_after_commit(uow, PUSH_DELIVER)
+        created = await notify(tx, drafts, now=now)
         counts.update(
             users_checked=len(page),
             eligible=len(drafts),
@@ -73,8 +72,3 @@ async def send_reengagement_notifications(context: JobContext, now: datetime) ->
     if not await run_locked_batches(context.database, REENGAGE_JOB, run_batch):
         counts["locked"] += 1
     return counts
-
-
-reengage = periodic_actor(REENGAGE_JOB, "0 * * * *", send_reengagement_notifications)
-
-PERIODIC_JOBS: dict[str, PeriodicJob] = {REENGAGE_JOB: send_reengagement_notifications}

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from db.refresh_tokens import ExpiredPosition, delete_expired_batch
-from db.unit_of_work import Database, UnitOfWork
-from workers.periodic_jobs import JobContext, PeriodicJob, periodic_actor, run_locked_batches
+from services.transaction import Database, Transaction
+from workers.periodic_jobs import JobContext, periodic_job, run_locked_batches
 
 PRUNE_JOB = "auth.prune_refresh_tokens"
 PRUNE_BATCH_SIZE = 500
@@ -23,10 +23,10 @@ async def prune_expired_refresh_tokens(database: Database, *, now: datetime) -> 
     deleted_total = 0
     position: ExpiredPosition | None = None
 
-    async def delete_batch(uow: UnitOfWork) -> bool:
+    async def delete_batch(tx: Transaction) -> bool:
         nonlocal deleted_total, position
         deleted, position = await delete_expired_batch(
-            uow.connection, now=now, after=position, limit=PRUNE_BATCH_SIZE
+            tx.connection, now=now, after=position, limit=PRUNE_BATCH_SIZE
         )
         deleted_total += deleted
         return deleted == PRUNE_BATCH_SIZE
@@ -35,10 +35,7 @@ async def prune_expired_refresh_tokens(database: Database, *, now: datetime) -> 
     return deleted_total
 
 
+@periodic_job(PRUNE_JOB, "15 4 * * *")
 async def cleanup_expired_refresh_tokens(context: JobContext, now: datetime) -> Mapping[str, int]:
+    """Delete refresh tokens past their expiry, 500 per transaction."""
     return {"deleted": await prune_expired_refresh_tokens(context.database, now=now)}
-
-
-prune_refresh_tokens = periodic_actor(PRUNE_JOB, "15 4 * * *", cleanup_expired_refresh_tokens)
-
-PERIODIC_JOBS: dict[str, PeriodicJob] = {PRUNE_JOB: cleanup_expired_refresh_tokens}

@@ -24,9 +24,8 @@ from typing import Protocol
 from uuid import UUID
 
 from db.due_reminders import DueReminder, claim_slots, load_due_reminders, select_due_slots
-from db.notifications import NotificationDraft, create_notifications
+from db.notifications import NotificationDraft
 from db.reminder_slots import advance_scheduled_slots, advance_slots
-from db.unit_of_work import UnitOfWork
 from domain.dedupe_keys import ai_motivation_key
 from domain.notification_copy.reminders import (
     ReminderItemType,
@@ -36,18 +35,18 @@ from domain.notification_copy.reminders import (
 )
 from domain.schedule import is_scheduled
 from domain.streaks import CheckInStatus
+from services.messages import ActorAddress
+from services.notify import notify
+from services.transaction import Transaction
 from workers.actor import house_actor
-from workers.enqueue import ActorAddress, Enqueuer
 from workers.periodic_jobs import (
     JobContext,
-    PeriodicJob,
     is_stale,
-    periodic_actor,
+    periodic_job,
     run_locked_batches,
     run_logged,
     worker_job_context,
 )
-from workers.push.addresses import PUSH_DELIVER
 
 TICK_JOB = "reminders.tick"
 SEND_CHUNK = ActorAddress("reminders.send_chunk", queue_name="reminders")
@@ -105,16 +104,15 @@ def _dedupe_key(reminder: DueReminder) -> str:
 
 
 async def notify_due_reminders(
-    uow: UnitOfWork,
-    enqueuer: Enqueuer,
+    tx: Transaction,
     slot_ids: Sequence[UUID],
     *,
     now: datetime,
     stale_after: timedelta,
     write_texts: ReminderTextWriter = template_reminder_texts,
 ) -> Counter[str]:
-    """Notify the still-due slots among `slot_ids` and advance every one of them, in `uow`."""
-    due = await load_due_reminders(uow.connection, slot_ids, now=now)
+    """Notify the still-due slots among `slot_ids` and advance every one of them, in `tx`."""
+    due = await load_due_reminders(tx.connection, slot_ids, now=now)
     outcomes = [reminder_outcome(reminder, now=now, stale_after=stale_after) for reminder in due]
     to_send = [
         reminder for reminder, outcome in zip(due, outcomes, strict=True) if outcome is ReminderOutcome.SEND
@@ -128,15 +126,14 @@ async def notify_due_reminders(
         )
         for reminder, text in zip(to_send, texts, strict=True)
     ]
-    created = await create_notifications(uow.connection, drafts, now=now)
-    await advance_scheduled_slots(uow.connection, [reminder.schedule for reminder in due], now=now)
-    if created.deliveries:
-        enqueuer.send_after_commit(uow, PUSH_DELIVER)
+    created = await notify(tx, drafts, now=now)
+    await advance_scheduled_slots(tx.connection, [reminder.schedule for reminder in due], now=now)
     counts = Counter(outcome.value for outcome in outcomes)
     counts.update(notified=len(created.notification_ids), deliveries=created.deliveries)
     return counts
 
 
+@periodic_job(TICK_JOB, "* * * * *")
 async def tick_reminders(context: JobContext, now: datetime) -> Counter[str]:
     """`reminders.tick`: find what is due at `now`, drop the stale, then notify it inline (≤ 100) or
     claim it in batches of 1,000 slots, each batch committed and fanned out before the next is claimed
@@ -144,23 +141,21 @@ async def tick_reminders(context: JobContext, now: datetime) -> Counter[str]:
     counts: Counter[str] = Counter()
     unclaimed: list[UUID] | None = None
 
-    async def handle_batch(uow: UnitOfWork) -> bool:
+    async def handle_batch(tx: Transaction) -> bool:
         nonlocal unclaimed
         if unclaimed is None:
-            unclaimed = await _drop_stale(uow, context, now, counts)
+            unclaimed = await _drop_stale(tx, context, now, counts)
             if not unclaimed:
                 return False
             if len(unclaimed) <= CHUNK_SIZE:
-                notified = await notify_due_reminders(
-                    uow, context.enqueuer, unclaimed, now=now, stale_after=context.stale_after
-                )
+                notified = await notify_due_reminders(tx, unclaimed, now=now, stale_after=context.stale_after)
                 counts.update(notified)
                 return False
         batch, unclaimed = unclaimed[:CLAIM_BATCH_SIZE], unclaimed[CLAIM_BATCH_SIZE:]
-        claimed = await claim_slots(uow.connection, batch, now=now, lease=CLAIM_LEASE)
+        claimed = await claim_slots(tx.connection, batch, now=now, lease=CLAIM_LEASE)
         chunks = [claimed[start : start + CHUNK_SIZE] for start in range(0, len(claimed), CHUNK_SIZE)]
-        context.enqueuer.send_many_after_commit(
-            uow, SEND_CHUNK, ([[str(slot_id) for slot_id in chunk], now.isoformat()] for chunk in chunks)
+        tx.enqueue_many(
+            SEND_CHUNK, ([[str(slot_id) for slot_id in chunk], now.isoformat()] for chunk in chunks)
         )
         counts.update(claimed=len(claimed), chunks=len(chunks))
         return bool(unclaimed)
@@ -171,23 +166,21 @@ async def tick_reminders(context: JobContext, now: datetime) -> Counter[str]:
 
 
 async def _drop_stale(
-    uow: UnitOfWork, context: JobContext, now: datetime, counts: Counter[str]
+    tx: Transaction, context: JobContext, now: datetime, counts: Counter[str]
 ) -> list[UUID]:
     """The due slots at `now`; those more than the bound late are advanced here without a notice."""
-    due = await select_due_slots(uow.connection, now=now, lease=CLAIM_LEASE, limit=MAX_DUE_PER_TICK)
+    due = await select_due_slots(tx.connection, now=now, lease=CLAIM_LEASE, limit=MAX_DUE_PER_TICK)
     stale = {slot.slot_id for slot in due if is_stale(slot.fire_at, now=now, bound=context.stale_after)}
     if stale:
-        await advance_slots(uow.connection, list(stale), now=now)
+        await advance_slots(tx.connection, list(stale), now=now)
     counts.update(due=len(due), stale=len(stale))
     return [slot.slot_id for slot in due if slot.slot_id not in stale]
 
 
 async def send_reminder_chunk(context: JobContext, slot_ids: Sequence[UUID], now: datetime) -> Counter[str]:
     """One `reminders.send_chunk` message: its slots, in one transaction."""
-    async with context.database.unit_of_work() as uow:
-        return await notify_due_reminders(
-            uow, context.enqueuer, slot_ids, now=now, stale_after=context.stale_after
-        )
+    async with context.database.transaction() as tx:
+        return await notify_due_reminders(tx, slot_ids, now=now, stale_after=context.stale_after)
 
 
 @house_actor(SEND_CHUNK.actor_name, queue=SEND_CHUNK.queue_name, max_retries=3, time_limit_ms=60_000)
@@ -198,8 +191,3 @@ async def send_chunk(slot_ids: list[str], tick_now: str) -> None:
     context = worker_job_context()
     ids = [UUID(slot_id) for slot_id in slot_ids]
     await run_logged(SEND_CHUNK.actor_name, lambda: send_reminder_chunk(context, ids, now))
-
-
-tick = periodic_actor(TICK_JOB, "* * * * *", tick_reminders)
-
-PERIODIC_JOBS: dict[str, PeriodicJob] = {TICK_JOB: tick_reminders}

@@ -17,16 +17,16 @@ from datetime import datetime, timedelta
 from typing import Final
 from uuid import UUID
 
-from db.billing_events import process_webhook_event
-from db.notifications import NotificationDraft, create_notifications
+from db.notifications import NotificationDraft
 from db.subscriptions import expiring_subscriptions
-from db.unit_of_work import UnitOfWork
 from db.webhook_events import claim_retryable_events
 from domain.dedupe_keys import subscription_expiry_warning_key
 from domain.notification_copy.subscription_notices import expiry_warning_notification
 from domain.schedule import is_daily_notice_hour
-from workers.periodic_jobs import JobContext, PeriodicJob, periodic_actor, run_locked_batches
-from workers.push.addresses import PUSH_DELIVER
+from services.billing.events import process_webhook_event
+from services.notify import notify
+from services.transaction import Transaction
+from workers.periodic_jobs import JobContext, periodic_job, run_locked_batches
 
 RETRY_WEBHOOKS_JOB: Final = "billing.retry_webhooks"
 WARN_EXPIRING_JOB: Final = "billing.warn_expiring"
@@ -39,24 +39,21 @@ WARNING_LEAD: Final = timedelta(days=3)
 WARNING_BATCH: Final = 500
 
 
+@periodic_job(RETRY_WEBHOOKS_JOB, "*/5 * * * *")
 async def process_failed_webhook_events(context: JobContext, now: datetime) -> Counter[str]:
     """One run of `billing.retry_webhooks`: at most RETRY_BATCH events, in one transaction."""
     counts: Counter[str] = Counter()
 
-    async def run_batch(uow: UnitOfWork) -> bool:
+    async def run_batch(tx: Transaction) -> bool:
         events = await claim_retryable_events(
-            uow.connection, created_before=now - RETRY_AFTER, limit=RETRY_BATCH
+            tx.connection, created_before=now - RETRY_AFTER, limit=RETRY_BATCH
         )
-        deliveries = 0
         # One event at a time by nature: each is applied in its own savepoint and marked on its own
         # (at most RETRY_BATCH per run).
         for event in events:
-            outcome = await process_webhook_event(uow.connection, event, is_retry=True, now=now)
-            deliveries += outcome.deliveries
+            outcome = await process_webhook_event(tx, event, is_retry=True, now=now)
             counts["applied" if outcome.applied else "unchanged_or_failed"] += 1
-        if deliveries:
-            context.enqueuer.send_after_commit(uow, PUSH_DELIVER)
-        counts.update(retried=len(events), deliveries=deliveries)
+        counts.update(retried=len(events))
         return False  # one batch per run; the next run takes the next ten
 
     if not await run_locked_batches(context.database, RETRY_WEBHOOKS_JOB, run_batch):
@@ -64,6 +61,7 @@ async def process_failed_webhook_events(context: JobContext, now: datetime) -> C
     return counts
 
 
+@periodic_job(WARN_EXPIRING_JOB, "0 * * * *")
 async def check_expiring_subscriptions(context: JobContext, now: datetime) -> Counter[str]:
     """One run of `billing.warn_expiring`: keyset pages of WARNING_BATCH over the expiry window."""
     counts: Counter[str] = Counter()
@@ -71,10 +69,10 @@ async def check_expiring_subscriptions(context: JobContext, now: datetime) -> Co
     window_start, window_end = anchor + WARNING_LEAD, anchor + WARNING_LEAD + timedelta(days=1)
     after: tuple[datetime, UUID] | None = None
 
-    async def run_batch(uow: UnitOfWork) -> bool:
+    async def run_batch(tx: Transaction) -> bool:
         nonlocal after
         page = await expiring_subscriptions(
-            uow.connection,
+            tx.connection,
             expires_from=window_start,
             expires_before=window_end,
             after=after,
@@ -89,9 +87,7 @@ async def check_expiring_subscriptions(context: JobContext, now: datetime) -> Co
             for subscription in page
             if is_daily_notice_hour(subscription.timezone, now)
         ]
-        created = await create_notifications(uow.connection, drafts, now=now)
-        if created.deliveries:
-            context.enqueuer.send_after_commit(uow, PUSH_DELIVER)
+        created = await notify(tx, drafts, now=now)
         counts.update(
             expiring=len(page),
             in_notice_hour=len(drafts),
@@ -105,12 +101,3 @@ async def check_expiring_subscriptions(context: JobContext, now: datetime) -> Co
     if not await run_locked_batches(context.database, WARN_EXPIRING_JOB, run_batch):
         counts["locked"] += 1
     return counts
-
-
-retry_webhooks = periodic_actor(RETRY_WEBHOOKS_JOB, "*/5 * * * *", process_failed_webhook_events)
-warn_expiring = periodic_actor(WARN_EXPIRING_JOB, "0 * * * *", check_expiring_subscriptions)
-
-PERIODIC_JOBS: dict[str, PeriodicJob] = {
-    RETRY_WEBHOOKS_JOB: process_failed_webhook_events,
-    WARN_EXPIRING_JOB: check_expiring_subscriptions,
-}

@@ -56,9 +56,8 @@ from db.push_deliveries import (
     record_send_results,
     settle_notifications,
 )
-from db.unit_of_work import Database
-from workers.enqueue import Enqueuer
-from workers.push.addresses import PUSH_DELIVER
+from services.addresses import PUSH_DELIVER
+from services.transaction import Database
 from workers.push.expo_client import (
     MAX_MESSAGES_PER_REQUEST,
     ExpoPushClient,
@@ -104,7 +103,6 @@ class PushSender:
     client: ExpoPushClient
     limiter: PermitSource
     markers: SendMarkers
-    enqueuer: Enqueuer
     claim_lease: timedelta
     clock: Clock = utc_now
 
@@ -156,13 +154,13 @@ def expo_message(row: ClaimedDelivery) -> dict[str, Any]:
 async def deliver_due_batch(sender: PushSender) -> BatchReport:
     """Claim and send one batch of due deliveries; returns what happened to it."""
     claimed_at = sender.clock()
-    async with sender.database.unit_of_work() as uow:
+    async with sender.database.transaction() as tx:
         claimed = await claim_due_deliveries(
-            uow.connection, now=claimed_at, lease_until=claimed_at + sender.claim_lease, limit=BATCH_SIZE
+            tx.connection, now=claimed_at, lease_until=claimed_at + sender.claim_lease, limit=BATCH_SIZE
         )
         if len(claimed) == BATCH_SIZE:
             # More is probably due: let another worker thread claim the next batch in parallel.
-            sender.enqueuer.send_after_commit(uow, PUSH_DELIVER)
+            tx.enqueue(PUSH_DELIVER)
     if not claimed:
         return BatchReport()
 
@@ -183,20 +181,20 @@ async def deliver_due_batch(sender: PushSender) -> BatchReport:
         outcome = _Outcome(outcome.results + sent.results, sent.device_not_registered, sent.retry_delay)
 
     now = sender.clock()
-    async with sender.database.unit_of_work() as uow:
-        await record_send_results(uow.connection, outcome.results, claimed_at=claimed_at, now=now)
-        deactivated = await deactivate_tokens_of(uow.connection, outcome.device_not_registered, now=now)
+    async with sender.database.transaction() as tx:
+        await record_send_results(tx.connection, outcome.results, claimed_at=claimed_at, now=now)
+        deactivated = await deactivate_tokens_of(tx.connection, outcome.device_not_registered, now=now)
         if outcome.retry_delay is not None:
-            sender.enqueuer.send_after_commit(uow, PUSH_DELIVER, delay_ms=wake_delay_ms(outcome.retry_delay))
+            tx.enqueue(PUSH_DELIVER, delay_ms=wake_delay_ms(outcome.retry_delay))
     # Outcomes other than an ok ticket need the notification's other deliveries (all failed? none
     # pending any more?); an ok ticket already gave its inbox row delivered_at above.
     unsettled = {
         result.id for result in outcome.results if result.ticket_id is None and result.status != "pending"
     }
     if unsettled:
-        async with sender.database.unit_of_work() as uow:
+        async with sender.database.transaction() as tx:
             await settle_notifications(
-                uow.connection,
+                tx.connection,
                 [row.notification_id for row in claimed if row.id in unsettled],
                 now=sender.clock(),
             )

@@ -1,10 +1,10 @@
 """check_push_receipts (domain.md §4): fetch the receipts of tickets sent ≥ PUSH_RECEIPT_DELAY_SECONDS ago.
 
 Batches of 1000 ids, walked in (sent_at, id) order so tickets whose receipt is not ready yet do not
-block the ones behind them. Each batch takes two short transactions with the getReceipts call between
-them, outside any transaction: one reads the tickets (no lock), the other records the outcomes only on
-rows that still await that ticket's receipt, so a slow Expo holds no row lock and no connection, and
-two overlapping runs may both ask Expo for a batch (a read) but apply its outcomes once. Per receipt:
+block the ones behind them. Per batch: one statement reads the tickets (no lock), getReceipts is called
+outside any transaction, and one short transaction records the outcomes, only on rows that still await
+that ticket's receipt; so a slow Expo holds no row lock and no connection, and two overlapping runs may
+both ask Expo for a batch (a read) but apply its outcomes once. Per receipt:
 receipt_status and receipt_error are recorded; DeviceNotRegistered deactivates the tokens (one
 statement per batch); MessageRateExceeded puts the delivery back in the queue while it has attempts
 left; the errors that mean a bug or a broken configuration (InvalidCredentials, MismatchSenderId,
@@ -33,9 +33,8 @@ from db.push_deliveries import (
     record_receipts,
     requeue_for_resend,
 )
-from db.unit_of_work import Database, UnitOfWork
-from workers.enqueue import Enqueuer
-from workers.push.addresses import PUSH_DELIVER
+from services.addresses import PUSH_DELIVER
+from services.transaction import Database, Transaction
 from workers.push.delivery import MAX_SEND_ATTEMPTS, backoff_seconds, wake_delay_ms
 from workers.push.expo_client import MAX_RECEIPT_IDS_PER_REQUEST, ExpoPushClient, ExpoRequestError
 
@@ -80,7 +79,6 @@ def receipt_error_names(receipt: PushReceipt) -> tuple[str, set[str]]:
 async def check_push_receipts(
     database: Database,
     client: ExpoPushClient,
-    enqueuer: Enqueuer,
     *,
     delay: timedelta,
     now: datetime,
@@ -92,9 +90,9 @@ async def check_push_receipts(
     )
     after: tuple[datetime, UUID] | None = None
     while True:
-        async with database.unit_of_work() as uow:
+        async with database.single_statement() as connection:
             batch = await deliveries_awaiting_receipt(
-                uow.connection, sent_before=now - delay, after=after, limit=MAX_RECEIPT_IDS_PER_REQUEST
+                connection, sent_before=now - delay, after=after, limit=MAX_RECEIPT_IDS_PER_REQUEST
             )
         if not batch:
             break
@@ -103,8 +101,8 @@ async def check_push_receipts(
         except ExpoRequestError as error:
             logger.error("push receipts: getReceipts failed (%s: %s); next run retries", error.code, error)
             break
-        async with database.unit_of_work() as uow:
-            await _apply(uow, enqueuer, batch, receipts, report, now)
+        async with database.transaction() as tx:
+            await _apply(tx, batch, receipts, report, now)
         if len(batch) < MAX_RECEIPT_IDS_PER_REQUEST:
             break
         after = (batch[-1].sent_at, batch[-1].id)
@@ -120,9 +118,9 @@ async def expire_lost_receipts(
     transaction; returns how many."""
     expired = 0
     while True:
-        async with database.unit_of_work() as uow:
+        async with database.transaction() as tx:
             batch = await expire_missing_receipts(
-                uow.connection, sent_before=sent_before, now=now, limit=batch_size
+                tx.connection, sent_before=sent_before, now=now, limit=batch_size
             )
         expired += batch
         if batch < batch_size:
@@ -130,8 +128,7 @@ async def expire_lost_receipts(
 
 
 async def _apply(
-    uow: UnitOfWork,
-    enqueuer: Enqueuer,
+    tx: Transaction,
     batch: list[AwaitingReceipt],
     receipts: dict[str, PushReceipt],
     report: ReceiptReport,
@@ -148,7 +145,7 @@ async def _apply(
         else:
             error_name, error_names[row.id] = receipt_error_names(receipt)
             outcomes.append(ReceiptOutcome(row.id, row.ticket_id, "error", error_name))
-    recorded = await record_receipts(uow.connection, outcomes, now=now)
+    recorded = await record_receipts(tx.connection, outcomes, now=now)
     # Only the receipts recorded here act: the others were recorded by a concurrent run, which acted.
     dnr_ids, rate_limited_ids = [], []
     for outcome in outcomes:
@@ -166,10 +163,10 @@ async def _apply(
             dnr_ids.append(outcome.id)
         elif error == PushReceipt.ERROR_MESSAGE_RATE_EXCEEDED:
             rate_limited_ids.append(outcome.id)
-    report.deactivated += await deactivate_tokens_of(uow.connection, dnr_ids, now=now)
+    report.deactivated += await deactivate_tokens_of(tx.connection, dnr_ids, now=now)
     delay = backoff_seconds(1)
     resend = await requeue_for_resend(
-        uow.connection,
+        tx.connection,
         rate_limited_ids,
         retry_at=now + timedelta(seconds=delay),
         max_attempts=MAX_SEND_ATTEMPTS,
@@ -177,4 +174,4 @@ async def _apply(
     )
     report.resend += resend
     if resend:
-        enqueuer.send_after_commit(uow, PUSH_DELIVER, delay_ms=wake_delay_ms(delay))
+        tx.enqueue(PUSH_DELIVER, delay_ms=wake_delay_ms(delay))

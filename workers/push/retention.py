@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from db.push_deliveries import prune_deliveries
-from db.unit_of_work import Database
+from services.transaction import Database
 from workers.push.receipts import RECEIPT_LIFETIME
 
 PRUNE_BATCH_SIZE: Final = 500
@@ -22,9 +22,9 @@ async def prune_old_deliveries(database: Database, *, now: datetime) -> int:
     """Delete finished delivery rows older than DELIVERY_RETENTION; returns how many went."""
     deleted = 0
     while True:
-        async with database.unit_of_work() as uow:
+        async with database.transaction() as tx:
             batch = await prune_deliveries(
-                uow.connection, created_before=now - DELIVERY_RETENTION, limit=PRUNE_BATCH_SIZE
+                tx.connection, created_before=now - DELIVERY_RETENTION, limit=PRUNE_BATCH_SIZE
             )
         deleted += batch
         if batch < PRUNE_BATCH_SIZE:

@@ -25,9 +25,8 @@ from db.push_deliveries import (
     release_claims,
     settle_notifications,
 )
-from db.unit_of_work import Database
-from workers.enqueue import Enqueuer
-from workers.push.addresses import PUSH_DELIVER
+from services.addresses import PUSH_DELIVER
+from services.transaction import Database
 from workers.push.delivery import BATCH_SIZE
 from workers.push.send_markers import SendMarkers
 
@@ -44,11 +43,9 @@ class SweepReport:
     enqueued: int
 
 
-async def sweep_stalled_deliveries(
-    database: Database, enqueuer: Enqueuer, markers: SendMarkers, *, now: datetime
-) -> SweepReport:
-    async with database.unit_of_work() as uow:
-        claims = await lapsed_claims(uow.connection, now=now, limit=MAX_LAPSED_ROWS_PER_SWEEP)
+async def sweep_stalled_deliveries(database: Database, markers: SendMarkers, *, now: datetime) -> SweepReport:
+    async with database.transaction() as tx:
+        claims = await lapsed_claims(tx.connection, now=now, limit=MAX_LAPSED_ROWS_PER_SWEEP)
         sent = await markers.marked([claim.claimed_at for claim in claims])
         released = [row for claim in claims if claim.claimed_at not in sent for row in claim.delivery_ids]
         unconfirmed = [row for claim in claims if claim.claimed_at in sent for row in claim.delivery_ids]
@@ -58,12 +55,12 @@ async def sweep_stalled_deliveries(
             if claim.claimed_at in sent
             for notification in claim.notification_ids
         ]
-        await release_claims(uow.connection, released, now=now)
-        await mark_unconfirmed(uow.connection, unconfirmed, now=now)
-        due = await count_due_deliveries(uow.connection, now=now, cap=MAX_MESSAGES_PER_SWEEP * BATCH_SIZE)
+        await release_claims(tx.connection, released, now=now)
+        await mark_unconfirmed(tx.connection, unconfirmed, now=now)
+        due = await count_due_deliveries(tx.connection, now=now, cap=MAX_MESSAGES_PER_SWEEP * BATCH_SIZE)
         messages = math.ceil(due / BATCH_SIZE)
-        enqueuer.send_many_after_commit(uow, PUSH_DELIVER, [()] * messages)
+        tx.enqueue_many(PUSH_DELIVER, [()] * messages)
     if unconfirmed_notifications:
-        async with database.unit_of_work() as uow:
-            await settle_notifications(uow.connection, unconfirmed_notifications, now=now)
+        async with database.transaction() as tx:
+            await settle_notifications(tx.connection, unconfirmed_notifications, now=now)
     return SweepReport(released=len(released), unconfirmed=len(unconfirmed), due=due, enqueued=messages)

@@ -16,11 +16,7 @@ from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from db.notifications import NotificationDraft, create_notifications
-from db.revenuecat import BillingEvent, BillingEventType, parse_billing_event, store_product_id
+from db.notifications import NotificationDraft
 from db.subscriptions import (
     SubscriptionRow,
     lock_subscriptions,
@@ -28,11 +24,14 @@ from db.subscriptions import (
     update_subscriptions,
     upsert_subscription,
 )
-from db.tables import users
-from db.teardown import DeactivationReason, tear_down_lapsed_premium
+from db.users import user_timezones
 from db.webhook_events import StoredWebhookEvent, finish_webhook_event
 from domain.notification_copy.subscription_notices import billing_issue_notification
 from domain.plans import PlanId, SubscriptionStatus, plan_for_product
+from services.billing.revenuecat import BillingEvent, BillingEventType, parse_billing_event, store_product_id
+from services.billing.teardown import DeactivationReason, tear_down_lapsed_premium
+from services.notify import notify
+from services.transaction import Transaction
 
 __all__ = [
     "BillingEventRejected",
@@ -55,11 +54,10 @@ class BillingEventRejected(Exception):
 @dataclass(frozen=True, slots=True)
 class BillingOutcome:
     applied: bool
-    # Push delivery rows written for notices: enqueue PUSH_DELIVER after commit when > 0.
-    deliveries: int
 
 
-_UNCHANGED: Final = BillingOutcome(applied=False, deliveries=0)
+_UNCHANGED: Final = BillingOutcome(applied=False)
+_APPLIED: Final = BillingOutcome(applied=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,29 +67,27 @@ class _BillingUser:
 
 
 async def process_webhook_event(
-    connection: AsyncConnection, stored: StoredWebhookEvent, *, is_retry: bool, now: datetime
+    tx: Transaction, stored: StoredWebhookEvent, *, is_retry: bool, now: datetime
 ) -> BillingOutcome:
     """Apply a stored event in a savepoint and mark it completed, or failed with the error."""
     try:
-        async with connection.begin_nested():
-            outcome = await apply_billing_event(connection, parse_billing_event(stored.payload), now=now)
+        async with tx.savepoint():
+            outcome = await apply_billing_event(tx, parse_billing_event(stored.payload), now=now)
     except Exception as error:  # whatever went wrong, the event is kept as failed for the retry job
         logger.warning("billing event %s failed: %s", stored.event_id, error, exc_info=True)
         await finish_webhook_event(
-            connection,
+            tx.connection,
             stored.id,
             error_message=f"{type(error).__name__}: {error}",
             is_retry=is_retry,
             now=now,
         )
         return _UNCHANGED
-    await finish_webhook_event(connection, stored.id, error_message=None, is_retry=is_retry, now=now)
+    await finish_webhook_event(tx.connection, stored.id, error_message=None, is_retry=is_retry, now=now)
     return outcome
 
 
-async def apply_billing_event(
-    connection: AsyncConnection, event: BillingEvent, *, now: datetime
-) -> BillingOutcome:
+async def apply_billing_event(tx: Transaction, event: BillingEvent, *, now: datetime) -> BillingOutcome:
     """Apply one event (the table of §3.8). Types outside that table change nothing."""
     try:
         kind = BillingEventType(event.event_type)
@@ -99,42 +95,41 @@ async def apply_billing_event(
         logger.info("billing event %s of type %s has no effect", event.event_id, event.event_type)
         return _UNCHANGED
     if kind is BillingEventType.TRANSFER:
-        return await _apply_transfer(connection, event, now=now)
-    known = await _known_users(connection, event.user_candidates)
+        return await _apply_transfer(tx, event, now=now)
+    known = await _known_users(tx, event.user_candidates)
     if not known:
         raise BillingEventRejected(f"no user matches app_user_id {event.user_candidates[:1]}")
     user = known[0]
-    row = (await lock_subscriptions(connection, [user.id])).get(user.id)
+    row = (await lock_subscriptions(tx.connection, [user.id])).get(user.id)
     if _is_stale(row, event):
         return _UNCHANGED
     if kind in _PURCHASES:
-        return await _apply_purchase(connection, kind, event, user, now=now)
+        return await _apply_purchase(tx, kind, event, user, now=now)
     if row is None:
         raise BillingEventRejected(f"{kind} for user {user.id} who has no subscription yet")
     if kind is BillingEventType.EXPIRATION:
         expiry = _present(expires_date=event.expires_at)
         return await _apply_expiration(
-            connection, event, user, DeactivationReason.SUBSCRIPTION_EXPIRED, also_set=expiry, now=now
+            tx, event, user, DeactivationReason.SUBSCRIPTION_EXPIRED, also_set=expiry, now=now
         )
     if kind is BillingEventType.BILLING_ISSUE:
-        return await _apply_billing_issue(connection, event, user, row, now=now)
+        return await _apply_billing_issue(tx, event, user, row, now=now)
     if kind is BillingEventType.PRODUCT_CHANGE:
-        return await _apply_product_change(connection, event, user, now=now)
-    return await _apply_row_change(connection, event, user, _ROW_CHANGES[kind](event), now=now)
+        return await _apply_product_change(tx, event, user, now=now)
+    return await _apply_row_change(tx, event, user, _ROW_CHANGES[kind](event), now=now)
 
 
 async def expire_subscriptions(
-    connection: AsyncConnection,
+    tx: Transaction,
     user_ids: Sequence[UUID],
     *,
     reason: DeactivationReason,
     event: BillingEvent | None,
     also_set: Mapping[str, Any] | None = None,
     now: datetime,
-) -> int:
+) -> None:
     """The EXPIRATION handling: status expired, auto_renew off (plus `also_set`), then the teardown
-    for whoever lost premium. `event` is None for the client sync (it is not a billing event).
-    Returns the notices' push deliveries."""
+    for whoever lost premium. `event` is None for the client sync (it is not a billing event)."""
     values: dict[str, Any] = {
         **(also_set or {}),
         "status": SubscriptionStatus.EXPIRED.value,
@@ -142,8 +137,8 @@ async def expire_subscriptions(
     }
     if event is not None:
         values |= _stamp(event)
-    await update_subscriptions(connection, user_ids, values, now=now)
-    return await _settle_plans(connection, user_ids, reason=reason, event=event, now=now)
+    await update_subscriptions(tx.connection, user_ids, values, now=now)
+    await _settle_plans(tx, user_ids, reason=reason, event=event, now=now)
 
 
 _PURCHASES: Final = frozenset(
@@ -193,7 +188,7 @@ def _is_premium_product(product_id: str | None) -> bool:
     return plan_for_product(store_product_id(product_id)) is PlanId.PREMIUM
 
 
-async def _known_users(connection: AsyncConnection, candidates: Sequence[str]) -> list[_BillingUser]:
+async def _known_users(tx: Transaction, candidates: Sequence[str]) -> list[_BillingUser]:
     """The existing users among the candidate ids, in candidate order (ids that are not UUIDs, such
     as RevenueCat's anonymous ids, are skipped)."""
     ids: list[UUID] = []
@@ -202,51 +197,47 @@ async def _known_users(connection: AsyncConnection, candidates: Sequence[str]) -
             ids.append(UUID(candidate))
         except ValueError:
             continue
-    if not ids:
-        return []
-    rows = await connection.execute(sa.select(users.c.id, users.c.timezone).where(users.c.id.in_(ids)))
-    found = {row.id: _BillingUser(row.id, row.timezone) for row in rows}
-    return [found[user_id] for user_id in dict.fromkeys(ids) if user_id in found]
+    timezones = await user_timezones(tx.connection, ids)
+    return [
+        _BillingUser(user_id, timezones[user_id]) for user_id in dict.fromkeys(ids) if user_id in timezones
+    ]
 
 
 async def _settle_plans(
-    connection: AsyncConnection,
+    tx: Transaction,
     user_ids: Sequence[UUID],
     *,
     reason: DeactivationReason,
     event: BillingEvent | None,
     now: datetime,
-) -> int:
+) -> None:
     """Rewrite the users.plan cache after a change: the teardown takes whoever lost premium (and
-    demotes them), then whoever gained it is promoted. Returns notice deliveries."""
-    teardown = await tear_down_lapsed_premium(
-        connection,
+    demotes them), then whoever gained it is promoted."""
+    await tear_down_lapsed_premium(
+        tx,
         user_ids,
         reason=reason,
         webhook_event_id=None if event is None else event.event_id,
         now=now,
     )
-    await promote_plan_cache(connection, user_ids, now=now)
-    return teardown.deliveries
+    await promote_plan_cache(tx.connection, user_ids, now=now)
 
 
 async def _apply_row_change(
-    connection: AsyncConnection,
+    tx: Transaction,
     event: BillingEvent,
     user: _BillingUser,
     values: dict[str, Any],
     *,
     now: datetime,
 ) -> BillingOutcome:
-    await update_subscriptions(connection, [user.id], values | _stamp(event), now=now)
-    deliveries = await _settle_plans(
-        connection, [user.id], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, event=event, now=now
-    )
-    return BillingOutcome(applied=True, deliveries=deliveries)
+    await update_subscriptions(tx.connection, [user.id], values | _stamp(event), now=now)
+    await _settle_plans(tx, [user.id], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, event=event, now=now)
+    return _APPLIED
 
 
 async def _apply_purchase(
-    connection: AsyncConnection,
+    tx: Transaction,
     kind: BillingEventType,
     event: BillingEvent,
     user: _BillingUser,
@@ -288,15 +279,13 @@ async def _apply_purchase(
     }
     # A renewal continues the subscription: the first purchase date and a past trial's end stay.
     keep = ("purchase_date", "trial_end") if kind is BillingEventType.RENEWAL else ()
-    await upsert_subscription(connection, user.id, values, keep_existing=keep, now=now)
-    deliveries = await _settle_plans(
-        connection, [user.id], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, event=event, now=now
-    )
-    return BillingOutcome(applied=True, deliveries=deliveries)
+    await upsert_subscription(tx.connection, user.id, values, keep_existing=keep, now=now)
+    await _settle_plans(tx, [user.id], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, event=event, now=now)
+    return _APPLIED
 
 
 async def _apply_expiration(
-    connection: AsyncConnection,
+    tx: Transaction,
     event: BillingEvent,
     user: _BillingUser,
     reason: DeactivationReason,
@@ -304,14 +293,12 @@ async def _apply_expiration(
     also_set: Mapping[str, Any],
     now: datetime,
 ) -> BillingOutcome:
-    deliveries = await expire_subscriptions(
-        connection, [user.id], reason=reason, event=event, also_set=also_set, now=now
-    )
-    return BillingOutcome(applied=True, deliveries=deliveries)
+    await expire_subscriptions(tx, [user.id], reason=reason, event=event, also_set=also_set, now=now)
+    return _APPLIED
 
 
 async def _apply_billing_issue(
-    connection: AsyncConnection,
+    tx: Transaction,
     event: BillingEvent,
     user: _BillingUser,
     row: SubscriptionRow,
@@ -324,17 +311,15 @@ async def _apply_billing_issue(
     if grace_ends_at is None:
         raise BillingEventRejected("BILLING_ISSUE without a grace period end or expiry date")
     values = {"status": SubscriptionStatus.GRACE_PERIOD.value, "grace_period_ends_at": grace_ends_at}
-    outcome = await _apply_row_change(connection, event, user, values, now=now)
-    created = await create_notifications(
-        connection,
-        [NotificationDraft(user.id, billing_issue_notification(grace_ends_at, user.timezone))],
-        now=now,
+    await _apply_row_change(tx, event, user, values, now=now)
+    await notify(
+        tx, [NotificationDraft(user.id, billing_issue_notification(grace_ends_at, user.timezone))], now=now
     )
-    return BillingOutcome(applied=True, deliveries=outcome.deliveries + created.deliveries)
+    return _APPLIED
 
 
 async def _apply_product_change(
-    connection: AsyncConnection, event: BillingEvent, user: _BillingUser, *, now: datetime
+    tx: Transaction, event: BillingEvent, user: _BillingUser, *, now: datetime
 ) -> BillingOutcome:
     """Record the new product; a product that is not premium ends premium (reason manual)."""
     if event.new_product_id is None:
@@ -344,9 +329,9 @@ async def _apply_product_change(
         return _UNCHANGED
     if _is_premium_product(event.new_product_id):
         values = {"product_id": event.new_product_id, "plan": PlanId.PREMIUM.value}
-        return await _apply_row_change(connection, event, user, values, now=now)
+        return await _apply_row_change(tx, event, user, values, now=now)
     return await _apply_expiration(
-        connection,
+        tx,
         event,
         user,
         DeactivationReason.MANUAL,
@@ -355,21 +340,19 @@ async def _apply_product_change(
     )
 
 
-async def _apply_transfer(
-    connection: AsyncConnection, event: BillingEvent, *, now: datetime
-) -> BillingOutcome:
+async def _apply_transfer(tx: Transaction, event: BillingEvent, *, now: datetime) -> BillingOutcome:
     """The purchase moved between app users: previous owners expire (teardown reason transfer), the
     new owner gets active premium with the previous owner's product and dates. RevenueCat names one
     new owner; when several ids are listed, the first known user is the owner."""
-    previous = await _known_users(connection, event.transferred_from)
+    previous = await _known_users(tx, event.transferred_from)
     new_owner = next(
-        iter(user for user in await _known_users(connection, event.transferred_to) if user not in previous),
+        iter(user for user in await _known_users(tx, event.transferred_to) if user not in previous),
         None,
     )
     if not previous and new_owner is None:
         raise BillingEventRejected("TRANSFER between users this server does not know")
     involved = [user.id for user in previous] + ([new_owner.id] if new_owner else [])
-    rows = await lock_subscriptions(connection, involved)
+    rows = await lock_subscriptions(tx.connection, involved)
     source = next((rows[user.id] for user in previous if user.id in rows), None)
     losing = [user.id for user in previous if not _is_stale(rows.get(user.id), event)]
     gaining = new_owner if new_owner and not _is_stale(rows.get(new_owner.id), event) else None
@@ -390,13 +373,11 @@ async def _apply_transfer(
             "grace_period_ends_at": None,
             **_stamp(event),
         }
-        await upsert_subscription(connection, gaining.id, values, now=now)
-    deliveries = await expire_subscriptions(
-        connection, losing, reason=DeactivationReason.TRANSFER, event=event, now=now
-    )
+        await upsert_subscription(tx.connection, gaining.id, values, now=now)
+    await expire_subscriptions(tx, losing, reason=DeactivationReason.TRANSFER, event=event, now=now)
     if gaining is not None:
-        await promote_plan_cache(connection, [gaining.id], now=now)
-    return BillingOutcome(applied=True, deliveries=deliveries)
+        await promote_plan_cache(tx.connection, [gaining.id], now=now)
+    return _APPLIED
 
 
 def _present(**values: object) -> dict[str, object]:

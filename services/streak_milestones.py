@@ -1,10 +1,9 @@
 """The streak-milestone notice (§3.2 "after commit", §3.11): written by the answering transaction.
 
-The check-in engineer calls `notify_streak_milestone` in the transaction that records a completed
-answer (the inbox row is the outbox, §1.2) and, when the result has deliveries, enqueues
-`PUSH_DELIVER` after commit. It writes nothing unless the new streak is a milestone, and at most once
-per goal, milestone and streak_start_date (a streak that broke and reached the milestone again is a
-new streak and is celebrated again).
+`notify_streak_milestone` runs in the transaction that records a completed answer (the inbox row is
+the outbox, §1.2). It writes nothing unless the new streak is a milestone, and at most once per goal,
+milestone and streak_start_date (a streak that broke and reached the milestone again is a new streak
+and is celebrated again).
 """
 
 from __future__ import annotations
@@ -12,18 +11,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from db.notifications import CreatedNotifications, NotificationDraft, create_notifications
+from db.notifications import CreatedNotifications, NotificationDraft
 from domain.dedupe_keys import streak_milestone_key
 from domain.notification_copy.streak_milestones import streak_milestone_notification
 from domain.streaks import is_streak_milestone
+from services.notify import notify
+from services.transaction import Transaction
 
 __all__ = ["notify_streak_milestone"]
 
 
 async def notify_streak_milestone(
-    connection: AsyncConnection,
+    tx: Transaction,
     *,
     user_id: UUID,
     goal_id: UUID,
@@ -41,4 +40,4 @@ async def notify_streak_milestone(
         streak_milestone_notification(goal_id, goal_title, streak),
         dedupe_key=streak_milestone_key(goal_id, streak, streak_start_date),
     )
-    return await create_notifications(connection, [draft], now=now)
+    return await notify(tx, [draft], now=now)

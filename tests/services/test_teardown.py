@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import check_ins, goals, reminder_slots, subscriptions, users
-from db.teardown import DeactivationReason, tear_down_lapsed_premium
+from services.billing.teardown import DeactivationReason, tear_down_lapsed_premium
+from services.transaction import Transaction
 from tests.support.revenuecat import (
     add_goals,
     cached_plan,
@@ -115,7 +116,7 @@ async def test_teardown_keeps_the_two_oldest_active_goals_and_archives_the_rest(
     await add_daily_rows(connection, user_id, active)
     # When the teardown runs
     result = await tear_down_lapsed_premium(
-        connection,
+        Transaction(connection),
         [user_id],
         reason=DeactivationReason.SUBSCRIPTION_EXPIRED,
         webhook_event_id="evt-1",
@@ -130,7 +131,7 @@ async def test_teardown_keeps_the_two_oldest_active_goals_and_archives_the_rest(
         "archived",
         "paused",
     ]
-    (report,) = result.reports
+    (report,) = result
     assert (report.user_id, set(report.archived_goal_ids)) == (user_id, set(active[2:]))
     # And only the archived goals lost their pending rows and slots; answered history stays
     rows = await rows_of(connection, active)
@@ -161,7 +162,7 @@ async def test_goals_created_at_the_same_instant_are_ranked_by_id(connection: As
     )
     twins = sorted(result.scalars())
     await tear_down_lapsed_premium(
-        connection, [user_id], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, now=NOW
+        Transaction(connection), [user_id], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, now=NOW
     )
     assert await goal_statuses(connection, twins) == ["active", "active", "archived"]
 
@@ -172,16 +173,18 @@ async def test_a_second_run_changes_nothing(connection: AsyncConnection) -> None
     goal_ids = await add_goals(connection, user_id, 4, first_created=NOW - timedelta(days=10))
     await add_daily_rows(connection, user_id, goal_ids)
     await tear_down_lapsed_premium(
-        connection, [user_id], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, now=NOW
+        Transaction(connection), [user_id], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, now=NOW
     )
     after_first = await snapshot(connection, user_id, goal_ids)
     # When it runs again
     again = await tear_down_lapsed_premium(
-        connection, [user_id], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, now=NOW + timedelta(minutes=5)
+        Transaction(connection),
+        [user_id],
+        reason=DeactivationReason.SUBSCRIPTION_EXPIRED,
+        now=NOW + timedelta(minutes=5),
     )
     # Then nothing changes: no archive, no log row, no notice
-    assert again.reports == []
-    assert again.deliveries == 0
+    assert again == []
     assert await snapshot(connection, user_id, goal_ids) == after_first
 
 
@@ -193,9 +196,9 @@ async def test_a_user_whose_subscription_still_grants_premium_is_left_alone(
         await make_premium(connection, user_id, status=status)
         goal_ids = await add_goals(connection, user_id, 4, first_created=NOW - timedelta(days=10))
         result = await tear_down_lapsed_premium(
-            connection, [user_id], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, now=NOW
+            Transaction(connection), [user_id], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, now=NOW
         )
-        assert result.reports == []
+        assert result == []
         assert await goal_statuses(connection, goal_ids) == ["active"] * 4
         assert await cached_plan(connection, user_id) == "premium"
 
@@ -203,7 +206,9 @@ async def test_a_user_whose_subscription_still_grants_premium_is_left_alone(
 async def test_a_user_within_the_free_cap_is_still_logged_and_told(connection: AsyncConnection) -> None:
     user_id = await lapsed_premium_user(connection)
     goal_ids = await add_goals(connection, user_id, 2, first_created=NOW - timedelta(days=10))
-    await tear_down_lapsed_premium(connection, [user_id], reason=DeactivationReason.TRANSFER, now=NOW)
+    await tear_down_lapsed_premium(
+        Transaction(connection), [user_id], reason=DeactivationReason.TRANSFER, now=NOW
+    )
     assert await goal_statuses(connection, goal_ids) == ["active", "active"]
     (log,) = await deactivation_logs(connection, user_id)
     assert (log.deactivation_reason, log.goals_deactivated, log.deactivated_goal_ids) == ("transfer", 0, [])
@@ -218,8 +223,8 @@ async def test_several_users_are_torn_down_together_each_keeping_their_own_oldes
     first_goals = await add_goals(connection, first, 3, first_created=NOW - timedelta(days=9))
     second_goals = await add_goals(connection, second, 3, first_created=NOW - timedelta(days=20))
     result = await tear_down_lapsed_premium(
-        connection, [first, second], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, now=NOW
+        Transaction(connection), [first, second], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, now=NOW
     )
-    assert {report.user_id for report in result.reports} == {first, second}
+    assert {report.user_id for report in result} == {first, second}
     assert await goal_statuses(connection, first_goals) == ["active", "active", "archived"]
     assert await goal_statuses(connection, second_goals) == ["active", "active", "archived"]

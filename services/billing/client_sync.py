@@ -1,4 +1,4 @@
-"""The client's subscription sync (§3.8): a hint from the app's store SDK, never proof.
+"""The client's subscription sync (docs/domain.md §3.8): a hint from the app's store SDK, never proof.
 
 Only a verified webhook grants premium, so a sync can only notice that premium has ended: the app
 says the purchase is inactive and the row's paid period (or grace period) is over. A row that
@@ -13,12 +13,11 @@ from datetime import datetime, timedelta
 from typing import Final
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from db.billing_events import expire_subscriptions
 from db.subscriptions import SubscriptionRow, lock_subscriptions
-from db.teardown import DeactivationReason
 from domain.plans import PlanId, SubscriptionStatus, effective_plan
+from services.billing.events import expire_subscriptions
+from services.billing.teardown import DeactivationReason
+from services.transaction import Transaction
 
 __all__ = ["SYNC_QUIET_PERIOD", "SyncResult", "sync_from_client"]
 
@@ -32,24 +31,20 @@ class SyncResult:
     plan: PlanId
     previous_plan: PlanId | None = None
     new_plan: PlanId | None = None
-    # Push delivery rows of the subscription_expired notice: enqueue PUSH_DELIVER when > 0.
-    deliveries: int = 0
 
 
 async def sync_from_client(
-    connection: AsyncConnection, user_id: UUID, *, reports_active: bool, now: datetime
+    tx: Transaction, user_id: UUID, *, reports_active: bool, now: datetime
 ) -> SyncResult:
-    row = (await lock_subscriptions(connection, [user_id])).get(user_id)
+    row = (await lock_subscriptions(tx.connection, [user_id])).get(user_id)
     plan = effective_plan(None if row is None else row.status)
     if row is not None and now - row.updated_at < SYNC_QUIET_PERIOD:
         return SyncResult(False, "The subscription changed moments ago; this sync was ignored.", plan)
     if not reports_active and row is not None and plan is PlanId.PREMIUM and _access_ended(row, now):
-        deliveries = await expire_subscriptions(
-            connection, [user_id], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, event=None, now=now
+        await expire_subscriptions(
+            tx, [user_id], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, event=None, now=now
         )
-        return SyncResult(
-            True, "Premium has ended.", PlanId.FREE, PlanId.PREMIUM, PlanId.FREE, deliveries=deliveries
-        )
+        return SyncResult(True, "Premium has ended.", PlanId.FREE, PlanId.PREMIUM, PlanId.FREE)
     if reports_active and plan is PlanId.FREE:
         return SyncResult(False, "Premium starts once the store confirms the purchase.", plan)
     return SyncResult(True, "The subscription is up to date.", plan)

@@ -18,10 +18,11 @@ from typing import Annotated, Final
 
 import msgspec
 
+from db.webhook_events import EventHeader
+
 __all__ = [
     "BillingEvent",
     "BillingEventType",
-    "EventHeader",
     "InvalidBillingEvent",
     "parse_billing_event",
     "read_event_header",
@@ -99,15 +100,6 @@ class _Event(msgspec.Struct):
 
 class _Envelope(msgspec.Struct):
     event: _Event
-
-
-@dataclass(frozen=True, slots=True)
-class EventHeader:
-    """What the webhook route needs before storing the event: its id, type and user."""
-
-    event_id: str
-    event_type: str
-    app_user_id: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""db.streak_milestones.notify_streak_milestone: the notice a completed answer may earn (§3.2, §3.11)."""
+"""notify_streak_milestone: the notice a completed answer may earn (§3.2, §3.11)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.streak_milestones import notify_streak_milestone
+from services.streak_milestones import notify_streak_milestone
+from services.transaction import Transaction
 from tests.jobs.scheduling_support import (
     add_goal,
     add_user,
@@ -26,7 +27,7 @@ async def test_a_milestone_streak_is_celebrated_once_per_goal_milestone_and_stre
 
     async def reach(streak: int, started: date) -> int:
         created = await notify_streak_milestone(
-            connection,
+            Transaction(connection),
             user_id=user_id,
             goal_id=goal_id,
             goal_title="Stretch",

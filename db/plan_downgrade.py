@@ -1,10 +1,6 @@
-"""The downgrade teardown (§3.8): what happens, once, when users' premium ends.
+"""The statements of the downgrade teardown (services/billing/teardown.py runs them in order).
 
-It runs inside the caller's transaction (the billing event's or the sync request's), for any number of
-users, with one statement per step. It is idempotent because it is keyed on the transition itself:
-the first step flips the users.plan cache from premium to free only for users whose subscription no
-longer grants premium, and only the users it flipped are torn down. A second run finds no such user
-and changes nothing; a user who is (again) premium is never touched.
+Each works on any number of users in one statement.
 """
 
 from __future__ import annotations
@@ -19,7 +15,6 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.notifications import NotificationDraft, create_notifications
 from db.partial_index_predicates import is_pending
 from db.subscriptions import has_premium_subscription
 from db.tables import (
@@ -30,10 +25,15 @@ from db.tables import (
     subscription_plans,
     users,
 )
-from domain.notification_copy.subscription_notices import subscription_expired_notification
 from domain.plans import PlanId
 
-__all__ = ["DeactivationReason", "TeardownReport", "TeardownResult", "tear_down_lapsed_premium"]
+__all__ = [
+    "DeactivationReason",
+    "TeardownReport",
+    "archive_goals_over_free_limit",
+    "demote_lapsed_users",
+    "log_deactivations",
+]
 
 
 class DeactivationReason(StrEnum):
@@ -53,13 +53,6 @@ class TeardownReport:
     archived_goal_ids: tuple[UUID, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class TeardownResult:
-    reports: list[TeardownReport]
-    # Push delivery rows written for the notices: enqueue PUSH_DELIVER after commit when > 0.
-    deliveries: int
-
-
 # The free plan's goal cap, read from the plans table in the statement that applies it.
 _FREE_GOAL_LIMIT: Final = (
     sa.select(subscription_plans.c.active_goal_limit)
@@ -68,44 +61,7 @@ _FREE_GOAL_LIMIT: Final = (
 )
 
 
-async def tear_down_lapsed_premium(
-    connection: AsyncConnection,
-    user_ids: Sequence[UUID],
-    *,
-    reason: DeactivationReason,
-    webhook_event_id: str | None = None,
-    now: datetime,
-) -> TeardownResult:
-    """Tear down those of `user_ids` whose premium just ended; the others are left alone."""
-    demoted = await _demote_lapsed_users(connection, user_ids, now=now)
-    if not demoted:
-        return TeardownResult(reports=[], deliveries=0)
-    archived = await _archive_goals_over_free_limit(connection, demoted, now=now)
-    # Steps 2 and 3 of §3.8 (the user's pending partner requests, the challenge teardown of §3.6)
-    # arrive with the social features: they act on `demoted` here and add their counts and ids to
-    # the report and to the log row below.
-    reports = [
-        TeardownReport(user_id, tuple(goal_id for goal_id, owner in archived if owner == user_id))
-        for user_id in demoted
-    ]
-    await _log_deactivations(connection, reports, reason=reason, webhook_event_id=webhook_event_id)
-    created = await create_notifications(
-        connection,
-        [
-            NotificationDraft(
-                user_id=report.user_id,
-                content=subscription_expired_notification(
-                    goals_archived=len(report.archived_goal_ids), challenges_cancelled=0, challenges_left=0
-                ),
-            )
-            for report in reports
-        ],
-        now=now,
-    )
-    return TeardownResult(reports=reports, deliveries=created.deliveries)
-
-
-async def _demote_lapsed_users(
+async def demote_lapsed_users(
     connection: AsyncConnection, user_ids: Sequence[UUID], *, now: datetime
 ) -> list[UUID]:
     """users.plan premium → free where the subscription no longer grants premium (the transition)."""
@@ -124,7 +80,7 @@ async def _demote_lapsed_users(
     return sorted(result.scalars())
 
 
-async def _archive_goals_over_free_limit(
+async def archive_goals_over_free_limit(
     connection: AsyncConnection, user_ids: Sequence[UUID], *, now: datetime
 ) -> list[tuple[UUID, UUID]]:
     """Keep each user's oldest active goals up to the free cap (created_at, id); archive the other
@@ -156,7 +112,7 @@ async def _archive_goals_over_free_limit(
     return archived
 
 
-async def _log_deactivations(
+async def log_deactivations(
     connection: AsyncConnection,
     reports: Sequence[TeardownReport],
     *,

@@ -1,0 +1,138 @@
+"""The hot statements, each reached by calling the function the API or a job calls, with its arguments.
+
+Nothing here spells SQL: the plan benchmark records what these calls send (bench/recorded_statements.py)
+and EXPLAINs exactly that, so a change to a query module shows up here without anyone copying it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.checkins.controller import DEFAULT_LIMIT as CHECKIN_PAGE_SIZE
+from api.home.dashboard import dashboard
+from api.notifications.history import HISTORY_DEFAULT_LIMIT
+from db.checkins import CheckInFilter, checkin_page, lock_goal_to_answer
+from db.daily_checkins import mark_missed_checkins
+from db.due_checkin_notices import CheckinNoticeKind, take_due_checkin_notices
+from db.due_morning_motivations import take_due_morning_users
+from db.due_reminders import load_due_reminders, select_due_slots
+from db.notification_inbox import InboxPosition, inbox_page
+from db.push_deliveries import (
+    claim_due_deliveries,
+    deliveries_awaiting_receipt,
+    lapsed_claims,
+    prune_deliveries,
+)
+from settings import get_settings
+from workers.jobs.checkin_prompts import BATCH_SIZE as PROMPT_BATCH_SIZE
+from workers.jobs.morning_motivations import BATCH_SIZE as MORNING_BATCH_SIZE
+from workers.jobs.reminders import CHUNK_SIZE, CLAIM_LEASE, MAX_DUE_PER_TICK
+from workers.push.delivery import BATCH_SIZE as DELIVERY_BATCH_SIZE
+from workers.push.expo_client import MAX_RECEIPT_IDS_PER_REQUEST
+from workers.push.retention import DELIVERY_RETENTION, PRUNE_BATCH_SIZE
+from workers.push.sweep import MAX_LAPSED_ROWS_PER_SWEEP
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """The inputs of one run: an instant, a user with a year of history, and positions deep in it."""
+
+    now: datetime
+    user_id: UUID
+    goal_id: UUID
+    checkin_after: tuple[date, UUID]  # the keyset position of the second page of the goal's check-ins
+    inbox_after: InboxPosition  # the same for the user's inbox
+    due_slot_ids: list[UUID]  # what the tick found due: one chunk's worth is loaded
+
+
+@dataclass(frozen=True, slots=True)
+class HotStatement:
+    name: str
+    run: Callable[[AsyncConnection, Sample], Awaitable[Any]]
+
+
+async def _check_in_page(connection: AsyncConnection, sample: Sample, *, second: bool) -> Any:
+    # The route asks for one row more than the page to know whether a next page exists.
+    return await checkin_page(
+        connection,
+        CheckInFilter(user_id=sample.user_id, goal_id=sample.goal_id),
+        limit=CHECKIN_PAGE_SIZE + 1,
+        after=sample.checkin_after if second else None,
+    )
+
+
+async def _inbox_page(connection: AsyncConnection, sample: Sample, *, second: bool) -> Any:
+    return await inbox_page(
+        connection,
+        sample.user_id,
+        limit=HISTORY_DEFAULT_LIMIT + 1,
+        after=sample.inbox_after if second else None,
+    )
+
+
+async def _claim(connection: AsyncConnection, sample: Sample) -> Any:
+    lease = timedelta(seconds=get_settings().push_claim_lease_seconds)
+    return await claim_due_deliveries(
+        connection, now=sample.now, lease_until=sample.now + lease, limit=DELIVERY_BATCH_SIZE
+    )
+
+
+async def _awaiting_receipt(connection: AsyncConnection, sample: Sample) -> Any:
+    delay = timedelta(seconds=get_settings().push_receipt_delay_seconds)
+    return await deliveries_awaiting_receipt(
+        connection, sent_before=sample.now - delay, after=None, limit=MAX_RECEIPT_IDS_PER_REQUEST
+    )
+
+
+HOT_STATEMENTS: tuple[HotStatement, ...] = (
+    HotStatement("home dashboard", lambda c, s: dashboard(c, user_id=s.user_id, now=s.now)),
+    HotStatement(
+        "check-in answer: lock statement",
+        lambda c, s: lock_goal_to_answer(c, user_id=s.user_id, goal_id=s.goal_id),
+    ),
+    HotStatement("check-ins of a goal, first page", lambda c, s: _check_in_page(c, s, second=False)),
+    HotStatement("check-ins of a goal, keyset page 2", lambda c, s: _check_in_page(c, s, second=True)),
+    HotStatement("notification history, first page", lambda c, s: _inbox_page(c, s, second=False)),
+    HotStatement("notification history, keyset page 2", lambda c, s: _inbox_page(c, s, second=True)),
+    HotStatement(
+        "reminders.tick: due slots",
+        lambda c, s: select_due_slots(c, now=s.now, lease=CLAIM_LEASE, limit=MAX_DUE_PER_TICK),
+    ),
+    HotStatement(
+        "reminder chunk load",
+        lambda c, s: load_due_reminders(c, s.due_slot_ids[:CHUNK_SIZE], now=s.now),
+    ),
+    HotStatement(
+        "checkins.prompts: due prompts",
+        lambda c, s: take_due_checkin_notices(
+            c, CheckinNoticeKind.PROMPT, now=s.now, limit=PROMPT_BATCH_SIZE
+        ),
+    ),
+    HotStatement(
+        "checkins.prompts: due follow-ups",
+        lambda c, s: take_due_checkin_notices(
+            c, CheckinNoticeKind.FOLLOWUP, now=s.now, limit=PROMPT_BATCH_SIZE
+        ),
+    ),
+    HotStatement(
+        "reminders.morning: due users",
+        lambda c, s: take_due_morning_users(c, now=s.now, limit=MORNING_BATCH_SIZE),
+    ),
+    HotStatement("checkins.mark_missed", lambda c, s: mark_missed_checkins(c, now=s.now)),
+    HotStatement("push.deliver: claim", _claim),
+    HotStatement(
+        "push.sweep: lapsed claims",
+        lambda c, s: lapsed_claims(c, now=s.now, limit=MAX_LAPSED_ROWS_PER_SWEEP),
+    ),
+    HotStatement("push.receipts: awaiting receipt", _awaiting_receipt),
+    HotStatement(
+        "push.retention: delete a batch",
+        lambda c, s: prune_deliveries(c, created_before=s.now - DELIVERY_RETENTION, limit=PRUNE_BATCH_SIZE),
+    ),
+)

@@ -1,0 +1,14 @@
+"""Addresses of the actors that code outside workers/ sends to, so api/ and services/ can enqueue
+without importing any actor module (api and workers never import each other).
+
+`PUSH_DELIVER` takes no arguments: it only says "there is due work"; the delivery rows themselves are
+the source of truth.
+"""
+
+from __future__ import annotations
+
+from services.messages import ActorAddress
+
+PUSH_QUEUE = "push"
+
+PUSH_DELIVER = ActorAddress("push.deliver", PUSH_QUEUE)
