@@ -113,6 +113,8 @@ class AwaitingReceipt:
 @dataclass(frozen=True, slots=True)
 class ReceiptOutcome:
     id: UUID
+    # The ticket the receipt belongs to: a row that has a new ticket since (a resend) does not take it.
+    ticket_id: str
     receipt_status: str
     receipt_error: str | None
 
@@ -431,19 +433,34 @@ async def count_due_deliveries(connection: AsyncConnection, *, now: datetime, ca
 # --- Receipts -----------------------------------------------------------------------------------------
 
 
+def _awaiting_receipt(sent_before: datetime) -> sa.ColumnElement[bool]:
+    """Tickets sent before `sent_before` still without a receipt (ix_push_deliveries_awaiting_receipt)."""
+    return sa.and_(
+        push_deliveries.c.ticket_id.is_not(None),
+        push_deliveries.c.receipt_checked_at.is_(None),
+        push_deliveries.c.sent_at < sa.literal(sent_before, _TSTZ),
+    )
+
+
 async def expire_missing_receipts(
-    connection: AsyncConnection, *, sent_before: datetime, now: datetime
+    connection: AsyncConnection, *, sent_before: datetime, now: datetime, limit: int
 ) -> int:
-    """Give up on tickets sent before `sent_before` whose receipt never came (Expo keeps them 24 h)."""
+    """Give up on the `limit` oldest tickets sent before `sent_before` whose receipt never came (Expo keeps
+    them 24 h); returns how many. Expired rows leave the awaiting-receipt index, so the next call takes the
+    next oldest; rows another transaction holds are left for a later call."""
+    batch = (
+        sa.select(push_deliveries.c.id)
+        .where(_awaiting_receipt(sent_before))
+        .order_by(push_deliveries.c.sent_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .subquery()
+    )
     result = await connection.execute(
         sa.update(push_deliveries)
-        .where(
-            push_deliveries.c.ticket_id.is_not(None),
-            push_deliveries.c.receipt_checked_at.is_(None),
-            push_deliveries.c.sent_at < sa.bindparam("sent_before", type_=_TSTZ),
-        )
+        .where(push_deliveries.c.id.in_(sa.select(batch.c.id)))
         .values(receipt_error=RECEIPT_EXPIRED, receipt_checked_at=_NOW, updated_at=_NOW),
-        {"sent_before": sent_before, "now": now},
+        {"now": now},
     )
     return int(result.rowcount)
 
@@ -456,7 +473,8 @@ async def deliveries_awaiting_receipt(
     limit: int,
 ) -> list[AwaitingReceipt]:
     """The next `limit` rows with a ticket sent before `sent_before` and no receipt yet, in (sent_at, id)
-    order after the keyset position `after`; locked (SKIP LOCKED) until the caller's transaction ends."""
+    order after the keyset position `after`. Not locked: the caller asks Expo outside any transaction,
+    and record_receipts only writes rows that are still in the state read here."""
     position: sa.ColumnElement[bool] = sa.true()
     if after is not None:
         position = sa.tuple_(push_deliveries.c.sent_at, push_deliveries.c.id) > sa.tuple_(
@@ -464,50 +482,58 @@ async def deliveries_awaiting_receipt(
         )
     result = await connection.execute(
         sa.select(push_deliveries.c.id, push_deliveries.c.ticket_id, push_deliveries.c.sent_at)
-        .where(
-            push_deliveries.c.ticket_id.is_not(None),
-            push_deliveries.c.receipt_checked_at.is_(None),
-            push_deliveries.c.sent_at < sent_before,
-            position,
-        )
+        .where(_awaiting_receipt(sent_before), position)
         .order_by(push_deliveries.c.sent_at, push_deliveries.c.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
     return [AwaitingReceipt(*row) for row in result]
 
 
 async def record_receipts(
     connection: AsyncConnection, outcomes: Sequence[ReceiptOutcome], *, now: datetime
-) -> None:
+) -> set[UUID]:
+    """Store the receipts of rows that still await them for the same ticket; returns the ids written.
+
+    The condition makes a receipt land once: a concurrent run that read the same rows, or a resend that
+    replaced the ticket in the meantime, finds the rows changed and writes nothing."""
     if not outcomes:
-        return
+        return set()
     received = (
-        sa.func.unnest(_IDS, _array("statuses", sa.Text()), _array("errors", sa.Text()))
+        sa.func.unnest(
+            _IDS, _array("tickets", sa.Text()), _array("statuses", sa.Text()), _array("errors", sa.Text())
+        )
         .table_valued(
             sa.column("id", _UUID),
+            sa.column("ticket_id", sa.Text()),
             sa.column("status", sa.Text()),
             sa.column("error", sa.Text()),
             name="receipt",
         )
         .render_derived()
     )
-    await connection.execute(
+    result = await connection.execute(
         sa.update(push_deliveries)
-        .where(push_deliveries.c.id == received.c.id)
+        .where(
+            push_deliveries.c.id == received.c.id,
+            push_deliveries.c.ticket_id == received.c.ticket_id,
+            push_deliveries.c.receipt_checked_at.is_(None),
+        )
         .values(
             receipt_status=received.c.status,
             receipt_error=received.c.error,
             receipt_checked_at=_NOW,
             updated_at=_NOW,
-        ),
+        )
+        .returning(push_deliveries.c.id),
         {
             "ids": [outcome.id for outcome in outcomes],
+            "tickets": [outcome.ticket_id for outcome in outcomes],
             "statuses": [outcome.receipt_status for outcome in outcomes],
             "errors": [outcome.receipt_error for outcome in outcomes],
             "now": now,
         },
     )
+    return set(result.scalars())
 
 
 async def requeue_for_resend(

@@ -26,7 +26,7 @@ def start(command: list[str], env: dict[str, str], **kwargs: object) -> subproce
 
 def start_sandbox(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     sandbox = start(
-        [str(BIN / "python"), "-m", "tools.expo_sandbox", "--host", "127.0.0.1", "--port", "0"],
+        [str(BIN / "python"), "-m", "sandbox.expo", "--host", "127.0.0.1", "--port", "0"],
         env,
         stdout=subprocess.PIPE,
     )

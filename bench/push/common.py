@@ -35,11 +35,11 @@ from db.notifications import NotificationDraft, create_notifications  # noqa: E4
 from db.tables import device_tokens, push_deliveries, users  # noqa: E402
 from domain.notification_copy.content import NotificationContent  # noqa: E402
 from domain.notification_types import NotificationType  # noqa: E402
+from sandbox.expo.testing import SandboxHandle, sandbox_process  # noqa: E402
 from services.addresses import PUSH_DELIVER  # noqa: E402
 from services.messages import MessageSender, build_client_broker, build_message  # noqa: E402
 from services.transaction import EngineDatabase  # noqa: E402
 from settings import get_settings  # noqa: E402
-from tools.expo_sandbox.testing import SandboxHandle, sandbox_process  # noqa: E402
 from workers.push.limiter import project_key  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

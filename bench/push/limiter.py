@@ -15,7 +15,7 @@ import argparse
 import json
 import os
 
-from tools.limiter_senders import (
+from bench.push.limiter_senders import (
     Sender,
     max_permits_in_any_window,
     mean_permits_per_sliding_second,

@@ -11,10 +11,10 @@ import redis
 import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 
+from sandbox.expo.testing import SandboxHandle, running_sandbox
 from services.messages import MessageSender, build_client_broker
 from settings import Settings
 from tests.push.support import PushRig
-from tools.expo_sandbox.testing import SandboxHandle, running_sandbox
 from workers.push.expo_client import ExpoPushClient
 
 

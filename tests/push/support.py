@@ -22,9 +22,9 @@ from db.notifications import NotificationDraft, create_notifications
 from db.tables import device_tokens, notification_history, notification_preferences, push_deliveries, users
 from domain.notification_copy.content import NotificationContent
 from domain.notification_types import NotificationType
+from sandbox.expo.testing import SandboxHandle
 from services.transaction import Database
 from settings import Settings
-from tools.expo_sandbox.testing import SandboxHandle
 from workers.push.delivery import BatchReport, PushSender, deliver_due_batch
 from workers.push.expo_client import ExpoPushClient
 from workers.push.limiter import SlidingWindowLimiter

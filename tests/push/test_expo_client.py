@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from sandbox.expo.testing import SandboxHandle
 from tests.push.support import expo_token
-from tools.expo_sandbox.testing import SandboxHandle
 from workers.push.expo_client import (
     ExpoPushClient,
     ExpoRejectedError,

@@ -1,14 +1,20 @@
-"""check_push_receipts against the sandbox: outcomes, token hygiene, loud errors, resends, expiry."""
+"""check_push_receipts against the sandbox: outcomes, token hygiene, loud errors, resends, expiry,
+and no row lock while Expo answers."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncConnection
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.push_deliveries import RECEIPT_EXPIRED
+from db.tables import push_deliveries
+from sandbox.expo.testing import SandboxHandle
+from services.transaction import EngineDatabase
 from tests.push.support import (
     PushRig,
     ShiftableClock,
@@ -22,13 +28,34 @@ from tests.push.support import (
     users_with_notices,
 )
 from tests.support.savepoint_database import SavepointDatabase
-from workers.push.receipts import check_push_receipts
+from workers.push.receipts import ReceiptReport, check_push_receipts
 
 DELAY = timedelta(minutes=15)
+# How long the sandbox holds each answer in the tests that act while a getReceipts call is open: far
+# longer than the few statements they run meanwhile.
+SLOW_EXPO_MS = 3000
 
 
 def after_delay() -> datetime:
     return datetime.now(UTC) + DELAY + timedelta(seconds=1)
+
+
+async def run_held_at_expo(database: EngineDatabase, push: PushRig) -> asyncio.Task[ReceiptReport]:
+    """A receipts run started against a slow Expo, returned once Expo holds its getReceipts request."""
+    push.sandbox.configure(latency_ms=SLOW_EXPO_MS)
+    run = asyncio.create_task(check_push_receipts(database, push.expo_client, delay=DELAY, now=after_delay()))
+    await receipt_request_received(push.sandbox, run)
+    return run
+
+
+async def receipt_request_received(sandbox: SandboxHandle, run: asyncio.Task[ReceiptReport]) -> None:
+    # The sandbox counts a request before it holds the answer back for the configured latency.
+    for _ in range(3000):
+        if sandbox.project_stats()["receipt_requests"]:
+            return
+        assert not run.done(), "the run ended without asking Expo for receipts"
+        await asyncio.sleep(0.01)
+    raise TimeoutError("no getReceipts request reached the sandbox within 30 s")
 
 
 async def test_receipts_wait_for_the_delay_then_record_ok_and_deactivate_device_not_registered(
@@ -156,3 +183,71 @@ async def test_receipts_are_fetched_in_requests_of_at_most_1000_ids(
     assert report.ok == 1200
     stats = push.sandbox.project_stats()
     assert (stats["receipt_requests"], stats["receipt_ids_requested"]) == (2, 1200)
+
+
+async def test_no_row_is_locked_while_getreceipts_waits_for_expo(
+    committed_database: EngineDatabase, engine: AsyncEngine, push: PushRig
+) -> None:
+    # Given three tickets awaiting receipts, and an Expo that is slow to answer getReceipts
+    _, _, notification_ids = await users_with_notices(committed_database, 3)
+    await drain(push.sender(committed_database))
+
+    # When a receipts run is waiting for Expo's answer
+    run = await run_held_at_expo(committed_database, push)
+
+    # Then another transaction can lock every one of its rows without waiting
+    async with engine.connect() as other, other.begin():
+        locked = await other.execute(
+            sa.select(push_deliveries.c.id)
+            .where(
+                push_deliveries.c.notification_id.in_(notification_ids),
+                push_deliveries.c.receipt_checked_at.is_(None),
+            )
+            .with_for_update(nowait=True)
+        )
+        assert len(locked.all()) == 3
+    # And once the answer comes, the run records the three receipts
+    report = await run
+    assert (report.checked, report.ok) == (3, 3)
+
+
+async def test_receipts_recorded_meanwhile_by_another_run_are_not_applied_twice(
+    committed_database: EngineDatabase, engine: AsyncEngine, push: PushRig
+) -> None:
+    # Given two tickets whose receipts say DeviceNotRegistered, and a run waiting for them at Expo
+    _, tokens, notification_ids = await users_with_notices(committed_database, 2, behaviour="dnr-")
+    await drain(push.sender(committed_database))
+    run = await run_held_at_expo(committed_database, push)
+
+    # When an overlapping run records those receipts first
+    async with engine.begin() as other:
+        await other.execute(
+            sa.update(push_deliveries)
+            .where(push_deliveries.c.notification_id.in_(notification_ids))
+            .values(receipt_status="ok", receipt_checked_at=sa.func.now())
+        )
+
+    # Then the waiting run writes nothing: the recorded outcome stays and no token is deactivated
+    report = await run
+    assert (report.checked, report.deactivated) == (0, 0)
+    async with engine.connect() as connection:
+        deliveries = await deliveries_of(connection, notification_ids)
+        assert {(row.receipt_status, row.receipt_error) for row in deliveries} == {("ok", None)}
+        assert all(state.is_active for state in (await token_states(connection, tokens)).values())
+
+
+async def test_lost_receipts_are_given_up_in_batches_until_none_is_left(
+    connection: AsyncConnection, database: SavepointDatabase, push: PushRig
+) -> None:
+    # Given five tickets whose receipts never appear
+    _, _, notification_ids = await users_with_notices(database, 5, behaviour="noreceipt-")
+    await drain(push.sender(database))
+
+    # When receipts are checked a day later, two rows per batch
+    late = datetime.now(UTC) + timedelta(hours=24, seconds=1)
+    report = await check_push_receipts(database, push.expo_client, delay=DELAY, now=late, expire_batch_size=2)
+
+    # Then the batches went on until every one of them was given up
+    assert report.expired == 5
+    deliveries = await deliveries_of(connection, notification_ids)
+    assert {row.receipt_error for row in deliveries} == {RECEIPT_EXPIRED}

@@ -18,13 +18,13 @@ import sqlalchemy as sa
 
 from db.push_deliveries import UNCONFIRMED_SEND
 from db.tables import push_deliveries
+from sandbox.expo.testing import SandboxHandle, sandbox_process
 from services.addresses import PUSH_DELIVER, PUSH_QUEUE
 from services.messages import ActorAddress, build_client_broker, build_message
 from services.transaction import EngineDatabase
 from settings import Settings
 from tests.push.support import expo_token, notification_ids_sent, unfinished_deliveries, users_with_notices
 from tests.support.processes import running, worker_command
-from tools.expo_sandbox.testing import SandboxHandle, sandbox_process
 
 PUSH_SWEEP = ActorAddress("push.sweep", PUSH_QUEUE)
 

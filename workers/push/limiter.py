@@ -79,7 +79,7 @@ KEY_PREFIX = "fitnudge:push:limiter:"
 
 # Random bytes per grant in the sorted-set member, so two grants of the same size in the same
 # microsecond stay two members (a sorted set would silently merge identical members).
-_TOKEN_BYTES = 8
+GRANT_TOKEN_BYTES = 8
 
 _MICROS = 1_000_000
 
@@ -89,7 +89,7 @@ _MICROS = 1_000_000
 # Returns {1, 0, now_us} when granted, {0, wait_us, now_us} when the caller must wait wait_us.
 # Numbers are formatted with %d before being handed to Redis: Redis' Lua converts numbers to strings
 # with 14 significant digits, which would round a µs timestamp (16 digits).
-_ACQUIRE_LUA = """
+ACQUIRE_LUA = """
 local key = KEYS[1]
 local n = tonumber(ARGV[1])
 local budget = tonumber(ARGV[2])
@@ -190,8 +190,12 @@ def project_key(project: str) -> str:
     return KEY_PREFIX + project
 
 
-class _SlidingWindowPolicy:
-    """Parameters, validation and reply decoding shared by the async and the sync limiter."""
+class SlidingWindowPolicy:
+    """Parameters, validation and reply decoding of a limiter, whatever its Redis client.
+
+    The workers use the async limiter below; the benchmarks' sync one (bench/push/sync_limiter.py)
+    runs the same script on the same keys, to check that waiters of both kinds share one budget.
+    """
 
     def __init__(
         self, key: str, budget_per_second: int, safety_margin: float, pacing_tolerance: float
@@ -245,7 +249,7 @@ class _SlidingWindowPolicy:
         return sleep if max_wait is None else min(sleep, max_wait - waited)
 
 
-class SlidingWindowLimiter(_SlidingWindowPolicy):
+class SlidingWindowLimiter(SlidingWindowPolicy):
     """Async limiter for async actors: ``await limiter.acquire(100)`` before each Expo request."""
 
     def __init__(
@@ -258,7 +262,7 @@ class SlidingWindowLimiter(_SlidingWindowPolicy):
     ) -> None:
         super().__init__(key, budget_per_second, safety_margin, pacing_tolerance)
         # register_script only hashes the text; the script is sent to Redis on the first NOSCRIPT.
-        self._script = client.register_script(_ACQUIRE_LUA)
+        self._script = client.register_script(ACQUIRE_LUA)
 
     async def acquire(self, n: int = 1, *, max_wait: float | None = None) -> Grant:
         """Wait until ``n`` permits are granted; raise PermitWaitTimeout once max_wait can't be met."""
@@ -267,7 +271,7 @@ class SlidingWindowLimiter(_SlidingWindowPolicy):
             return Grant(n=n, granted_at_us=None, waited=0.0)
         started = time.monotonic()
         # One token per request: a denied attempt adds no member, so its retries can reuse it.
-        token = secrets.token_hex(_TOKEN_BYTES)
+        token = secrets.token_hex(GRANT_TOKEN_BYTES)
         attempts = 0
         while True:
             reply = await self._script(keys=[self.key], args=self._script_args(n, token))
@@ -276,34 +280,3 @@ class SlidingWindowLimiter(_SlidingWindowPolicy):
             if isinstance(outcome, Grant):
                 return outcome
             await asyncio.sleep(outcome)
-
-
-class SyncSlidingWindowLimiter(_SlidingWindowPolicy):
-    """The same limiter (same script, same keys) for sync code such as Dramatiq's thread actors."""
-
-    def __init__(
-        self,
-        client: redis.Redis,
-        key: str,
-        budget_per_second: int = DEFAULT_BUDGET_PER_SECOND,
-        safety_margin: float = DEFAULT_SAFETY_MARGIN_SECONDS,
-        pacing_tolerance: float = DEFAULT_PACING_TOLERANCE_SECONDS,
-    ) -> None:
-        super().__init__(key, budget_per_second, safety_margin, pacing_tolerance)
-        self._script = client.register_script(_ACQUIRE_LUA)
-
-    def acquire(self, n: int = 1, *, max_wait: float | None = None) -> Grant:
-        """Block until ``n`` permits are granted; raise PermitWaitTimeout once max_wait can't be met."""
-        self._check_request(n, max_wait)
-        if self.unlimited:
-            return Grant(n=n, granted_at_us=None, waited=0.0)
-        started = time.monotonic()
-        token = secrets.token_hex(_TOKEN_BYTES)
-        attempts = 0
-        while True:
-            reply = self._script(keys=[self.key], args=self._script_args(n, token))
-            attempts += 1
-            outcome = self._give_up_or_wait(n, reply, started, max_wait, attempts)
-            if isinstance(outcome, Grant):
-                return outcome
-            time.sleep(outcome)

@@ -1,13 +1,16 @@
 """check_push_receipts (domain.md §4): fetch the receipts of tickets sent ≥ PUSH_RECEIPT_DELAY_SECONDS ago.
 
 Batches of 1000 ids, walked in (sent_at, id) order so tickets whose receipt is not ready yet do not
-block the ones behind them; each batch is locked (SKIP LOCKED) for the length of its one getReceipts
-call, so two overlapping runs split the work instead of doubling it. Per receipt: receipt_status and
-receipt_error are recorded; DeviceNotRegistered deactivates the tokens (one statement per batch);
-MessageRateExceeded puts the delivery back in the queue while it has attempts left; the errors that
-mean a bug or a broken configuration (InvalidCredentials, MismatchSenderId, MessageTooBig) are logged
-at error level and counted. A missing receipt is asked for again on the next run, and given up after
-24 h, when Expo has deleted it.
+block the ones behind them. Per batch: one statement reads the tickets (no lock), getReceipts is called
+outside any transaction, and one short transaction records the outcomes, only on rows that still await
+that ticket's receipt; so a slow Expo holds no row lock and no connection, and two overlapping runs may
+both ask Expo for a batch (a read) but apply its outcomes once. Per receipt:
+receipt_status and receipt_error are recorded; DeviceNotRegistered deactivates the tokens (one
+statement per batch); MessageRateExceeded puts the delivery back in the queue while it has attempts
+left; the errors that mean a bug or a broken configuration (InvalidCredentials, MismatchSenderId,
+MessageTooBig) are logged at error level and counted. A missing receipt is asked for again on the next
+run, and given up after 24 h, when Expo has deleted it, in batches of EXPIRE_BATCH_SIZE rows, each its
+own transaction.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 # Expo deletes receipts after 24 hours (expo.md §1.5).
 RECEIPT_LIFETIME: Final = timedelta(hours=24)
+# Rows given up per transaction: a day of lost receipts must not become one long statement.
+EXPIRE_BATCH_SIZE: Final = 1000
 MISMATCH_SENDER_ID: Final = "MismatchSenderId"
 # Receipt errors that mean our credentials, sender setup or payloads are wrong, not the device.
 ALERTING_ERRORS: Final = frozenset(
@@ -72,28 +77,31 @@ def receipt_error_names(receipt: PushReceipt) -> tuple[str, set[str]]:
 
 
 async def check_push_receipts(
-    database: Database, client: ExpoPushClient, *, delay: timedelta, now: datetime
+    database: Database,
+    client: ExpoPushClient,
+    *,
+    delay: timedelta,
+    now: datetime,
+    expire_batch_size: int = EXPIRE_BATCH_SIZE,
 ) -> ReceiptReport:
     report = ReceiptReport()
-    async with database.transaction() as tx:
-        report.expired = await expire_missing_receipts(
-            tx.connection, sent_before=now - RECEIPT_LIFETIME, now=now
-        )
+    report.expired = await expire_lost_receipts(
+        database, sent_before=now - RECEIPT_LIFETIME, now=now, batch_size=expire_batch_size
+    )
     after: tuple[datetime, UUID] | None = None
     while True:
-        async with database.transaction() as tx:
+        async with database.single_statement() as connection:
             batch = await deliveries_awaiting_receipt(
-                tx.connection, sent_before=now - delay, after=after, limit=MAX_RECEIPT_IDS_PER_REQUEST
+                connection, sent_before=now - delay, after=after, limit=MAX_RECEIPT_IDS_PER_REQUEST
             )
-            if not batch:
-                break
-            try:
-                receipts = await client.get_receipts([row.ticket_id for row in batch])
-            except ExpoRequestError as error:
-                logger.error(
-                    "push receipts: getReceipts failed (%s: %s); next run retries", error.code, error
-                )
-                break
+        if not batch:
+            break
+        try:
+            receipts = await client.get_receipts([row.ticket_id for row in batch])
+        except ExpoRequestError as error:
+            logger.error("push receipts: getReceipts failed (%s: %s); next run retries", error.code, error)
+            break
+        async with database.transaction() as tx:
             await _apply(tx, batch, receipts, report, now)
         if len(batch) < MAX_RECEIPT_IDS_PER_REQUEST:
             break
@@ -103,6 +111,22 @@ async def check_push_receipts(
     return report
 
 
+async def expire_lost_receipts(
+    database: Database, *, sent_before: datetime, now: datetime, batch_size: int
+) -> int:
+    """Give up on every ticket sent before `sent_before` still without a receipt, `batch_size` rows per
+    transaction; returns how many."""
+    expired = 0
+    while True:
+        async with database.transaction() as tx:
+            batch = await expire_missing_receipts(
+                tx.connection, sent_before=sent_before, now=now, limit=batch_size
+            )
+        expired += batch
+        if batch < batch_size:
+            return expired
+
+
 async def _apply(
     tx: Transaction,
     batch: list[AwaitingReceipt],
@@ -110,27 +134,35 @@ async def _apply(
     report: ReceiptReport,
     now: datetime,
 ) -> None:
-    outcomes, dnr_ids, rate_limited_ids = [], [], []
+    outcomes: list[ReceiptOutcome] = []
+    error_names: dict[UUID, set[str]] = {}
     for row in batch:
         receipt = receipts.get(row.ticket_id)
         if receipt is None:
             report.missing += 1
+        elif receipt.is_success():
+            outcomes.append(ReceiptOutcome(row.id, row.ticket_id, "ok", None))
+        else:
+            error_name, error_names[row.id] = receipt_error_names(receipt)
+            outcomes.append(ReceiptOutcome(row.id, row.ticket_id, "error", error_name))
+    recorded = await record_receipts(tx.connection, outcomes, now=now)
+    # Only the receipts recorded here act: the others were recorded by a concurrent run, which acted.
+    dnr_ids, rate_limited_ids = [], []
+    for outcome in outcomes:
+        if outcome.id not in recorded:
             continue
-        if receipt.is_success():
-            outcomes.append(ReceiptOutcome(row.id, "ok", None))
+        report.checked += 1
+        error = outcome.receipt_error
+        if error is None:
             report.ok += 1
             continue
-        error, names = receipt_error_names(receipt)
-        outcomes.append(ReceiptOutcome(row.id, "error", error))
         report.errors[error] += 1
-        for name in names & ALERTING_ERRORS:
+        for name in error_names[outcome.id] & ALERTING_ERRORS:
             report.alerts[name] += 1
         if error == PushReceipt.ERROR_DEVICE_NOT_REGISTERED:
-            dnr_ids.append(row.id)
+            dnr_ids.append(outcome.id)
         elif error == PushReceipt.ERROR_MESSAGE_RATE_EXCEEDED:
-            rate_limited_ids.append(row.id)
-    report.checked += len(outcomes)
-    await record_receipts(tx.connection, outcomes, now=now)
+            rate_limited_ids.append(outcome.id)
     report.deactivated += await deactivate_tokens_of(tx.connection, dnr_ids, now=now)
     delay = backoff_seconds(1)
     resend = await requeue_for_resend(

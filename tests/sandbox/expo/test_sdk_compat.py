@@ -13,8 +13,8 @@ from exponent_server_sdk import (
     PushServerError,
 )
 
-from tests.tools.sandbox_support import project_stats, token
-from tools.expo_sandbox.testing import SandboxHandle
+from sandbox.expo.testing import SandboxHandle
+from tests.sandbox.expo.support import project_stats, token
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Protocol-true local Expo push sandbox (see /work/shared/docs/expo.md §4).
 
-Run it with `python -m tools.expo_sandbox`, or in tests with `tools.expo_sandbox.testing.running_sandbox`.
+Run it with `python -m sandbox.expo`, or in tests with `sandbox.expo.testing.running_sandbox`.
 """
 
 from .app import SandboxApp, create_app

@@ -39,3 +39,17 @@ def get_receipts(client: httpx.Client, ids: list[str]) -> dict[str, Any]:
 def project_stats(stats: dict[str, Any], project: str = "default") -> dict[str, Any]:
     result: dict[str, Any] = stats["projects"][project]
     return result
+
+
+class SteppedClock:
+    """The sandbox's traffic clock (rate windows, peak rates) for tests: it moves only when the test
+    moves it, so a window never slides because the machine was slow."""
+
+    def __init__(self) -> None:
+        self.now_s = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now_s
+
+    def advance(self, seconds: float) -> None:
+        self.now_s += seconds

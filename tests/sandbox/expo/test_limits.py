@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.tools.sandbox_support import RECEIPTS, SEND, messages, ok_ids, project_stats, send, token
-from tools.expo_sandbox.testing import SandboxHandle
+from sandbox.expo.testing import SandboxHandle
+from tests.sandbox.expo.support import RECEIPTS, SEND, messages, ok_ids, project_stats, send, token
 
 
 def test_exactly_100_recipients_are_accepted(expo: httpx.Client, sandbox: SandboxHandle) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.tools.sandbox_support import get_receipts, messages, ok_ids, project_stats, send, token
-from tools.expo_sandbox.testing import SandboxHandle
+from sandbox.expo.testing import SandboxHandle
+from tests.sandbox.expo.support import get_receipts, messages, ok_ids, project_stats, send, token
 
 
 def test_receipts_are_omitted_until_visible(expo: httpx.Client, sandbox: SandboxHandle) -> None:

@@ -5,20 +5,27 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
-from tests.tools.sandbox_support import get_receipts, messages, ok_ids, project_stats, send, token
-from tools.expo_sandbox.config import ConfigError
-from tools.expo_sandbox.testing import (
+from sandbox.expo.config import ConfigError
+from sandbox.expo.testing import (
     REPO_ROOT,
     SandboxHandle,
     running_sandbox,
     sandbox_process,
     start_sandbox_process,
     stop_sandbox_process,
+)
+from tests.sandbox.expo.support import (
+    SteppedClock,
+    get_receipts,
+    messages,
+    ok_ids,
+    project_stats,
+    send,
+    token,
 )
 
 SPEC_PROJECT_KEYS = {
@@ -49,11 +56,14 @@ SPEC_PROJECT_KEYS = {
 }
 
 
-def test_stats_have_every_counter_the_spec_lists(expo: httpx.Client, sandbox: SandboxHandle) -> None:
+def test_stats_have_every_counter_the_spec_lists(
+    expo: httpx.Client, sandbox: SandboxHandle, traffic_clock: SteppedClock
+) -> None:
     # Given some traffic
     ids = ok_ids(send(expo, messages(3)))
     get_receipts(expo, ids)
-    # When stats are read
+    # When stats are read half a second later
+    traffic_clock.advance(0.5)
     stats = sandbox.stats()
     # Then the spec's shape is there with live values
     assert stats["uptime_s"] > 0
@@ -115,13 +125,10 @@ def test_unknown_control_paths_and_methods(sandbox: SandboxHandle) -> None:
         assert client.get("/__sandbox/reset").status_code == 405
 
 
-def test_running_sandbox_starts_fast_and_rejects_unknown_config() -> None:
+def test_running_sandbox_serves_with_the_given_config_and_rejects_unknown_config() -> None:
     # When a sandbox is started in-thread
-    started = time.monotonic()
     with running_sandbox(rate_limit_per_second=5) as sandbox:
-        elapsed = time.monotonic() - started
-        # Then it is serving within a second, with the given config
-        assert elapsed < 1.0
+        # Then it is serving, with the given config
         assert sandbox.healthz()
         assert sandbox.config()["rate_limit_per_second"] == 5
     # And a typo in a config key fails before anything starts
@@ -158,7 +165,7 @@ def test_module_entry_point_prints_the_listening_line() -> None:
 
 def test_invalid_flags_exit_with_an_error() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "tools.expo_sandbox", "--fault-5xx-rate", "7"],
+        [sys.executable, "-m", "sandbox.expo", "--fault-5xx-rate", "7"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

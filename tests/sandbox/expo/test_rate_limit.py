@@ -9,9 +9,9 @@ import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.tools.sandbox_support import RECEIPTS, SEND, messages, project_stats, send, token
-from tools.expo_sandbox.rate_window import BUCKET_MS, ProjectRateLimiter, SlidingWindow
-from tools.expo_sandbox.testing import SandboxHandle
+from sandbox.expo.rate_window import BUCKET_MS, ProjectRateLimiter, SlidingWindow
+from sandbox.expo.testing import SandboxHandle
+from tests.sandbox.expo.support import RECEIPTS, SEND, SteppedClock, messages, project_stats, send, token
 
 LIMIT = 300
 BATCH = 20
@@ -19,7 +19,8 @@ CLIENTS = 10
 
 
 async def test_hammering_clients_never_push_the_admitted_rate_over_the_limit(sandbox: SandboxHandle) -> None:
-    # Given a 300/s limit and 10 concurrent clients sending batches of 20 as fast as they can
+    # Given a 300/s limit and 10 concurrent clients sending batches of 20 as fast as they can (the
+    # traffic clock stands still meanwhile: every request competes for one window)
     sandbox.configure(rate_limit_per_second=LIMIT)
     accepted_tickets = 0
     rejected: list[httpx.Response] = []
@@ -59,18 +60,21 @@ async def test_hammering_clients_never_push_the_admitted_rate_over_the_limit(san
 
 
 def test_a_batch_is_refused_while_the_window_is_too_full_for_it(
-    expo: httpx.Client, sandbox: SandboxHandle
+    expo: httpx.Client, sandbox: SandboxHandle, traffic_clock: SteppedClock
 ) -> None:
     # Given 200 recipients per 200 ms window
     sandbox.configure(rate_limit_per_second=200, rate_limit_window_ms=200)
-    # When 100 + 100 are sent, then 100 more, then 100 after the window has passed
+    # When 100 + 100 are sent, then 100 more, again 190 ms later, then 250 ms later
     first = [send(expo, messages(100, f"b{i}")).status_code for i in range(2)]
     refused = send(expo, messages(100, "b2"))
-    time.sleep(0.25)
-    later = send(expo, messages(100, "b3"))
-    # Then the third batch is refused as a whole and the fourth admitted
+    traffic_clock.advance(0.19)
+    still_refused = send(expo, messages(100, "b3"))
+    traffic_clock.advance(0.06)
+    later = send(expo, messages(100, "b4"))
+    # Then the batches are refused as a whole while the window holds the first two, and admitted
+    # once they have left it
     assert first == [200, 200]
-    assert refused.status_code == 429
+    assert (refused.status_code, still_refused.status_code) == (429, 429)
     assert refused.json()["errors"][0]["code"] == "TOO_MANY_REQUESTS"
     assert later.status_code == 200
 

@@ -1,4 +1,4 @@
-"""Throughput benchmark: `python -m tools.expo_sandbox.bench [--url URL] [--connections 32] [--seconds 5]`.
+"""Throughput benchmark: `python -m sandbox.expo.bench [--url URL] [--connections 32] [--seconds 5]`.
 
 Uses a minimal keep-alive HTTP/1.1 client on raw asyncio streams, because an httpx-based load generator
 saturates its own core long before the sandbox does. Without --url it starts a sandbox subprocess with

@@ -1,9 +1,11 @@
 """Several OS processes taking permits from one push limiter key as fast as it lets them.
 
-Used by the limiter's cross-process test (is the budget kept in every sliding second?) and by its
-benchmark (how close to the budget do they get?). Each sender runs this module:
+Used by the limiter's benchmark (bench/push/limiter.py: how close to the budget do they get?) and by
+its cross-process test (tests/workers/test_push_limiter.py: is the budget kept in every sliding
+second?). It is a load generator, so it lives with the benchmarks and the test imports it from here:
+tests may use bench/, but bench/ never depends on the test suite. Each sender runs this module:
 
-    python -m tools.limiter_senders REDIS_URL KEY BUDGET SECONDS sync|async SIZES
+    python -m bench.push.limiter_senders REDIS_URL KEY BUDGET SECONDS sync|async SIZES
 
 prints "ready", waits for a line on stdin so that every sender starts together, then acquires for
 SECONDS, cycling through SIZES (comma-separated batch sizes), and prints every grant as JSON
@@ -25,9 +27,10 @@ from pathlib import Path
 import redis
 import redis.asyncio
 
-from workers.push.limiter import SlidingWindowLimiter, SyncSlidingWindowLimiter
+from bench.push.sync_limiter import SyncSlidingWindowLimiter
+from workers.push.limiter import SlidingWindowLimiter
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # (Redis time of the grant in µs, permits granted)
 GrantRecord = tuple[int, int]
@@ -82,7 +85,7 @@ def run_senders(
             [
                 sys.executable,
                 "-m",
-                "tools.limiter_senders",
+                "bench.push.limiter_senders",
                 redis_url,
                 keys[scenario],
                 *(str(budget), str(seconds)),

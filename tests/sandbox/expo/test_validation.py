@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.tools.sandbox_support import SEND, messages, project_stats, send, token
-from tools.expo_sandbox.testing import SandboxHandle
+from sandbox.expo.testing import SandboxHandle
+from tests.sandbox.expo.support import SEND, messages, project_stats, send, token
 
 FULL_MESSAGE: dict[str, Any] = {
     "to": token("full"),

@@ -1,4 +1,5 @@
-"""Fixtures for the Expo sandbox tests: one sandbox per session, reset to a known config per test."""
+"""Fixtures for the Expo sandbox tests: one sandbox per session, reset to a known config per test, whose
+rate windows follow a clock the tests move (traffic_clock) instead of real time."""
 
 from __future__ import annotations
 
@@ -8,16 +9,22 @@ from typing import Any
 import httpx
 import pytest
 
-from tools.expo_sandbox.config import SandboxConfig
-from tools.expo_sandbox.testing import SandboxHandle, running_sandbox
+from sandbox.expo.config import SandboxConfig
+from sandbox.expo.testing import SandboxHandle, running_sandbox
+from tests.sandbox.expo.support import SteppedClock
 
 # The spec defaults, except the rate limit: only the rate-limit tests want it, and they set it themselves.
 BASELINE: dict[str, Any] = {**SandboxConfig().to_dict(), "rate_limit_per_second": 0}
 
 
 @pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[SandboxHandle]:
-    with running_sandbox(**BASELINE) as handle:
+def traffic_clock() -> SteppedClock:
+    return SteppedClock()
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(traffic_clock: SteppedClock) -> Iterator[SandboxHandle]:
+    with running_sandbox(monotonic=traffic_clock, **BASELINE) as handle:
         yield handle
 
 

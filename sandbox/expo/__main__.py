@@ -1,4 +1,4 @@
-"""`python -m tools.expo_sandbox --host 127.0.0.1 --port 0` → prints `LISTENING http://127.0.0.1:<port>`."""
+"""`python -m sandbox.expo --host 127.0.0.1 --port 0` → prints `LISTENING http://127.0.0.1:<port>`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from .state import SandboxState
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m tools.expo_sandbox",
+        prog="python -m sandbox.expo",
         description="Local Expo-push-compatible sandbox. Every option can also be set as "
         f"{ENV_PREFIX}<OPTION_NAME> (flags win), and changed at runtime via POST /__sandbox/config.",
     )

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.tools.sandbox_support import get_receipts, ok_ids, project_stats, send, token
-from tools.expo_sandbox.testing import SandboxHandle
+from sandbox.expo.testing import SandboxHandle
+from tests.sandbox.expo.support import get_receipts, ok_ids, project_stats, send, token
 
 DNR_TICKET_MESSAGE = '"{tok}" is not a registered push notification recipient'
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,8 +118,8 @@ class SandboxHandle:
 class _ServerThread:
     """uvicorn in a daemon thread with its own event loop."""
 
-    def __init__(self, config: SandboxConfig, host: str) -> None:
-        self.app = SandboxApp(SandboxState(config))
+    def __init__(self, config: SandboxConfig, host: str, monotonic: Callable[[], float]) -> None:
+        self.app = SandboxApp(SandboxState(config, monotonic=monotonic))
         self._sock = bind_socket(host, 0)
         self.base_url = base_url_for(self._sock)
         self._started = threading.Event()
@@ -154,14 +154,18 @@ class _ServerThread:
 
 
 @contextlib.contextmanager
-def running_sandbox(**config: Any) -> Iterator[SandboxHandle]:
+def running_sandbox(
+    *, monotonic: Callable[[], float] = time.monotonic, **config: Any
+) -> Iterator[SandboxHandle]:
     """Start a sandbox on 127.0.0.1:<ephemeral port> in a background thread and yield its handle.
 
     Keyword arguments are config keys (see SandboxConfig), validated before anything starts.
-    Environment variables are deliberately ignored here so tests stay hermetic.
+    Environment variables are deliberately ignored here so tests stay hermetic. `monotonic` is the
+    real-time clock of traffic shaping (rate windows, peak rates), which `advance_clock` leaves alone:
+    a test that must not depend on how fast it runs passes a clock it moves itself.
     """
     host = config.pop("host", "127.0.0.1")
-    server = _ServerThread(SandboxConfig().patched(config), host)
+    server = _ServerThread(SandboxConfig().patched(config), host, monotonic)
     server.start()
     handle = SandboxHandle(server.base_url)
     try:
@@ -189,14 +193,14 @@ def _cli_args(config: dict[str, Any]) -> list[str]:
 def start_sandbox_process(
     *, host: str = "127.0.0.1", port: int = 0, startup_timeout_s: float = _START_TIMEOUT_S, **config: Any
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `python -m tools.expo_sandbox` and return (process, base_url) once it prints LISTENING.
+    """Start `python -m sandbox.expo` and return (process, base_url) once it prints LISTENING.
 
     The caller owns the process: call `stop_sandbox_process(proc)` (or use `sandbox_process`) when done.
     """
     cmd = [
         sys.executable,
         "-m",
-        "tools.expo_sandbox",
+        "sandbox.expo",
         "--host",
         host,
         "--port",
