@@ -1,4 +1,4 @@
-"""Every error leaves the API as `{"detail": <for people>, "code": <for machines>}` (domain.md §1.2)."""
+"""Every error leaves the API as `{"detail": <for people>, "code": <for machines>}` (docs/domain.md §1.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Keyset pagination for list routes (domain.md §1.2): `limit` + an opaque `cursor`.
+"""Keyset pagination for list routes (docs/domain.md §1.2): `limit` + an opaque `cursor`.
 
 A cursor is the sort key of the last row served, base64url-encoded JSON; clients treat it as opaque.
 The next page's cursor goes in `next_cursor` (object bodies) or the `X-Next-Cursor` header (bare

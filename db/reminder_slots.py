@@ -1,4 +1,4 @@
-"""The reminder due index for goals (reminder_slots, §2.2, §3.11, architecture flow 3).
+"""The reminder due index for goals (reminder_slots, §2.2, §3.11, docs/scheduling.md).
 
 One slot per (active goal, reminder time) holds the next UTC instant at which the owner's local clock
 shows that time on a scheduled day. Slots exist only for active goals, and are rebuilt whenever a

@@ -1,6 +1,6 @@
 """The schema: every table as SQLAlchemy Core, the single source Alembic compares against.
 
-Names, enum values and constraints follow ../shared/docs/domain.md §2. Enumerations are text columns
+Names, enum values and constraints follow docs/domain.md §2. Enumerations are text columns
 with a CHECK (not PostgreSQL enums) so adding a value is a one-line migration.
 """
 

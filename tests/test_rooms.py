@@ -7,6 +7,8 @@ at run time (an import inside a function counts too).
 from __future__ import annotations
 
 import ast
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,23 @@ def test_only_notify_writes_notifications() -> None:
         if "create_notifications(" in path.read_text()
     }
     assert callers == {"db/notifications.py", "services/notify.py"}
+
+
+def test_nothing_outside_docs_cites_a_document_outside_the_repository() -> None:
+    """Comments cite docs/ (docs/README.md says how), never the brief the project started from."""
+    outside = re.compile(
+        r"shared/docs|(?<![\w/.-])(domain|expo|clients?|client-behaviour|architecture|stack-notes|style)\.md"
+    )
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    citing = {
+        name
+        for name in tracked
+        if not name.startswith("docs/")
+        and name != "tests/test_rooms.py"  # whose pattern names them
+        and (REPO_ROOT / name).suffix in {".py", ".md", ".sh", ".toml", ".ini", ""}
+        and (REPO_ROOT / name).is_file()
+        and outside.search((REPO_ROOT / name).read_text(errors="replace"))
+    }
+    assert citing == set()

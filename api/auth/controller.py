@@ -1,4 +1,4 @@
-"""/auth: sign-up, login, token refresh and logout (domain.md §5 "Auth, users, onboarding")."""
+"""/auth: sign-up, login, token refresh and logout (docs/domain.md §5 "Auth, users, onboarding")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Request and response bodies of /check-ins (domain.md §5: the CheckIn shape)."""
+"""Request and response bodies of /check-ins (docs/domain.md §5: the CheckIn shape)."""
 
 from __future__ import annotations
 

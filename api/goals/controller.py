@@ -1,4 +1,4 @@
-"""/goals routes (domain.md §5). Handlers are thin: the caller from the token, the request's
+"""/goals routes (docs/domain.md §5). Handlers are thin: the caller from the token, the request's
 transaction and `now`, then api/goals/editing.py or reading.py."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Request and response bodies of /goals (the Goal shape of domain.md §5).
+"""Request and response bodies of /goals (the Goal shape of docs/domain.md §5).
 
 Shapes are checked here (422); the rules on values (trimmed title, schedule, reminder count against
 the plan) are domain.goal_rules' (400 / 403), so a weekday of 9 is a broken rule, not a malformed body.

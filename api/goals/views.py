@@ -1,4 +1,4 @@
-"""How a goal row is shown: the Goal shape of domain.md §5, "today" being its owner's local date."""
+"""How a goal row is shown: the Goal shape of docs/domain.md §5, "today" being its owner's local date."""
 
 from __future__ import annotations
 

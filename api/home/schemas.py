@@ -1,4 +1,4 @@
-"""GET /home/dashboard (domain.md §5): today's unanswered check-ins with their goals, and the streaks."""
+"""GET /home/dashboard (docs/domain.md §5): today's unanswered check-ins with their goals, and the streaks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bodies of /notifications: the Notification and Preferences shapes of domain.md §5, analytics."""
+"""Bodies of /notifications: the Notification and Preferences shapes of docs/domain.md §5, analytics."""
 
 from __future__ import annotations
 

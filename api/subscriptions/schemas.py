@@ -1,4 +1,4 @@
-"""Bodies of /subscriptions and /subscription-plans (domain.md §5)."""
+"""Bodies of /subscriptions and /subscription-plans (docs/domain.md §5)."""
 
 from __future__ import annotations
 

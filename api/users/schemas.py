@@ -1,4 +1,4 @@
-"""Request and response bodies of /users (the User shape of domain.md §5)."""
+"""Request and response bodies of /users (the User shape of docs/domain.md §5)."""
 
 from __future__ import annotations
 

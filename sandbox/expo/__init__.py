@@ -1,4 +1,6 @@
-"""Protocol-true local Expo push sandbox (see /work/shared/docs/expo.md §4).
+"""Protocol-true local Expo push sandbox (see docs/push-contract.md §4).
+
+A bare `§N` in this package and in its tests is a section of docs/push-contract.md.
 
 Run it with `python -m sandbox.expo`, or in tests with `sandbox.expo.testing.running_sandbox`.
 """

@@ -1,4 +1,4 @@
-"""Sign-up, login and logout (domain.md §5 "Auth"): sessions, uniqueness, credentials, validation."""
+"""Sign-up, login and logout (docs/domain.md §5 "Auth"): sessions, uniqueness, credentials, validation."""
 
 from __future__ import annotations
 

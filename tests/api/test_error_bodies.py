@@ -1,4 +1,4 @@
-"""Every error carries the machine-readable body of domain.md §1.2, never a bare framework page."""
+"""Every error carries the machine-readable body of docs/domain.md §1.2, never a bare framework page."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Jobs enqueued during a request leave only if its transaction commits (style.md: Polar's rule)."""
+"""Jobs enqueued during a request leave only if its transaction commits, and only after it."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The Expo push client: one async request per batch, every failure sorted by what it means for a retry.
 
-Why our own sending core instead of `exponent_server_sdk.PushClient` (expo.md §2.2): the SDK is
+Why our own sending core instead of `exponent_server_sdk.PushClient` (docs/push-contract.md §2.2): the SDK is
 synchronous (`requests`, it would stall the actors' event loop), has no timeout by default, rejects
 `ExpoPushToken[…]` tokens and list `to`, never gzips, and loses the tickets of chunks already sent when a
 later chunk raises. What it gets right we reuse: its ticket and receipt types (`PushTicket`,
@@ -39,10 +39,10 @@ MAX_RECEIPT_IDS_PER_REQUEST: Final = PushClient.DEFAULT_MAX_RECEIPT_COUNT
 GZIP_MIN_BYTES: Final = 1024
 # Fast compression level: bodies are repetitive JSON, level 1 already shrinks them ~5x.
 GZIP_LEVEL: Final = 1
-# Connect fast-fails a dead host; read covers Expo's slow moments under load (expo.md §1.4 mentions
-# 502/504 under load) without holding a claimed batch for long. Well under the claim lease.
+# Connect fast-fails a dead host; read covers Expo's slow moments under load (docs/push-contract.md
+# §1.4 mentions 502/504 under load) without holding a claimed batch for long. Well under the claim lease.
 DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=10.0)
-# Expo advises at most 6 concurrent connections per sender (expo.md §1.7).
+# Expo advises at most 6 concurrent connections per sender (docs/push-contract.md §1.7).
 MAX_CONNECTIONS: Final = 6
 
 # Both token spellings Expo issues (§3.9), plus the bare UUID the Node SDK also accepts.
@@ -50,7 +50,8 @@ _TOKEN = re.compile(
     r"^(?:(?:ExponentPushToken|ExpoPushToken)\[[^\]]+\]|"
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
 )
-# A gateway timeout may come after Expo queued the batch (expo.md §1.4); every other 5xx means it did not.
+# A gateway timeout may come after Expo queued the batch (docs/push-contract.md §1.4); every other
+# 5xx means it did not.
 _UNCONFIRMED_STATUS = 504
 _SEND_PATH = PushClient.DEFAULT_BASE_API_URL + "/push/send"
 _RECEIPTS_PATH = PushClient.DEFAULT_BASE_API_URL + "/push/getReceipts"
@@ -154,7 +155,8 @@ class ExpoPushClient:
         data = _payload_data(response)
         if not isinstance(data, dict):
             raise ExpoRejectedError("MalformedReceipts", f"receipts are {_describe(data)}", response)
-        # Parse leniently: unknown error names and extra keys (expo.md §1.5) must not break anything.
+        # Parse leniently: unknown error names and extra keys (docs/push-contract.md §1.5) must not
+        # break anything.
         return {
             receipt_id: PushReceipt(
                 id=receipt_id,

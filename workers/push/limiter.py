@@ -1,6 +1,6 @@
 """Global sliding-window limiter for Expo pushes, shared by every worker process through Redis.
 
-Expo admits at most 600 notifications per *sliding* second per project (docs: expo.md §1.7, §1.8,
+Expo admits at most 600 notifications per *sliding* second per project (docs/push-contract.md §1.7, §1.8,
 §4.8). Dramatiq's built-in limiters count per calendar second (up to 2x the limit in a sliding
 second) and raise instead of waiting, so pushes use this limiter instead.
 
@@ -41,7 +41,7 @@ from typing import Any
 import redis
 import redis.asyncio
 
-# Expo's documented cap per project (expo.md §1.7 item 4); the setting below overrides it.
+# Expo's documented cap per project (docs/push-contract.md §1.7 item 4); the setting below overrides it.
 DEFAULT_BUDGET_PER_SECOND = 600
 
 
@@ -49,9 +49,9 @@ DEFAULT_BUDGET_PER_SECOND = 600
 RECEIVER_WINDOW_SECONDS = 1.0
 
 # Added to the receiver's window. Why 15 ms: 10 ms covers one bucket of a receiver that counts in
-# 10 ms buckets (the sandbox does, expo.md §4.8, so its "second" may span up to 1.01 s), and 5 ms
-# covers our own jitter between the grant and the request leaving the worker (building and gzipping
-# a 100-message body, event-loop lag). The cost is throughput: the long-run ceiling is
+# 10 ms buckets (the sandbox does, docs/push-contract.md §4.8, so its "second" may span up to
+# 1.01 s), and 5 ms covers our own jitter between the grant and the request leaving the worker
+# (building and gzipping a 100-message body, event-loop lag). The cost is throughput: the long-run ceiling is
 # 1 / 1.015 = 98.5 % of the budget, which keeps us above the 98 % target after the ~1 ms each retry
 # loses to sleep overshoot and the Redis round trip. 20 ms would cap us at 98.04 % before those
 # losses, i.e. below the target in practice. Network jitter beyond the margin is rare and, thanks to

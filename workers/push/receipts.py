@@ -1,4 +1,5 @@
-"""check_push_receipts (domain.md §4): fetch the receipts of tickets sent ≥ PUSH_RECEIPT_DELAY_SECONDS ago.
+"""check_push_receipts (docs/domain.md §4): fetch the receipts of tickets sent at least
+PUSH_RECEIPT_DELAY_SECONDS ago.
 
 Batches of 1000 ids, walked in (sent_at, id) order so tickets whose receipt is not ready yet do not
 block the ones behind them. Per batch: one statement reads the tickets (no lock), getReceipts is called
@@ -40,7 +41,7 @@ from workers.push.expo_client import MAX_RECEIPT_IDS_PER_REQUEST, ExpoPushClient
 
 logger = logging.getLogger(__name__)
 
-# Expo deletes receipts after 24 hours (expo.md §1.5).
+# Expo deletes receipts after 24 hours (docs/push-contract.md §1.5).
 RECEIPT_LIFETIME: Final = timedelta(hours=24)
 # Rows given up per transaction: a day of lost receipts must not become one long statement.
 EXPIRE_BATCH_SIZE: Final = 1000

@@ -1,4 +1,4 @@
-"""sweep_stalled_deliveries (domain.md §4): nothing lost when a message or a worker is.
+"""sweep_stalled_deliveries (docs/domain.md §4): nothing lost when a message or a worker is.
 
 Every 5 minutes:
 1. Claims whose lease lapsed while their rows were still pending belong to a worker that died. The
