@@ -89,6 +89,9 @@ def periodic_job(
             context = worker_job_context()
             await run_logged(name, lambda: job(context, datetime.now(UTC)))
 
+        # Named after the job, so the scheduler's and the worker's logs point at its module.
+        run_periodic_job.__module__ = job.__module__
+        run_periodic_job.__qualname__ = getattr(job, "__qualname__", name)
         scheduled_actor(name, cron, queue=queue, time_limit_ms=time_limit_ms)(run_periodic_job)
         return job
 

@@ -70,7 +70,7 @@ async def _send_due(
 
 @periodic_job(PROMPTS_JOB, "* * * * *")
 async def send_checkin_prompts(context: JobContext, now: datetime) -> Counter[str]:
-    """`checkins.prompts`: every prompt and follow-up due at `now`, a batch of each per transaction."""
+    """Every check-in prompt and follow-up due at `now`, a batch of each per transaction."""
     counts: Counter[str] = Counter()
 
     async def run_batch(tx: Transaction) -> bool:

@@ -50,7 +50,7 @@ async def _drafts(tx: Transaction, recipients: list[DueMorningUser]) -> list[Not
 
 @periodic_job(MORNING_JOB, "* * * * *")
 async def send_morning_motivations(context: JobContext, now: datetime) -> Counter[str]:
-    """`reminders.morning`: every morning notice due at `now`."""
+    """Every morning motivation notice due at `now`."""
     counts: Counter[str] = Counter()
 
     async def run_batch(tx: Transaction) -> bool:

@@ -41,7 +41,7 @@ def zones_in_notice_hour(now: datetime) -> list[ZoneDay]:
 
 @periodic_job(REENGAGE_JOB, "0 * * * *")
 async def send_reengagement_notifications(context: JobContext, now: datetime) -> Counter[str]:
-    """`engagement.reengage`: the notices of the users for whom `now` is in the local notice hour."""
+    """Re-engagement notices of the users for whom `now` is in the local notice hour."""
     counts: Counter[str] = Counter()
     zone_days = zones_in_notice_hour(now)
     after = FIRST_PAGE_AFTER

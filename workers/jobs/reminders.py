@@ -135,9 +135,10 @@ async def notify_due_reminders(
 
 @periodic_job(TICK_JOB, "* * * * *")
 async def tick_reminders(context: JobContext, now: datetime) -> Counter[str]:
-    """`reminders.tick`: find what is due at `now`, drop the stale, then notify it inline (≤ 100) or
-    claim it in batches of 1,000 slots, each batch committed and fanned out before the next is claimed
-    (the first chunks run while the rest of an 18:00 peak is still being claimed)."""
+    """Goal reminders due at `now`: the stale dropped, the rest notified inline (≤ 100) or claimed.
+
+    Claims go in batches of 1,000 slots, each committed and fanned out as chunk messages before the
+    next is claimed (the first chunks run while the rest of an 18:00 peak is still being claimed)."""
     counts: Counter[str] = Counter()
     unclaimed: list[UUID] | None = None
 

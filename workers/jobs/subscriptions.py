@@ -41,7 +41,7 @@ WARNING_BATCH: Final = 500
 
 @periodic_job(RETRY_WEBHOOKS_JOB, "*/5 * * * *")
 async def process_failed_webhook_events(context: JobContext, now: datetime) -> Counter[str]:
-    """One run of `billing.retry_webhooks`: at most RETRY_BATCH events, in one transaction."""
+    """Retry failed billing webhook events: at most RETRY_BATCH per run, in one transaction."""
     counts: Counter[str] = Counter()
 
     async def run_batch(tx: Transaction) -> bool:
@@ -63,7 +63,7 @@ async def process_failed_webhook_events(context: JobContext, now: datetime) -> C
 
 @periodic_job(WARN_EXPIRING_JOB, "0 * * * *")
 async def check_expiring_subscriptions(context: JobContext, now: datetime) -> Counter[str]:
-    """One run of `billing.warn_expiring`: keyset pages of WARNING_BATCH over the expiry window."""
+    """Warn at 10:00 local of non-renewing subscriptions ending in 3 days (pages of WARNING_BATCH)."""
     counts: Counter[str] = Counter()
     anchor = now.replace(minute=0, second=0, microsecond=0)
     window_start, window_end = anchor + WARNING_LEAD, anchor + WARNING_LEAD + timedelta(days=1)
