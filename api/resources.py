@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from litestar import Litestar
 
+from api.auth.access_states import AccessStates
 from api.auth.activity import ActivityRecorder
 from db.unit_of_work import Database
 from settings import Settings
@@ -20,6 +21,7 @@ class AppResources:
     redis: aioredis.Redis
     enqueuer: Enqueuer
     activity: ActivityRecorder
+    access_states: AccessStates
 
 
 def app_resources(app: Litestar) -> AppResources:

@@ -47,7 +47,7 @@ async def seed_demo_user(database: Database, *, now: datetime) -> UUID:
         return existing.user_id
     password_hash = await hash_password(DEMO_PASSWORD)
     async with database.unit_of_work() as uow:
-        user_id = await insert_user(
+        created = await insert_user(
             uow.connection,
             NewUser(
                 email=DEMO_EMAIL,
@@ -60,8 +60,9 @@ async def seed_demo_user(database: Database, *, now: datetime) -> UUID:
                 referred_by_user_id=None,
             ),
         )
-        if user_id is None:
+        if created is None:
             raise DemoSeedError(f"username {DEMO_USERNAME!r} is taken by another account")
+        user_id = created.user_id
         await complete_onboarding(
             uow.connection,
             user_id,

@@ -3,6 +3,10 @@
 Refresh tokens come in families: login and sign-up start one, each refresh retires the presented
 token and issues the next in the same family. Presenting a retired token again means two parties
 hold the family (a copy was stolen), so the whole family is revoked and both must log in again.
+
+Both tokens carry the user's token version at issue. Revocation (api/auth/revocation.py) bumps it and
+retires the user's refresh tokens; a refresh token that a concurrent login or refresh wrote after
+that UPDATE read the table keeps the old version and is refused here, as is its access token.
 """
 
 from __future__ import annotations
@@ -10,14 +14,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from uuid import UUID
 
 from litestar.connection import ASGIConnection
-from litestar.security.jwt import JWTAuth, Token
+from litestar.security.jwt import JWTAuth
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.client_address import client_ip
-from api.auth.jwt import AuthUser, issue_access_token
+from api.auth.jwt import AccessToken, AuthUser, issue_access_token
 from api.auth.refresh_token_format import new_refresh_token, parse_refresh_token
 from api.auth.schemas import DeviceInfo, TokenPair
 from db.refresh_tokens import (
@@ -28,7 +31,7 @@ from db.refresh_tokens import (
     retire_refresh_token,
     revoke_token_family,
 )
-from db.users import ACTIVE_STATUS
+from db.users import ACTIVE_STATUS, TokenSubject
 
 # Long enough for any real browser or app string, short enough that a client cannot bloat the row.
 USER_AGENT_MAX_LENGTH = 512
@@ -39,6 +42,7 @@ class RefreshRejected(StrEnum):
     EXPIRED = "expired"
     REUSED = "reused"
     ACCOUNT_INACTIVE = "account_inactive"
+    REVOKED = "revoked"
 
 
 def token_client(
@@ -56,8 +60,8 @@ def token_client(
 
 async def open_session(
     connection: AsyncConnection,
-    jwt_auth: JWTAuth[AuthUser, Token],
-    user_id: UUID,
+    jwt_auth: JWTAuth[AuthUser, AccessToken],
+    subject: TokenSubject,
     *,
     client: TokenClient,
     lifetime: timedelta,
@@ -69,7 +73,8 @@ async def open_session(
     await insert_refresh_token(
         connection,
         NewRefreshToken(
-            user_id=user_id,
+            user_id=subject.user_id,
+            token_version=subject.token_version,
             token_family=refresh.family,
             token_id=refresh.token_id,
             token_hash=refresh.secret_hash,
@@ -78,12 +83,12 @@ async def open_session(
         ),
         now=now,
     )
-    return TokenPair(access_token=issue_access_token(jwt_auth, user_id), refresh_token=refresh.value)
+    return TokenPair(access_token=issue_access_token(jwt_auth, subject), refresh_token=refresh.value)
 
 
 async def rotate_session(
     connection: AsyncConnection,
-    jwt_auth: JWTAuth[AuthUser, Token],
+    jwt_auth: JWTAuth[AuthUser, AccessToken],
     presented_token: str,
     *,
     client: TokenClient,
@@ -107,6 +112,8 @@ async def rotate_session(
         return RefreshRejected.EXPIRED
     if stored.user_status != ACTIVE_STATUS:
         return RefreshRejected.ACCOUNT_INACTIVE
+    if stored.token_version != stored.user_token_version:
+        return RefreshRejected.REVOKED
     await retire_refresh_token(connection, stored.id, now=now)
     # The next token keeps the device and the lifetime chosen at login (remember_me or not).
     device_client = TokenClient(
@@ -119,7 +126,7 @@ async def rotate_session(
     return await open_session(
         connection,
         jwt_auth,
-        stored.user_id,
+        TokenSubject(user_id=stored.user_id, token_version=stored.user_token_version),
         client=device_client,
         lifetime=stored.expires_at - stored.created_at,
         now=now,

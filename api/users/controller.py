@@ -13,10 +13,11 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from api.auth.jwt import AuthUser
+from api.auth.revocation import delete_account
+from api.resources import app_resources
 from api.transaction import Transaction
 from api.users.profiles import apply_profile_update, load_user
 from api.users.schemas import MessageOut, ProfileUpdate, UserOut
-from db.users import delete_user
 
 
 class UsersController(Controller):
@@ -45,7 +46,8 @@ class UsersController(Controller):
         self, request: Request[AuthUser, Any, Any], tx: NamedDependency[Transaction]
     ) -> MessageOut:
         # One statement: goals, check-ins, tokens, devices, notifications … follow by ON DELETE CASCADE
-        # inside the request's transaction, so the account is gone entirely or not at all.
-        if not await delete_user(tx.connection, request.user.id):
+        # inside the request's transaction, so the account is gone entirely or not at all; its access
+        # tokens are refused once that has committed.
+        if not await delete_account(tx.uow, app_resources(request.app).access_states, request.user.id):
             raise NotAuthorizedException("This account no longer exists.")
         return MessageOut(message="Your account and all its data have been deleted.")
