@@ -1,22 +1,23 @@
 """Whether a user's access tokens are still honoured: their token version and account status, cached
 in Redis so an authenticated request costs one GET.
 
-Every access token carries `tv`, the user's users.token_version when it was issued. Deleting,
-suspending or disabling the account or setting a new password bumps the version in the same
-transaction (api/auth/revocation.py), and every token issued before is refused from the next request
-on (api/auth/jwt.py), instead of living out its ACCESS_TOKEN_TTL_SECONDS.
+Every access token carries `tv`, the user's users.token_version when it was issued. A change of the
+account's status or password bumps the version in the same transaction, and deleting the account
+removes the row (api/auth/revocation.py); every token issued before is refused from the next request
+on (api/auth/jwt.py) instead of living out its ACCESS_TOKEN_TTL_SECONDS.
 
 The cache: `<REDIS_KEY_PREFIX>:access-state:<user id>` = `<version>:<status>`, kept for
-CACHE_TTL_SECONDS. A miss reads the users row (one primary-key lookup) and fills the key; a deleted
-account is stored as DELETED. Redis holds nothing PostgreSQL cannot rebuild: a lost key costs one read.
+CACHE_TTL_SECONDS. Opening a session stores it; a miss reads the users row (one primary-key lookup)
+and fills the key; a deleted account is stored as DELETED. Redis holds nothing PostgreSQL cannot
+rebuild: a lost key costs one read.
 
-Races. A request that read the row just before a revocation committed may write the old state after
-the revocation's own after-commit write. Every write therefore goes through one script that keeps the
-stored value when its version is newer: versions only grow (DELETED is above any real one), so a stale
-fill can never replace a newer state, and two revocations' writes land in either order. What is left
-is bounded by the TTL: a revocation whose after-commit write failed, or a key evicted between the two
-writes. The opposite case, a token newer than the cached state (issued right after a revocation,
-before its cache write), re-reads PostgreSQL instead of being refused.
+Races. A request or a login that read the row just before a revocation committed may write the old
+state after the revocation's own after-commit write. Every write therefore goes through one script
+that keeps the stored value when its version is newer: versions only grow (DELETED is above any real
+one), so a stale fill can never replace a newer state, and two revocations' writes land in either
+order. What is left is bounded by the TTL: a revocation whose after-commit write failed, or a key
+evicted between the two writes. The opposite case, a token newer than the cached state (issued right
+after a revocation, before its cache write), re-reads PostgreSQL instead of being refused.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ import redis.asyncio as aioredis
 from db.unit_of_work import Database
 from db.users import AccessState, read_access_state
 
-# Bounds how long a failed after-commit write can leave a revoked token working; an active user costs
-# one primary-key read per interval.
-CACHE_TTL_SECONDS = 60
+# Bounds how long a revocation whose after-commit write failed leaves tokens working (a third of the
+# default access-token life). An active user costs one primary-key read per interval, and none after a
+# login or refresh, which store the state (api/auth/sessions.py).
+CACHE_TTL_SECONDS = 300
 # users.token_version is an int4, so no real version reaches this: nothing overwrites a deletion.
 DELETED: Final = AccessState(token_version=2**31, status="deleted")
 

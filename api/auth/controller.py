@@ -47,11 +47,13 @@ class AuthController(Controller):
         now: NamedDependency[datetime],
     ) -> SessionOut:
         await limit_attempts_per_account(request, data.email)
-        settings = app_resources(request.app).settings
+        resources = app_resources(request.app)
+        settings = resources.settings
         account = await create_account(tx.connection, data)
         tokens = await open_session(
-            tx.connection,
+            tx.uow,
             request.app.state.jwt_auth,
+            resources.access_states,
             account,
             client=token_client(request, settings.trusted_proxy_count, data.device_info),
             lifetime=timedelta(days=settings.refresh_token_ttl_days),
@@ -69,7 +71,8 @@ class AuthController(Controller):
         now: NamedDependency[datetime],
     ) -> SessionOut:
         await limit_attempts_per_account(request, data.email)
-        settings = app_resources(request.app).settings
+        resources = app_resources(request.app)
+        settings = resources.settings
         try:
             account = await authenticate(tx.connection, data.email, data.password, now=now)
         except BadCredentials:
@@ -80,8 +83,9 @@ class AuthController(Controller):
             else settings.refresh_token_ttl_days
         )
         tokens = await open_session(
-            tx.connection,
+            tx.uow,
             request.app.state.jwt_auth,
+            resources.access_states,
             account,
             client=token_client(request, settings.trusted_proxy_count, data.device_info),
             lifetime=timedelta(days=ttl_days),
@@ -99,8 +103,9 @@ class AuthController(Controller):
         resources = app_resources(request.app)
         async with resources.database.unit_of_work() as uow:
             outcome = await rotate_session(
-                uow.connection,
+                uow,
                 request.app.state.jwt_auth,
+                resources.access_states,
                 data.refresh_token,
                 client=token_client(request, resources.settings.trusted_proxy_count),
                 now=now,

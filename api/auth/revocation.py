@@ -5,8 +5,9 @@ not at all, and overwrite the user's cached access state only once it has commit
 explained in api/auth/access_states.py).
 
 Deleting the account is the only such change with a route today (DELETE /users/delete). A password
-change or reset, and suspending or disabling an account, call `revoke_access_tokens` in the same unit
-of work, after writing the new password hash or status.
+change or reset, and any change of an account's status (suspending, disabling, enabling it again, so
+that the cached status follows), call `revoke_access_tokens` in the same unit of work, after writing
+the new password hash or status.
 """
 
 from __future__ import annotations

@@ -6,19 +6,22 @@ hold the family (a copy was stolen), so the whole family is revoked and both mus
 
 Both tokens carry the user's token version at issue. Revocation (api/auth/revocation.py) bumps it and
 retires the user's refresh tokens; a refresh token that a concurrent login or refresh wrote after
-that UPDATE read the table keeps the old version and is refused here, as is its access token.
+that UPDATE read the table keeps the old version and is refused here, as is its access token. Opening
+a session also caches the user's access state once committed, so the requests that follow a login or
+refresh find it in Redis (api/auth/access_states.py).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.security.jwt import JWTAuth
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.auth.access_states import AccessStates
 from api.auth.client_address import client_ip
 from api.auth.jwt import AccessToken, AuthUser, issue_access_token
 from api.auth.refresh_token_format import new_refresh_token, parse_refresh_token
@@ -31,7 +34,8 @@ from db.refresh_tokens import (
     retire_refresh_token,
     revoke_token_family,
 )
-from db.users import ACTIVE_STATUS, TokenSubject
+from db.unit_of_work import UnitOfWork
+from db.users import ACTIVE_STATUS, AccessState, TokenSubject
 
 # Long enough for any real browser or app string, short enough that a client cannot bloat the row.
 USER_AGENT_MAX_LENGTH = 512
@@ -59,8 +63,9 @@ def token_client(
 
 
 async def open_session(
-    connection: AsyncConnection,
+    uow: UnitOfWork,
     jwt_auth: JWTAuth[AuthUser, AccessToken],
+    states: AccessStates,
     subject: TokenSubject,
     *,
     client: TokenClient,
@@ -68,10 +73,11 @@ async def open_session(
     now: datetime,
     family: str | None = None,
 ) -> TokenPair:
-    """Issue an access token and store a new refresh token (in a new family unless one is given)."""
+    """Issue an access token and store a new refresh token (in a new family unless one is given), for
+    the active account `subject`."""
     refresh = new_refresh_token(family)
     await insert_refresh_token(
-        connection,
+        uow.connection,
         NewRefreshToken(
             user_id=subject.user_id,
             token_version=subject.token_version,
@@ -83,12 +89,15 @@ async def open_session(
         ),
         now=now,
     )
+    active = AccessState(token_version=subject.token_version, status=ACTIVE_STATUS)
+    uow.after_commit(partial(states.store, subject.user_id, active))
     return TokenPair(access_token=issue_access_token(jwt_auth, subject), refresh_token=refresh.value)
 
 
 async def rotate_session(
-    connection: AsyncConnection,
+    uow: UnitOfWork,
     jwt_auth: JWTAuth[AuthUser, AccessToken],
+    states: AccessStates,
     presented_token: str,
     *,
     client: TokenClient,
@@ -100,13 +109,13 @@ async def rotate_session(
     stored = (
         None
         if presented is None
-        else await lock_refresh_token(connection, presented.family, presented.token_id)
+        else await lock_refresh_token(uow.connection, presented.family, presented.token_id)
     )
     if presented is None or stored is None or not presented.matches(stored.token_hash):
         # Knowing a family and token id without the secret proves nothing: no revocation.
         return RefreshRejected.INVALID
     if not stored.is_active:
-        await revoke_token_family(connection, stored.token_family, now=now)
+        await revoke_token_family(uow.connection, stored.token_family, now=now)
         return RefreshRejected.REUSED
     if stored.expires_at <= now:
         return RefreshRejected.EXPIRED
@@ -114,7 +123,7 @@ async def rotate_session(
         return RefreshRejected.ACCOUNT_INACTIVE
     if stored.token_version != stored.user_token_version:
         return RefreshRejected.REVOKED
-    await retire_refresh_token(connection, stored.id, now=now)
+    await retire_refresh_token(uow.connection, stored.id, now=now)
     # The next token keeps the device and the lifetime chosen at login (remember_me or not).
     device_client = TokenClient(
         device_name=stored.device_name,
@@ -124,8 +133,9 @@ async def rotate_session(
         user_agent=client.user_agent,
     )
     return await open_session(
-        connection,
+        uow,
         jwt_auth,
+        states,
         TokenSubject(user_id=stored.user_id, token_version=stored.user_token_version),
         client=device_client,
         lifetime=stored.expires_at - stored.created_at,

@@ -202,6 +202,22 @@ async def test_a_flushed_cache_is_rebuilt_from_postgresql(
     assert await redis.ttl(key) > 0
 
 
+async def test_a_login_and_a_refresh_cache_the_state_for_the_requests_that_follow(
+    client: httpx.AsyncClient, app: Litestar, redis: aioredis.Redis, make_user: MakeUser
+) -> None:
+    # Given a user with no cached state
+    user = await make_user(password_hash=password_hash())
+    key = states_of(app).key(user.id)
+    # When they log in / Then the state is cached before any authenticated request
+    session = await login(client, user.email)
+    assert await redis.get(key) == b"0:active"
+    # And again after a refresh, once the cached copy was lost
+    await redis.delete(key)
+    refreshed = await client.post("/api/v1/auth/refresh", json={"refresh_token": session["refresh_token"]})
+    assert refreshed.status_code == 200
+    assert await redis.get(key) == b"0:active"
+
+
 async def test_a_cached_state_is_served_without_reading_postgresql(
     client: httpx.AsyncClient,
     connection: AsyncConnection,
