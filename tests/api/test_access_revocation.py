@@ -60,8 +60,8 @@ def assert_refused(responses: list[httpx.Response], status: int, code: str) -> N
         assert "detail" in response.json()
 
 
-async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> dict[str, Any]:
-    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+async def login(client: httpx.AsyncClient, email: str) -> dict[str, Any]:
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert response.status_code == 200, response.text
     session: dict[str, Any] = response.json()
     return session
