@@ -114,8 +114,8 @@ users = sa.Table(
     sa.Column("country", sa.Text),
     sa.Column("status", sa.Text, nullable=False, server_default="active"),
     sa.Column("role", sa.Text, nullable=False, server_default="user"),
-    # Bumped when the account's access tokens must stop working (deletion, suspension, a new password);
-    # every access token carries the version it was issued under (api/auth/access_states.py).
+    # Bumped when the account's tokens must stop working (a status change, a new password); every
+    # access and refresh token carries the version it was issued under (api/auth/access_states.py).
     sa.Column("token_version", sa.Integer, nullable=False, server_default="0"),
     sa.Column("motivation_style", sa.Text, nullable=False, server_default="supportive"),
     sa.Column("morning_motivation_enabled", sa.Boolean, nullable=False, server_default=sa.true()),
