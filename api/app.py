@@ -16,6 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.types import ControllerRouterHandler
 
+from api.auth.access_states import AccessStates
 from api.auth.activity import ActivityRecorder
 from api.auth.jwt import build_jwt_auth
 from api.clock import Clock, now_dependency, system_clock
@@ -64,6 +65,7 @@ def create_app(
             database=app_database,
             redis=redis,
             activity=activity,
+            access_states=AccessStates(redis, app_database, settings.redis_key_prefix),
         )
         # Only on a pool the app owns: a Database handed in may be one shared connection (the tests'
         # rolled-back transaction), which a background writer must not use while a request does.

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from litestar import Litestar
 
+from api.auth.access_states import AccessStates
 from api.auth.activity import ActivityRecorder
 from services.transaction import Database
 from settings import Settings
@@ -18,6 +19,7 @@ class AppResources:
     database: Database
     redis: aioredis.Redis
     activity: ActivityRecorder
+    access_states: AccessStates
 
 
 def app_resources(app: Litestar) -> AppResources:

@@ -2,7 +2,8 @@
 
 Only a SHA-256 of a token's secret is stored (token_hash). A row stays after it is used or revoked
 (is_active false) until it expires, so presenting it again is recognised as reuse; the daily cleanup
-deletes rows past expires_at.
+deletes rows past expires_at. Each row keeps the user's token version at issue: a token is only
+exchanged while it still matches the user's (api/auth/sessions.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class TokenClient:
 @dataclass(frozen=True, slots=True)
 class NewRefreshToken:
     user_id: UUID
+    token_version: int
     token_family: str
     token_id: str
     token_hash: str
@@ -45,12 +47,14 @@ class StoredRefreshToken:
     token_family: str
     token_hash: str
     is_active: bool
+    token_version: int
     created_at: datetime
     expires_at: datetime
     device_name: str | None
     device_id: str | None
     device_type: str | None
     user_status: str
+    user_token_version: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,7 @@ async def insert_refresh_token(connection: AsyncConnection, token: NewRefreshTok
     await connection.execute(
         sa.insert(refresh_tokens).values(
             user_id=token.user_id,
+            token_version=token.token_version,
             token_family=token.token_family,
             token_id=token.token_id,
             token_hash=token.token_hash,
@@ -83,8 +88,8 @@ async def insert_refresh_token(connection: AsyncConnection, token: NewRefreshTok
 async def lock_refresh_token(
     connection: AsyncConnection, token_family: str, token_id: str
 ) -> StoredRefreshToken | None:
-    """The token row with its owner's status, locked until the transaction ends, so two refreshes
-    with the same token are decided one after the other (the second sees it already used)."""
+    """The token row with its owner's status and token version, locked until the transaction ends, so
+    two refreshes with the same token are decided one after the other (the second sees it already used)."""
     statement = (
         sa.select(
             refresh_tokens.c.id,
@@ -92,12 +97,14 @@ async def lock_refresh_token(
             refresh_tokens.c.token_family,
             refresh_tokens.c.token_hash,
             refresh_tokens.c.is_active,
+            refresh_tokens.c.token_version,
             refresh_tokens.c.created_at,
             refresh_tokens.c.expires_at,
             refresh_tokens.c.device_name,
             refresh_tokens.c.device_id,
             refresh_tokens.c.device_type,
             users.c.status.label("user_status"),
+            users.c.token_version.label("user_token_version"),
         )
         .join(users, users.c.id == refresh_tokens.c.user_id)
         .where(refresh_tokens.c.token_family == token_family, refresh_tokens.c.token_id == token_id)

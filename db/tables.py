@@ -114,6 +114,9 @@ users = sa.Table(
     sa.Column("country", sa.Text),
     sa.Column("status", sa.Text, nullable=False, server_default="active"),
     sa.Column("role", sa.Text, nullable=False, server_default="user"),
+    # Bumped when the account's tokens must stop working (a status change, a new password); every
+    # access and refresh token carries the version it was issued under (api/auth/access_states.py).
+    sa.Column("token_version", sa.Integer, nullable=False, server_default="0"),
     sa.Column("motivation_style", sa.Text, nullable=False, server_default="supportive"),
     sa.Column("morning_motivation_enabled", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("morning_motivation_time", sa.Time, nullable=False, server_default=sa.text("'08:00'")),
@@ -167,6 +170,9 @@ refresh_tokens = sa.Table(
     # Only a hash of the secret part is stored, so a database leak yields no usable token.
     sa.Column("token_hash", sa.String(64), nullable=False),
     sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
+    # The user's token_version at issue: a token written by a login or refresh that raced a revocation
+    # is refused once the bumped version is visible.
+    sa.Column("token_version", sa.Integer, nullable=False, server_default="0"),
     tstz("expires_at", nullable=False),
     tstz("last_used_at"),
     sa.Column("device_name", sa.String(100)),

@@ -1,4 +1,5 @@
-"""Accounts: sign-up, credentials, the profile, onboarding, activity and the morning-motivation instant.
+"""Accounts: sign-up, credentials, token versions, the profile, onboarding, activity and the
+morning-motivation instant.
 
 Every function is scoped to one user (or to the set of user ids it is given) and never commits.
 Uniqueness of email and username is enforced by the unique indexes on lower(email) and
@@ -55,10 +56,28 @@ class NewUser:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenSubject:
+    """Whom tokens are issued to: the user and the token version they must carry."""
+
+    user_id: UUID
+    token_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccessState:
+    """What decides whether a user's access tokens are honoured: the version they must carry and the
+    account status (api/auth/access_states.py)."""
+
+    token_version: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
 class Credentials:
     user_id: UUID
     password_hash: str | None
     status: str
+    token_version: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +144,7 @@ _PROFILE_SELECT = sa.select(
 ).select_from(users.outerjoin(subscriptions, subscriptions.c.user_id == users.c.id))
 
 
-async def insert_user(connection: AsyncConnection, new_user: NewUser) -> UUID | None:
+async def insert_user(connection: AsyncConnection, new_user: NewUser) -> TokenSubject | None:
     """Insert the account; None when a unique index (email, username, referral code) already holds
     the value. A concurrent sign-up with the same email waits for the other transaction and then
     does nothing, so a race never surfaces as an error."""
@@ -142,10 +161,10 @@ async def insert_user(connection: AsyncConnection, new_user: NewUser) -> UUID | 
             referred_by_user_id=new_user.referred_by_user_id,
         )
         .on_conflict_do_nothing()
-        .returning(users.c.id)
+        .returning(users.c.id, users.c.token_version)
     )
-    user_id: UUID | None = (await connection.execute(statement)).scalar_one_or_none()
-    return user_id
+    row = (await connection.execute(statement)).one_or_none()
+    return None if row is None else TokenSubject(user_id=row.id, token_version=row.token_version)
 
 
 async def taken_identity_fields(connection: AsyncConnection, *, email: str, username: str) -> set[str]:
@@ -178,14 +197,19 @@ async def user_id_for_referral_code(connection: AsyncConnection, referral_code: 
 
 
 async def find_credentials(connection: AsyncConnection, email: str) -> Credentials | None:
-    statement = sa.select(users.c.id, users.c.password_hash, users.c.status).where(
+    statement = sa.select(users.c.id, users.c.password_hash, users.c.status, users.c.token_version).where(
         sa.func.lower(users.c.email) == sa.func.lower(email)
     )
     row = (await connection.execute(statement)).one_or_none()
     return (
         None
         if row is None
-        else Credentials(user_id=row.id, password_hash=row.password_hash, status=row.status)
+        else Credentials(
+            user_id=row.id,
+            password_hash=row.password_hash,
+            status=row.status,
+            token_version=row.token_version,
+        )
     )
 
 
@@ -349,3 +373,31 @@ async def user_timezones(connection: AsyncConnection, user_ids: Sequence[UUID]) 
         sa.select(users.c.id, users.c.timezone).where(users.c.id.in_(list(user_ids)))
     )
     return {row.id: row.timezone for row in rows}
+
+
+# Read on every authenticated request whose cached state is missing (api/auth/access_states.py).
+_READ_ACCESS_STATE: Final = sa.select(users.c.token_version, users.c.status).where(
+    users.c.id == sa.bindparam("user_id", type_=users.c.id.type)
+)
+
+
+async def read_access_state(connection: AsyncConnection, user_id: UUID) -> AccessState | None:
+    """The user's token version and status; None when the account does not exist (deleted)."""
+    row = (await connection.execute(_READ_ACCESS_STATE, {"user_id": user_id})).one_or_none()
+    return None if row is None else AccessState(token_version=row.token_version, status=row.status)
+
+
+async def bump_token_version(connection: AsyncConnection, user_id: UUID) -> AccessState | None:
+    """Move the user to the next token version, so every token issued until now is refused; None when
+    the user does not exist. The row stays locked until the transaction ends, and the state returned
+    includes any status change the transaction already made.
+
+    Bookkeeping like last_active_at: updated_at is left to the change that caused the bump."""
+    statement = (
+        sa.update(users)
+        .where(users.c.id == user_id)
+        .values(token_version=users.c.token_version + 1)
+        .returning(users.c.token_version, users.c.status)
+    )
+    row = (await connection.execute(statement)).one_or_none()
+    return None if row is None else AccessState(token_version=row.token_version, status=row.status)

@@ -48,7 +48,7 @@ async def seed_demo_user(database: Database, *, now: datetime) -> UUID:
         return existing.user_id
     password_hash = await hash_password(DEMO_PASSWORD)
     async with database.transaction() as tx:
-        user_id = await insert_user(
+        created = await insert_user(
             tx.connection,
             NewUser(
                 email=DEMO_EMAIL,
@@ -61,8 +61,9 @@ async def seed_demo_user(database: Database, *, now: datetime) -> UUID:
                 referred_by_user_id=None,
             ),
         )
-        if user_id is None:
+        if created is None:
             raise DemoSeedError(f"username {DEMO_USERNAME!r} is taken by another account")
+        user_id = created.user_id
         await complete_onboarding(
             tx.connection,
             user_id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,6 +13,7 @@ from api.users.profiles import clean_name
 from db.users import (
     ACTIVE_STATUS,
     NewUser,
+    TokenSubject,
     find_credentials,
     insert_user,
     record_login,
@@ -36,7 +36,7 @@ def new_referral_code() -> str:
     return "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(REFERRAL_CODE_LENGTH))
 
 
-async def create_account(connection: AsyncConnection, request: SignupIn) -> UUID:
+async def create_account(connection: AsyncConnection, request: SignupIn) -> TokenSubject:
     """Insert the account; 400 when the email or the username is taken (case-insensitively)."""
     load_timezone(request.timezone)
     name = clean_name(request.name)
@@ -47,7 +47,7 @@ async def create_account(connection: AsyncConnection, request: SignupIn) -> UUID
         if request.referral_code
         else None
     )
-    user_id = await insert_user(
+    created = await insert_user(
         connection,
         NewUser(
             email=email,
@@ -60,8 +60,8 @@ async def create_account(connection: AsyncConnection, request: SignupIn) -> UUID
             referred_by_user_id=referrer,
         ),
     )
-    if user_id is not None:
-        return user_id
+    if created is not None:
+        return created
     taken = await taken_identity_fields(connection, email=email, username=request.username)
     if "email" in taken:
         raise RuleBroken("An account with this email already exists.", code="email_taken")
@@ -71,8 +71,10 @@ async def create_account(connection: AsyncConnection, request: SignupIn) -> UUID
     raise Conflict("The account could not be created; please try again.")
 
 
-async def authenticate(connection: AsyncConnection, email: str, password: str, *, now: datetime) -> UUID:
-    """The user id for valid credentials of an active account, with last_login_at stamped.
+async def authenticate(
+    connection: AsyncConnection, email: str, password: str, *, now: datetime
+) -> TokenSubject:
+    """The user and token version for valid credentials of an active account, with last_login_at stamped.
 
     An unknown email spends one decoy verification, so it answers as slowly as a wrong password.
     A right password on a disabled or suspended account is 403: only the owner learns the status.
@@ -87,4 +89,4 @@ async def authenticate(connection: AsyncConnection, email: str, password: str, *
     # The password is at hand only now: the moment to upgrade a hash made with older parameters.
     rehashed = await hash_password(password) if needs_rehash(password_hash) else None
     await record_login(connection, credentials.user_id, now=now, new_password_hash=rehashed)
-    return credentials.user_id
+    return TokenSubject(user_id=credentials.user_id, token_version=credentials.token_version)

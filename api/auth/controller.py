@@ -28,6 +28,7 @@ REFRESH_REJECTION_DETAIL = {
     RefreshRejected.EXPIRED: "The refresh token has expired; please log in again.",
     RefreshRejected.REUSED: "The refresh token was already used; every session of it has been ended.",
     RefreshRejected.ACCOUNT_INACTIVE: "This account can no longer sign in.",
+    RefreshRejected.REVOKED: "This session has ended; please log in again.",
 }
 # Token responses must never be stored by a cache on the way.
 NO_STORE = CacheControlHeader(no_store=True)
@@ -46,17 +47,19 @@ class AuthController(Controller):
         now: NamedDependency[datetime],
     ) -> SessionOut:
         await limit_attempts_per_account(request, data.email)
-        settings = app_resources(request.app).settings
-        user_id = await create_account(tx.connection, data)
+        resources = app_resources(request.app)
+        settings = resources.settings
+        account = await create_account(tx.connection, data)
         tokens = await open_session(
-            tx.connection,
+            tx,
             request.app.state.jwt_auth,
-            user_id,
+            resources.access_states,
+            account,
             client=token_client(request, settings.trusted_proxy_count, data.device_info),
             lifetime=timedelta(days=settings.refresh_token_ttl_days),
             now=now,
         )
-        user = await load_user(tx.connection, user_id)
+        user = await load_user(tx.connection, account.user_id)
         return SessionOut(access_token=tokens.access_token, refresh_token=tokens.refresh_token, user=user)
 
     @post("/login", status_code=HTTP_200_OK, guards=[limit_attempts_per_ip], cache_control=NO_STORE)
@@ -68,9 +71,10 @@ class AuthController(Controller):
         now: NamedDependency[datetime],
     ) -> SessionOut:
         await limit_attempts_per_account(request, data.email)
-        settings = app_resources(request.app).settings
+        resources = app_resources(request.app)
+        settings = resources.settings
         try:
-            user_id = await authenticate(tx.connection, data.email, data.password, now=now)
+            account = await authenticate(tx.connection, data.email, data.password, now=now)
         except BadCredentials:
             raise NotAuthorizedException("Invalid email or password.") from None
         ttl_days = (
@@ -79,14 +83,15 @@ class AuthController(Controller):
             else settings.refresh_token_ttl_days
         )
         tokens = await open_session(
-            tx.connection,
+            tx,
             request.app.state.jwt_auth,
-            user_id,
+            resources.access_states,
+            account,
             client=token_client(request, settings.trusted_proxy_count, data.device_info),
             lifetime=timedelta(days=ttl_days),
             now=now,
         )
-        user = await load_user(tx.connection, user_id)
+        user = await load_user(tx.connection, account.user_id)
         return SessionOut(access_token=tokens.access_token, refresh_token=tokens.refresh_token, user=user)
 
     @post("/refresh", status_code=HTTP_200_OK, cache_control=NO_STORE)
@@ -98,8 +103,9 @@ class AuthController(Controller):
         resources = app_resources(request.app)
         async with resources.database.transaction() as tx:
             outcome = await rotate_session(
-                tx.connection,
+                tx,
                 request.app.state.jwt_auth,
+                resources.access_states,
                 data.refresh_token,
                 client=token_client(request, resources.settings.trusted_proxy_count),
                 now=now,

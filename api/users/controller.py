@@ -12,9 +12,10 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from api.auth.request import AuthRequest
+from api.auth.revocation import delete_account
+from api.resources import app_resources
 from api.users.profiles import apply_profile_update, load_user
 from api.users.schemas import MessageOut, ProfileUpdateIn, UserOut
-from db.users import delete_user
 from services.transaction import Transaction
 
 
@@ -40,7 +41,8 @@ class UsersController(Controller):
     @delete("/delete", status_code=HTTP_200_OK)
     async def delete_account(self, request: AuthRequest, tx: NamedDependency[Transaction]) -> MessageOut:
         # One statement: goals, check-ins, tokens, devices, notifications … follow by ON DELETE CASCADE
-        # inside the request's transaction, so the account is gone entirely or not at all.
-        if not await delete_user(tx.connection, request.user.id):
+        # inside the request's transaction, so the account is gone entirely or not at all; its access
+        # tokens are refused once that has committed.
+        if not await delete_account(tx, app_resources(request.app).access_states, request.user.id):
             raise NotAuthorizedException("This account no longer exists.")
         return MessageOut(message="Your account and all its data have been deleted.")

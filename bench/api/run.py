@@ -136,10 +136,15 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 
 def issue_tokens(user_ids: list[str]) -> dict[str, str]:
     from api.auth.jwt import build_jwt_auth, issue_access_token
+    from db.users import TokenSubject
     from settings import get_settings
 
     auth = build_jwt_auth(get_settings())
-    return {user_id: issue_access_token(auth, uuid.UUID(user_id)) for user_id in user_ids}
+    # Seeded accounts are at the first token version.
+    return {
+        user_id: issue_access_token(auth, TokenSubject(user_id=uuid.UUID(user_id), token_version=0))
+        for user_id in user_ids
+    }
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """The test session's own environment, set before any project module reads settings.
 
 Each pytest session gets its own database (migrated by Alembic, so the migrations run on every test
-session) and its own Dramatiq namespace, so concurrent sessions on one machine never collide.
+session), its own Dramatiq namespace and its own prefix for the API's Redis keys, so concurrent
+sessions on one machine never collide.
 """
 
 from __future__ import annotations
@@ -31,4 +32,5 @@ def apply() -> None:
     os.environ["DATABASE_URL"] = TEST_DATABASE_URL
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     os.environ["DRAMATIQ_NAMESPACE"] = f"fitnudge-test-{SESSION_TAG}"
+    os.environ["REDIS_KEY_PREFIX"] = f"fitnudge-test-{SESSION_TAG}"
     os.environ.setdefault("AUTH_RATE_LIMIT_PER_MINUTE", "0")

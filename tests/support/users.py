@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.jwt import issue_access_token
 from db.tables import users
+from db.users import TokenSubject
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,5 +39,10 @@ async def create_user(connection: AsyncConnection, app: Litestar, **fields: Any)
         "onboarding_completed_at": datetime.now(UTC),
     }
     values.update(fields)
-    user_id = (await connection.execute(sa.insert(users).values(values).returning(users.c.id))).scalar_one()
-    return ApiUser(id=user_id, email=values["email"], token=issue_access_token(app.state.jwt_auth, user_id))
+    row = (
+        await connection.execute(sa.insert(users).values(values).returning(users.c.id, users.c.token_version))
+    ).one()
+    token = issue_access_token(
+        app.state.jwt_auth, TokenSubject(user_id=row.id, token_version=row.token_version)
+    )
+    return ApiUser(id=row.id, email=values["email"], token=token)
