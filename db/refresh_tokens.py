@@ -132,6 +132,17 @@ async def revoke_token_family(connection: AsyncConnection, token_family: str, *,
     return (await connection.execute(statement)).rowcount
 
 
+async def lock_user_refresh_tokens(connection: AsyncConnection, user_id: UUID) -> None:
+    """Lock every refresh token row of the user until the transaction ends.
+
+    A refresh locks its token row and then, inserting the next token, takes a share lock on the user
+    row; whatever locks the user row for deleting it must take the token rows first, in that same
+    order, or the two can deadlock."""
+    await connection.execute(
+        sa.select(refresh_tokens.c.id).where(refresh_tokens.c.user_id == user_id).with_for_update()
+    )
+
+
 async def revoke_user_tokens(connection: AsyncConnection, user_id: UUID, *, now: datetime) -> int:
     statement = (
         sa.update(refresh_tokens)

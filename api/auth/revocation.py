@@ -17,7 +17,7 @@ from functools import partial
 from uuid import UUID
 
 from api.auth.access_states import DELETED, AccessStates
-from db.refresh_tokens import revoke_user_tokens
+from db.refresh_tokens import lock_user_refresh_tokens, revoke_user_tokens
 from db.users import bump_token_version, delete_user
 from services.transaction import Transaction
 
@@ -41,6 +41,7 @@ async def revoke_access_tokens(
 async def delete_account(tx: Transaction, states: AccessStates, user_id: UUID) -> bool:
     """Delete the account (its refresh tokens go with it by cascade) and refuse its access tokens;
     False when it was already gone."""
+    await lock_user_refresh_tokens(tx.connection, user_id)
     if not await delete_user(tx.connection, user_id):
         return False
     tx.after_commit(partial(states.store, user_id, DELETED))
