@@ -53,7 +53,7 @@ def _encode(state: AccessState) -> str:
 
 
 def _decode(value: bytes | str) -> AccessState:
-    # The API's client returns bytes (no decode_responses); the stub allows either.
+    # The API's Redis client returns bytes (it is built without decode_responses).
     text = value.decode() if isinstance(value, bytes) else value
     version, _, status = text.partition(":")
     return AccessState(token_version=int(version), status=status)
