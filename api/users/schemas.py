@@ -19,7 +19,11 @@ TimezoneName = Annotated[str, Meta(min_length=1, max_length=64)]
 # BCP 47 shapes such as "en", "pt-BR", "zh-Hant-TW".
 Language = Annotated[str, Meta(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")]
 CountryCode = Annotated[str, Meta(pattern=r"^[A-Za-z]{2}$")]
-PictureUrl = Annotated[str, Meta(pattern=r"^https?://\S+$", max_length=2048)]
+# One of the app's 48 built-in avatars ("avatar_1" … "avatar_48", drawn by the app) or an https image
+# (§3.13).
+PictureUrl = Annotated[
+    str, Meta(pattern=r"^(avatar_([1-9]|[1-3][0-9]|4[0-8])|https://\S+)$", max_length=2048)
+]
 TimeOfDay = Annotated[str, Meta(max_length=8)]
 
 
