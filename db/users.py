@@ -110,6 +110,19 @@ class UserProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class PublicProfile:
+    """What any signed-in user may see of another account (§3.13): never its email, status, plan,
+    settings or activity."""
+
+    id: UUID
+    username: str
+    name: str
+    profile_picture_url: str | None
+    bio: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class OnboardedUser:
     user_id: UUID
     name: str
@@ -228,6 +241,21 @@ async def record_login(
 async def fetch_profile(connection: AsyncConnection, user_id: UUID) -> UserProfile | None:
     row = (await connection.execute(_PROFILE_SELECT.where(users.c.id == user_id))).one_or_none()
     return None if row is None else UserProfile(**row._asdict())
+
+
+async def fetch_public_profile(connection: AsyncConnection, user_id: UUID) -> PublicProfile | None:
+    """The public fields of an active account; None when there is none with this id (a disabled or
+    suspended account is shown to nobody)."""
+    statement = sa.select(
+        users.c.id,
+        users.c.username,
+        users.c.name,
+        users.c.profile_picture_url,
+        users.c.bio,
+        users.c.created_at,
+    ).where(users.c.id == user_id, users.c.status == ACTIVE_STATUS)
+    row = (await connection.execute(statement)).one_or_none()
+    return None if row is None else PublicProfile(**row._mapping)
 
 
 async def update_profile(

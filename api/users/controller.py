@@ -1,21 +1,30 @@
-"""/users: the caller's own profile and account. Every route acts on the token's user only; there is
-no user id in any path, so one user can never address another's account."""
+"""/users: the caller's own profile, account, stats, and other users' public profile and
+stats. Only the /{user_id} routes name another user, and they read public fields only (§3.13); every
+other route acts on the token's user."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from litestar import Controller, delete, get, put
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from api.auth.request import AuthRequest
 from api.auth.revocation import delete_account
 from api.resources import app_resources
 from api.users.profiles import apply_profile_update, load_user
-from api.users.schemas import MessageOut, ProfileUpdateIn, UserOut
+from api.users.public import public_profile, user_stats
+from api.users.schemas import (
+    MessageOut,
+    ProfileUpdateIn,
+    PublicUserOut,
+    UserOut,
+    UserStatsOut,
+)
 from services.transaction import Transaction
 
 
@@ -46,3 +55,17 @@ class UsersController(Controller):
         if not await delete_account(tx, app_resources(request.app).access_states, request.user.id):
             raise NotAuthorizedException("This account no longer exists.")
         return MessageOut(message="Your account and all its data have been deleted.")
+
+    @get("/me/stats")
+    async def get_own_stats(self, request: AuthRequest, tx: NamedDependency[Transaction]) -> UserStatsOut:
+        return await user_stats(tx.connection, request.user.id, viewer_id=request.user.id)
+
+    @get("/{user_id:uuid}")
+    async def get_user(self, tx: NamedDependency[Transaction], user_id: FromPath[UUID]) -> PublicUserOut:
+        return await public_profile(tx.connection, user_id)
+
+    @get("/{user_id:uuid}/stats")
+    async def get_user_stats(
+        self, request: AuthRequest, tx: NamedDependency[Transaction], user_id: FromPath[UUID]
+    ) -> UserStatsOut:
+        return await user_stats(tx.connection, user_id, viewer_id=request.user.id)

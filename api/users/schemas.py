@@ -72,3 +72,26 @@ class ProfileUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class MessageOut(msgspec.Struct):
     message: str
+
+
+class PublicUserOut(msgspec.Struct):
+    """Another user as anyone signed in may see them (§3.13); the app reads it through its User type,
+    whose other fields it treats as optional."""
+
+    id: UUID
+    username: str
+    name: str
+    profile_picture_url: str | None
+    bio: str | None
+    created_at: datetime
+
+
+class UserStatsOut(msgspec.Struct):
+    """The app's UserStats. Looking at someone else, the goal and check-in counts are private and come
+    back null; the streaks are public (§3.13)."""
+
+    total_goals: int | None
+    completed_goals: int | None
+    total_check_ins: int | None
+    current_streak: int
+    longest_streak: int
