@@ -203,12 +203,6 @@ async def username_taken(connection: AsyncConnection, username: str, *, other_th
     return bool((await connection.execute(statement)).scalar_one())
 
 
-async def user_id_for_referral_code(connection: AsyncConnection, referral_code: str) -> UUID | None:
-    statement = sa.select(users.c.id).where(users.c.referral_code == referral_code)
-    user_id: UUID | None = (await connection.execute(statement)).scalar_one_or_none()
-    return user_id
-
-
 async def find_credentials(connection: AsyncConnection, email: str) -> Credentials | None:
     statement = sa.select(users.c.id, users.c.password_hash, users.c.status, users.c.token_version).where(
         sa.func.lower(users.c.email) == sa.func.lower(email)

@@ -1,4 +1,4 @@
-"""/users: the caller's own profile, account, stats, and other users' public profile and
+"""/users: the caller's own profile, account, stats and referrals, and other users' public profile and
 stats. Only the /{user_id} routes name another user, and they read public fields only (§3.13); every
 other route acts on the token's user."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from litestar import Controller, delete, get, put
+from litestar import Controller, Response, delete, get, put
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, JSONBody
@@ -15,17 +15,25 @@ from litestar.status_codes import HTTP_200_OK
 
 from api.auth.request import AuthRequest
 from api.auth.revocation import delete_account
+from api.pagination import MAX_LIMIT, Cursor, Limit
 from api.resources import app_resources
 from api.users.profiles import apply_profile_update, load_user
 from api.users.public import public_profile, user_stats
+from api.users.referrals import own_referral_code, own_referrals
 from api.users.schemas import (
     MessageOut,
     ProfileUpdateIn,
     PublicUserOut,
+    ReferralCodeOut,
+    ReferredUserOut,
     UserOut,
     UserStatsOut,
 )
 from services.transaction import Transaction
+
+# The referral screen shows how many friends joined from the list it reads without paging: the
+# largest page by default.
+REFERRALS_DEFAULT_LIMIT = MAX_LIMIT
 
 
 class UsersController(Controller):
@@ -59,6 +67,25 @@ class UsersController(Controller):
     @get("/me/stats")
     async def get_own_stats(self, request: AuthRequest, tx: NamedDependency[Transaction]) -> UserStatsOut:
         return await user_stats(tx.connection, request.user.id, viewer_id=request.user.id)
+
+    @get("/me/referral-code")
+    async def get_referral_code(
+        self, request: AuthRequest, tx: NamedDependency[Transaction]
+    ) -> ReferralCodeOut:
+        return await own_referral_code(tx.connection, request.user.id)
+
+    @get("/me/referrals")
+    async def list_referrals(
+        self,
+        request: AuthRequest,
+        tx: NamedDependency[Transaction],
+        limit: Limit = REFERRALS_DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Response[list[ReferredUserOut]]:
+        """The users the caller referred, newest first, as the bare array the app reads; the next
+        page's cursor is in X-Next-Cursor."""
+        page = await own_referrals(tx.connection, request.user.id, limit=limit, cursor=cursor)
+        return Response(list(page.rows), headers=page.headers)
 
     @get("/{user_id:uuid}")
     async def get_user(self, tx: NamedDependency[Transaction], user_id: FromPath[UUID]) -> PublicUserOut:

@@ -95,3 +95,16 @@ class UserStatsOut(msgspec.Struct):
     total_check_ins: int | None
     current_streak: int
     longest_streak: int
+
+
+class ReferralCodeOut(msgspec.Struct):
+    referral_code: str
+    referral_link: str
+
+
+class ReferredUserOut(msgspec.Struct):
+    id: UUID
+    username: str
+    name: str
+    created_at: datetime
+    referral_bonus_granted_at: datetime | None
