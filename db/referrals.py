@@ -89,3 +89,23 @@ async def referred_users(
     if after is not None:
         statement = statement.where(sa.tuple_(users.c.created_at, users.c.id) < (after.created_at, after.id))
     return [ReferredUser(**row._mapping) for row in await connection.execute(statement)]
+
+
+async def claim_referral_bonus(
+    connection: AsyncConnection, referred_id: UUID, *, now: datetime
+) -> UUID | None:
+    """Mark the referred user's bonus as granted and return their referrer; None when they have no
+    referrer or the bonus was granted before. The conditional UPDATE is the once-only guarantee: a
+    concurrent claim waits for the row and then finds the column set."""
+    statement = (
+        sa.update(users)
+        .where(
+            users.c.id == referred_id,
+            users.c.referred_by_user_id.is_not(None),
+            users.c.referral_bonus_granted_at.is_(None),
+        )
+        .values(referral_bonus_granted_at=now)
+        .returning(users.c.referred_by_user_id)
+    )
+    referrer: UUID | None = (await connection.execute(statement)).scalar_one_or_none()
+    return referrer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Final
 
 # Unambiguous when read aloud or typed from a screenshot (no 0/O, 1/I/L); 8 characters ≈ 40 bits, so
@@ -25,3 +26,9 @@ def normalized_referral_code(typed: str) -> str:
 
 def referral_link(code: str) -> str:
     return REFERRAL_LINK_PREFIX + code
+
+
+# What a referrer earns when someone they referred first pays: days of premium (§3.13).
+REFERRAL_BONUS: Final = timedelta(days=7)
+# subscriptions.provider of premium that came from referral bonuses rather than a store.
+REFERRAL_BONUS_PROVIDER: Final = "referral"
