@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.request import AuthRequest
 from api.auth.revocation import delete_account
@@ -65,8 +66,10 @@ class UsersController(Controller):
         return MessageOut(message="Your account and all its data have been deleted.")
 
     @get("/me/stats")
-    async def get_own_stats(self, request: AuthRequest, tx: NamedDependency[Transaction]) -> UserStatsOut:
-        return await user_stats(tx.connection, request.user.id, viewer_id=request.user.id)
+    async def get_own_stats(
+        self, request: AuthRequest, single_read: NamedDependency[AsyncConnection]
+    ) -> UserStatsOut:
+        return await user_stats(single_read, request.user.id, viewer_id=request.user.id)
 
     @get("/me/referral-code")
     async def get_referral_code(
@@ -78,21 +81,23 @@ class UsersController(Controller):
     async def list_referrals(
         self,
         request: AuthRequest,
-        tx: NamedDependency[Transaction],
+        single_read: NamedDependency[AsyncConnection],
         limit: Limit = REFERRALS_DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Response[list[ReferredUserOut]]:
         """The users the caller referred, newest first, as the bare array the app reads; the next
         page's cursor is in X-Next-Cursor."""
-        page = await own_referrals(tx.connection, request.user.id, limit=limit, cursor=cursor)
+        page = await own_referrals(single_read, request.user.id, limit=limit, cursor=cursor)
         return Response(list(page.rows), headers=page.headers)
 
     @get("/{user_id:uuid}")
-    async def get_user(self, tx: NamedDependency[Transaction], user_id: FromPath[UUID]) -> PublicUserOut:
-        return await public_profile(tx.connection, user_id)
+    async def get_user(
+        self, single_read: NamedDependency[AsyncConnection], user_id: FromPath[UUID]
+    ) -> PublicUserOut:
+        return await public_profile(single_read, user_id)
 
     @get("/{user_id:uuid}/stats")
     async def get_user_stats(
-        self, request: AuthRequest, tx: NamedDependency[Transaction], user_id: FromPath[UUID]
+        self, request: AuthRequest, single_read: NamedDependency[AsyncConnection], user_id: FromPath[UUID]
     ) -> UserStatsOut:
-        return await user_stats(tx.connection, user_id, viewer_id=request.user.id)
+        return await user_stats(single_read, user_id, viewer_id=request.user.id)
