@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 from uuid import UUID
 
@@ -26,7 +26,9 @@ __all__ = [
     "MySubscription",
     "SubscriptionRow",
     "expiring_subscriptions",
+    "grant_bonus_premium",
     "has_premium_subscription",
+    "lapsed_bonus_subscriptions",
     "lock_subscriptions",
     "my_subscription",
     "promote_plan_cache",
@@ -210,3 +212,70 @@ async def expiring_subscriptions(
     if after is not None:
         query = query.where(sa.tuple_(_sub.expires_date, _sub.id) > sa.tuple_(*after))
     return [ExpiringSubscription(**row._mapping) for row in await connection.execute(query)]
+
+
+async def grant_bonus_premium(
+    connection: AsyncConnection, user_id: UUID, *, provider: str, length: timedelta, now: datetime
+) -> datetime | None:
+    """Premium for `length` from a bonus (not a store): a row of `provider`, non-renewing, active until
+    `now + length`, or `length` beyond the end of the same provider's still active bonus. A store
+    subscription is overwritten only once it has expired; one that still stands (active, trial,
+    grace, or its own expiry not yet processed) is left alone and None is returned. Returns the
+    bonus's new end otherwise."""
+    running_bonus = sa.and_(_sub.provider == provider, _sub.status == SubscriptionStatus.ACTIVE.value)
+    statement = insert(subscriptions).values(
+        user_id=user_id,
+        plan=PlanId.PREMIUM.value,
+        status=SubscriptionStatus.ACTIVE.value,
+        provider=provider,
+        purchase_date=now,
+        current_period_start=now,
+        expires_date=now + length,
+        current_period_end=now + length,
+        auto_renew=False,
+    )
+    ends = sa.case((running_bonus, sa.func.greatest(_sub.expires_date, now) + length), else_=now + length)
+    starts = sa.case((running_bonus, _sub.current_period_start), else_=now)
+    upsert = statement.on_conflict_do_update(
+        index_elements=[_sub.user_id],
+        set_={
+            "plan": PlanId.PREMIUM.value,
+            "status": SubscriptionStatus.ACTIVE.value,
+            "provider": provider,
+            "product_id": None,
+            "purchase_date": starts,
+            "current_period_start": starts,
+            "expires_date": ends,
+            "current_period_end": ends,
+            "trial_end": None,
+            "auto_renew": False,
+            "cancelled_at": None,
+            "cancel_reason": None,
+            "grace_period_ends_at": None,
+            "updated_at": now,
+        },
+        where=sa.or_(_sub.status == SubscriptionStatus.EXPIRED.value, _sub.provider == provider),
+    ).returning(_sub.expires_date)
+    end: datetime | None = (await connection.execute(upsert)).scalar_one_or_none()
+    return end
+
+
+async def lapsed_bonus_subscriptions(
+    connection: AsyncConnection, *, provider: str, now: datetime, limit: int
+) -> list[UUID]:
+    """Users whose bonus premium of `provider` has ended by `now`, oldest end first, their rows locked
+    (rows another transaction holds, e.g. a purchase being applied, are skipped). Served by the partial
+    index ix_subscriptions_expiring: a bonus row never renews."""
+    result = await connection.execute(
+        sa.select(_sub.user_id)
+        .where(
+            _sub.auto_renew == sa.false(),
+            _sub.status.in_(_LAPSING_STATUS_LITERALS),
+            _sub.provider == provider,
+            _sub.expires_date <= now,
+        )
+        .order_by(_sub.expires_date, _sub.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(result.scalars())

@@ -136,10 +136,20 @@ users = sa.Table(
         one_of("motivation_style", ("supportive", "tough_love", "calm")), name="motivation_style"
     ),
     sa.CheckConstraint(one_of("plan", ("free", "premium")), name="plan"),
+    # One referrer per referred account, never the account itself (§3.13).
+    sa.CheckConstraint("referred_by_user_id <> id", name="not_self_referred"),
 )
 sa.Index("uq_users_lower_email", sa.func.lower(users.c.email), unique=True)
 sa.Index("uq_users_lower_username", sa.func.lower(users.c.username), unique=True)
 sa.Index("ix_users_status", users.c.status)
+# GET /users/me/referrals, newest first; also what a deleted referrer's ON DELETE SET NULL looks up.
+sa.Index(
+    "ix_users_referred_by_created",
+    users.c.referred_by_user_id,
+    users.c.created_at.desc(),
+    users.c.id.desc(),
+    postgresql_where=users.c.referred_by_user_id.is_not(None),
+)
 # The day-boundary jobs walk one timezone's onboarded users in id order.
 sa.Index(
     "ix_users_onboarded_timezone_id",

@@ -110,6 +110,19 @@ class UserProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class PublicProfile:
+    """What any signed-in user may see of another account (§3.13): never its email, status, plan,
+    settings or activity."""
+
+    id: UUID
+    username: str
+    name: str
+    profile_picture_url: str | None
+    bio: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class OnboardedUser:
     user_id: UUID
     name: str
@@ -190,12 +203,6 @@ async def username_taken(connection: AsyncConnection, username: str, *, other_th
     return bool((await connection.execute(statement)).scalar_one())
 
 
-async def user_id_for_referral_code(connection: AsyncConnection, referral_code: str) -> UUID | None:
-    statement = sa.select(users.c.id).where(users.c.referral_code == referral_code)
-    user_id: UUID | None = (await connection.execute(statement)).scalar_one_or_none()
-    return user_id
-
-
 async def find_credentials(connection: AsyncConnection, email: str) -> Credentials | None:
     statement = sa.select(users.c.id, users.c.password_hash, users.c.status, users.c.token_version).where(
         sa.func.lower(users.c.email) == sa.func.lower(email)
@@ -228,6 +235,21 @@ async def record_login(
 async def fetch_profile(connection: AsyncConnection, user_id: UUID) -> UserProfile | None:
     row = (await connection.execute(_PROFILE_SELECT.where(users.c.id == user_id))).one_or_none()
     return None if row is None else UserProfile(**row._asdict())
+
+
+async def fetch_public_profile(connection: AsyncConnection, user_id: UUID) -> PublicProfile | None:
+    """The public fields of an active account; None when there is none with this id (a disabled or
+    suspended account is shown to nobody)."""
+    statement = sa.select(
+        users.c.id,
+        users.c.username,
+        users.c.name,
+        users.c.profile_picture_url,
+        users.c.bio,
+        users.c.created_at,
+    ).where(users.c.id == user_id, users.c.status == ACTIVE_STATUS)
+    row = (await connection.execute(statement)).one_or_none()
+    return None if row is None else PublicProfile(**row._mapping)
 
 
 async def update_profile(

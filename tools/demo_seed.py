@@ -15,7 +15,6 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from api.auth.accounts import new_referral_code
 from api.auth.passwords import hash_password
 from api.goals.editing import create_goal, update_goal_fields
 from api.goals.schemas import GoalCreateIn, GoalUpdateIn
@@ -24,6 +23,7 @@ from db.engine import create_engine
 from db.tables import goals
 from db.users import NewUser, complete_onboarding, find_credentials, insert_user, refresh_morning_motivation
 from domain.motivation_style import MotivationStyle
+from domain.referrals import new_referral_code
 from services.messages import MessageSender
 from services.transaction import Database, EngineDatabase
 from settings import get_settings

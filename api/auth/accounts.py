@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -10,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.auth.passwords import hash_password, needs_rehash, verify_password
 from api.auth.schemas import SignupIn
 from api.users.profiles import clean_name
+from db.referrals import referrer_for_code
 from db.users import (
     ACTIVE_STATUS,
     NewUser,
@@ -18,56 +18,51 @@ from db.users import (
     insert_user,
     record_login,
     taken_identity_fields,
-    user_id_for_referral_code,
 )
 from domain.errors import Conflict, Forbidden, RuleBroken
 from domain.local_time import load_timezone
-
-# Unambiguous when read aloud or typed from a screenshot (no 0/O, 1/I/L); 8 characters = 40 bits.
-REFERRAL_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-REFERRAL_CODE_LENGTH = 8
+from domain.referrals import REFERRAL_CODE_ATTEMPTS, new_referral_code, normalized_referral_code
 
 
 class BadCredentials(Exception):
     """Unknown email, no password on the account, or a wrong password: callers answer 401 alike."""
 
 
-def new_referral_code() -> str:
-    return "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(REFERRAL_CODE_LENGTH))
-
-
 async def create_account(connection: AsyncConnection, request: SignupIn) -> TokenSubject:
-    """Insert the account; 400 when the email or the username is taken (case-insensitively)."""
+    """Insert the account with a fresh referral code, linked to the owner of the code it signed up
+    with (an unknown code is ignored, §3.13); 400 when the email or the username is taken
+    (case-insensitively)."""
     load_timezone(request.timezone)
     name = clean_name(request.name)
     email = request.email.strip().lower()
     password_hash = await hash_password(request.password)
     referrer = (
-        await user_id_for_referral_code(connection, request.referral_code.upper())
+        await referrer_for_code(connection, normalized_referral_code(request.referral_code))
         if request.referral_code
         else None
     )
-    created = await insert_user(
-        connection,
-        NewUser(
-            email=email,
-            password_hash=password_hash,
-            username=request.username,
-            name=name,
-            timezone=request.timezone,
-            country=request.country.upper() if request.country else None,
-            referral_code=new_referral_code(),
-            referred_by_user_id=referrer,
-        ),
-    )
-    if created is not None:
-        return created
-    taken = await taken_identity_fields(connection, email=email, username=request.username)
-    if "email" in taken:
-        raise RuleBroken("An account with this email already exists.", code="email_taken")
-    if "username" in taken:
-        raise RuleBroken("This username is already taken.", code="username_taken")
-    # Only the generated referral code is left (or a racing account was deleted meanwhile).
+    for _ in range(REFERRAL_CODE_ATTEMPTS):
+        created = await insert_user(
+            connection,
+            NewUser(
+                email=email,
+                password_hash=password_hash,
+                username=request.username,
+                name=name,
+                timezone=request.timezone,
+                country=request.country.upper() if request.country else None,
+                referral_code=new_referral_code(),
+                referred_by_user_id=referrer,
+            ),
+        )
+        if created is not None:
+            return created
+        taken = await taken_identity_fields(connection, email=email, username=request.username)
+        if "email" in taken:
+            raise RuleBroken("An account with this email already exists.", code="email_taken")
+        if "username" in taken:
+            raise RuleBroken("This username is already taken.", code="username_taken")
+        # Only the generated referral code is left: another account holds it, so draw again.
     raise Conflict("The account could not be created; please try again.")
 
 

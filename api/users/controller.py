@@ -1,22 +1,40 @@
-"""/users: the caller's own profile and account. Every route acts on the token's user only; there is
-no user id in any path, so one user can never address another's account."""
+"""/users: the caller's own profile, account, stats and referrals, and other users' public profile and
+stats. Only the /{user_id} routes name another user, and they read public fields only (§3.13); every
+other route acts on the token's user."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
-from litestar import Controller, delete, get, put
+from litestar import Controller, Response, delete, get, put
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.request import AuthRequest
 from api.auth.revocation import delete_account
+from api.pagination import MAX_LIMIT, Cursor, Limit
 from api.resources import app_resources
 from api.users.profiles import apply_profile_update, load_user
-from api.users.schemas import MessageOut, ProfileUpdateIn, UserOut
+from api.users.public import public_profile, user_stats
+from api.users.referrals import own_referral_code, own_referrals
+from api.users.schemas import (
+    MessageOut,
+    ProfileUpdateIn,
+    PublicUserOut,
+    ReferralCodeOut,
+    ReferredUserOut,
+    UserOut,
+    UserStatsOut,
+)
 from services.transaction import Transaction
+
+# The referral screen shows how many friends joined from the list it reads without paging: the
+# largest page by default.
+REFERRALS_DEFAULT_LIMIT = MAX_LIMIT
 
 
 class UsersController(Controller):
@@ -46,3 +64,40 @@ class UsersController(Controller):
         if not await delete_account(tx, app_resources(request.app).access_states, request.user.id):
             raise NotAuthorizedException("This account no longer exists.")
         return MessageOut(message="Your account and all its data have been deleted.")
+
+    @get("/me/stats")
+    async def get_own_stats(
+        self, request: AuthRequest, single_read: NamedDependency[AsyncConnection]
+    ) -> UserStatsOut:
+        return await user_stats(single_read, request.user.id, viewer_id=request.user.id)
+
+    @get("/me/referral-code")
+    async def get_referral_code(
+        self, request: AuthRequest, tx: NamedDependency[Transaction]
+    ) -> ReferralCodeOut:
+        return await own_referral_code(tx.connection, request.user.id)
+
+    @get("/me/referrals")
+    async def list_referrals(
+        self,
+        request: AuthRequest,
+        single_read: NamedDependency[AsyncConnection],
+        limit: Limit = REFERRALS_DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Response[list[ReferredUserOut]]:
+        """The users the caller referred, newest first, as the bare array the app reads; the next
+        page's cursor is in X-Next-Cursor."""
+        page = await own_referrals(single_read, request.user.id, limit=limit, cursor=cursor)
+        return Response(list(page.rows), headers=page.headers)
+
+    @get("/{user_id:uuid}")
+    async def get_user(
+        self, single_read: NamedDependency[AsyncConnection], user_id: FromPath[UUID]
+    ) -> PublicUserOut:
+        return await public_profile(single_read, user_id)
+
+    @get("/{user_id:uuid}/stats")
+    async def get_user_stats(
+        self, request: AuthRequest, single_read: NamedDependency[AsyncConnection], user_id: FromPath[UUID]
+    ) -> UserStatsOut:
+        return await user_stats(single_read, user_id, viewer_id=request.user.id)

@@ -19,7 +19,11 @@ TimezoneName = Annotated[str, Meta(min_length=1, max_length=64)]
 # BCP 47 shapes such as "en", "pt-BR", "zh-Hant-TW".
 Language = Annotated[str, Meta(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")]
 CountryCode = Annotated[str, Meta(pattern=r"^[A-Za-z]{2}$")]
-PictureUrl = Annotated[str, Meta(pattern=r"^https?://\S+$", max_length=2048)]
+# One of the app's 48 built-in avatars ("avatar_1" … "avatar_48", drawn by the app) or an https image
+# (§3.13).
+PictureUrl = Annotated[
+    str, Meta(pattern=r"^(avatar_([1-9]|[1-3][0-9]|4[0-8])|https://\S+)$", max_length=2048)
+]
 TimeOfDay = Annotated[str, Meta(max_length=8)]
 
 
@@ -68,3 +72,39 @@ class ProfileUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class MessageOut(msgspec.Struct):
     message: str
+
+
+class PublicUserOut(msgspec.Struct):
+    """Another user as anyone signed in may see them (§3.13); the app reads it through its User type,
+    whose other fields it treats as optional."""
+
+    id: UUID
+    username: str
+    name: str
+    profile_picture_url: str | None
+    bio: str | None
+    created_at: datetime
+
+
+class UserStatsOut(msgspec.Struct):
+    """The app's UserStats. Looking at someone else, the goal and check-in counts are private and come
+    back null; the streaks are public (§3.13)."""
+
+    total_goals: int | None
+    completed_goals: int | None
+    total_check_ins: int | None
+    current_streak: int
+    longest_streak: int
+
+
+class ReferralCodeOut(msgspec.Struct):
+    referral_code: str
+    referral_link: str
+
+
+class ReferredUserOut(msgspec.Struct):
+    id: UUID
+    username: str
+    name: str
+    created_at: datetime
+    referral_bonus_granted_at: datetime | None

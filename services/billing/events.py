@@ -28,6 +28,7 @@ from db.users import user_timezones
 from db.webhook_events import StoredWebhookEvent, finish_webhook_event
 from domain.notification_copy.subscription_notices import billing_issue_notification
 from domain.plans import PlanId, SubscriptionStatus, plan_for_product
+from services.billing.referral_bonus import credit_referral_bonus
 from services.billing.revenuecat import BillingEvent, BillingEventType, parse_billing_event, store_product_id
 from services.billing.teardown import DeactivationReason, tear_down_lapsed_premium
 from services.notify import notify
@@ -281,6 +282,9 @@ async def _apply_purchase(
     keep = ("purchase_date", "trial_end") if kind is BillingEventType.RENEWAL else ()
     await upsert_subscription(tx.connection, user.id, values, keep_existing=keep, now=now)
     await _settle_plans(tx, [user.id], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, event=event, now=now)
+    if kind is not BillingEventType.RENEWAL:
+        # A first purchase (§3.13: renewals never count) earns the user's referrer their bonus once.
+        await credit_referral_bonus(tx, user.id, now=now)
     return _APPLIED
 
 

@@ -118,6 +118,21 @@ async def test_profile_edits_are_stored_in_their_normal_form(
     assert row.updated_at >= before
 
 
+@pytest.mark.parametrize(
+    "picture", ["avatar_1", "avatar_3", "avatar_19", "avatar_48", "https://cdn.example.com/a.png"]
+)
+async def test_the_picture_is_a_built_in_avatar_or_an_https_url(
+    client: httpx.AsyncClient, connection: AsyncConnection, make_user: MakeUser, picture: str
+) -> None:
+    # Given a user / When they pick one of the app's avatars, or an https image
+    user = await make_user()
+    response = await put_profile(client, user, profile_picture_url=picture)
+    # Then it is stored verbatim and shown back
+    assert response.status_code == 200, response.text
+    assert response.json()["profile_picture_url"] == picture
+    assert (await user_row(connection, user.id)).profile_picture_url == picture
+
+
 async def test_an_empty_edit_changes_nothing(
     client: httpx.AsyncClient, connection: AsyncConnection, make_user: MakeUser
 ) -> None:
@@ -145,6 +160,12 @@ async def test_an_empty_edit_changes_nothing(
         ({"country": "FRA"}, "validation_error"),
         ({"language": "english!"}, "validation_error"),
         ({"profile_picture_url": "javascript:alert(1)"}, "validation_error"),
+        ({"profile_picture_url": "http://example.com/me.png"}, "validation_error"),
+        ({"profile_picture_url": "avatar_0"}, "validation_error"),
+        ({"profile_picture_url": "avatar_49"}, "validation_error"),
+        ({"profile_picture_url": "avatar_07"}, "validation_error"),
+        ({"profile_picture_url": "avatar_3 "}, "validation_error"),
+        ({"profile_picture_url": "https://"}, "validation_error"),
         ({"motivation_style": "drill_sergeant"}, "validation_error"),
         ({"morning_motivation_enabled": "sometimes"}, "validation_error"),
         ({"email": "new@example.com"}, "validation_error"),

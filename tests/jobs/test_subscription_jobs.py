@@ -1,5 +1,6 @@
 """Billing jobs (§4): `billing.retry_webhooks` reprocesses failed events of any type;
-`billing.warn_expiring` warns once, at local 10:00, 3 days before a non-renewing subscription ends."""
+`billing.warn_expiring` warns once, at local 10:00, 3 days before a non-renewing subscription ends;
+`billing.end_referral_bonuses` ends referral-bonus premium that ran out (§3.13)."""
 
 from __future__ import annotations
 
@@ -12,19 +13,28 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.locks import try_job_lock
+from db.subscriptions import grant_bonus_premium, promote_plan_cache
 from db.tables import webhook_events
 from db.webhook_events import record_webhook_event
+from domain.referrals import REFERRAL_BONUS_PROVIDER
 from services.billing.events import process_webhook_event
 from services.billing.revenuecat import read_event_header
 from services.transaction import Transaction
 from settings import Settings
 from tests.jobs.scheduling_support import add_user, job_context, notices
-from tests.support.revenuecat import make_premium, revenuecat_event, stored_event, subscription_of
+from tests.support.revenuecat import (
+    cached_plan,
+    make_premium,
+    revenuecat_event,
+    stored_event,
+    subscription_of,
+)
 from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs.subscriptions import (
     RETRY_WEBHOOKS_JOB,
     WARN_EXPIRING_JOB,
     check_expiring_subscriptions,
+    end_referral_bonuses,
     process_failed_webhook_events,
 )
 
@@ -250,3 +260,39 @@ async def test_a_warning_run_finds_the_lock_taken_and_does_nothing(
 
 async def process_job(database: SavepointDatabase, settings: Settings, now: datetime) -> Any:
     return await check_expiring_subscriptions(job_context(database, settings), now)
+
+
+# --- billing.end_referral_bonuses ------------------------------------------------------------------
+
+
+async def bonus_user(connection: AsyncConnection, *, ends_at: datetime) -> UUID:
+    """A user on referral-bonus premium until `ends_at`, granted as the billing event grants it."""
+    user_id = await add_user(connection)
+    await grant_bonus_premium(
+        connection, user_id, provider=REFERRAL_BONUS_PROVIDER, length=ends_at - NOW, now=NOW
+    )
+    await promote_plan_cache(connection, [user_id], now=NOW)
+    return user_id
+
+
+async def test_a_referral_bonus_that_ran_out_ends_and_nothing_else_does(
+    connection: AsyncConnection, database: SavepointDatabase, settings: Settings
+) -> None:
+    # Given a bonus that ended a minute ago, one that runs another hour, and a store subscription
+    # past its expiry date whose EXPIRATION event has not arrived
+    ended = await bonus_user(connection, ends_at=NOW - timedelta(minutes=1))
+    running = await bonus_user(connection, ends_at=NOW + timedelta(hours=1))
+    store = await add_user(connection)
+    await make_premium(connection, store, auto_renew=False, expires_at=NOW - timedelta(minutes=1))
+    # When the job runs
+    counts = await end_referral_bonuses(job_context(database, settings), NOW)
+    # Then only the bonus that ran out is expired, and its user is free again (with the teardown)
+    assert counts["ended"] == 1
+    assert (await subscription_of(connection, ended)).status == "expired"
+    assert await cached_plan(connection, ended) == "free"
+    assert [row.user_id for row in await notices(connection, "subscription")] == [ended]
+    for user_id in (running, store):
+        assert (await subscription_of(connection, user_id)).status == "active"
+        assert await cached_plan(connection, user_id) == "premium"
+    # And a second run finds nothing left to do
+    assert (await end_referral_bonuses(job_context(database, settings), NOW))["ended"] == 0
