@@ -268,3 +268,19 @@ async def test_a_provider_without_client_ids_is_refused_as_not_configured(
 
     assert response.status_code == 503
     assert response.json()["code"] == "provider_not_configured"
+
+
+async def test_a_new_provider_account_records_the_referral_code_it_came_with(
+    client: httpx.AsyncClient,
+    jwks_server: RunningJwksServer,
+    make_user: MakeUser,
+    connection: AsyncConnection,
+) -> None:
+    referrer = await make_user(referral_code="FRIEND22")
+    claims = google_claims()
+
+    response = await google_sign_in(client, jwks_server.keys.sign(claims), referral_code="friend22")
+
+    assert response.status_code == 200, response.text
+    row = (await connection.execute(sa.select(users).where(users.c.email == claims["email"]))).one()
+    assert row.referred_by_user_id == referrer.id
