@@ -20,6 +20,9 @@ MIN_SECRET_LENGTH = 32
 EXPO_PUSH_URL = "https://exp.host"
 # Where `python -m tools.expo_sandbox --port 8787` listens.
 SANDBOX_PUSH_URL = "http://127.0.0.1:8787"
+# The key sets the providers publish for their ID tokens.
+GOOGLE_JWKS_URL = "https://www.googleapis.com/oauth2/v3/certs"
+APPLE_JWKS_URL = "https://appleid.apple.com/auth/keys"
 
 
 class SettingsError(RuntimeError):
@@ -38,6 +41,11 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as error:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from error
+
+
+def _env_list(name: str) -> tuple[str, ...]:
+    """A comma-separated list; blanks around and between items are ignored."""
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
 
 
 def _env_optional(name: str) -> str | None:
@@ -96,6 +104,13 @@ class Settings:
     reminder_stale_after_minutes: int = field(
         default_factory=lambda: _env_int("REMINDER_STALE_AFTER_MINUTES", 60)
     )
+
+    # Accepted `aud` values of provider ID tokens (one client id per app platform); none = sign-in
+    # with that provider is switched off.
+    google_client_ids: tuple[str, ...] = field(default_factory=lambda: _env_list("GOOGLE_CLIENT_IDS"))
+    apple_client_ids: tuple[str, ...] = field(default_factory=lambda: _env_list("APPLE_CLIENT_IDS"))
+    google_jwks_url: str = field(default_factory=lambda: _env("GOOGLE_JWKS_URL", GOOGLE_JWKS_URL))
+    apple_jwks_url: str = field(default_factory=lambda: _env("APPLE_JWKS_URL", APPLE_JWKS_URL))
 
     def __post_init__(self) -> None:
         if not self.expo_push_url:

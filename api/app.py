@@ -18,7 +18,9 @@ from litestar.types import ControllerRouterHandler
 
 from api.auth.access_states import AccessStates
 from api.auth.activity import ActivityRecorder
+from api.auth.id_tokens import build_verifiers
 from api.auth.jwt import build_jwt_auth
+from api.auth.nonces import NonceLedger
 from api.clock import Clock, now_dependency, system_clock
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
@@ -66,6 +68,8 @@ def create_app(
             redis=redis,
             activity=activity,
             access_states=AccessStates(redis, app_database, settings.redis_key_prefix),
+            id_tokens=build_verifiers(settings),
+            nonces=NonceLedger(redis, settings.redis_key_prefix),
         )
         # Only on a pool the app owns: a Database handed in may be one shared connection (the tests'
         # rolled-back transaction), which a background writer must not use while a request does.

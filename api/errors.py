@@ -41,6 +41,8 @@ DOMAIN_STATUS: dict[type[domain_errors.DomainError], int] = {
     domain_errors.Conflict: 409,
     domain_errors.InvalidInput: 422,
     domain_errors.DailyLimitReached: 429,
+    domain_errors.Unauthenticated: 401,
+    domain_errors.Unavailable: 503,
 }
 
 UNIQUE_VIOLATION = "23505"

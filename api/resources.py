@@ -1,4 +1,5 @@
-"""What a web process holds for its lifetime: the database (it sends messages after commit) and Redis."""
+"""What a web process holds for its lifetime: the database (it sends messages after commit), Redis and
+the providers' ID-token key caches."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from litestar import Litestar
 
 from api.auth.access_states import AccessStates
 from api.auth.activity import ActivityRecorder
+from api.auth.id_tokens import IdentityProvider, IdTokenVerifier
+from api.auth.nonces import NonceLedger
 from services.transaction import Database
 from settings import Settings
 
@@ -20,6 +23,8 @@ class AppResources:
     redis: aioredis.Redis
     activity: ActivityRecorder
     access_states: AccessStates
+    id_tokens: dict[IdentityProvider, IdTokenVerifier]
+    nonces: NonceLedger
 
 
 def app_resources(app: Litestar) -> AppResources:

@@ -199,6 +199,25 @@ refresh_tokens = sa.Table(
     sa.Index(None, "expires_at"),
 )
 
+IDENTITY_PROVIDERS = ("google", "apple")
+
+# The Google and Apple identities (the ID token's `sub`) an account signs in with.
+user_identities = sa.Table(
+    "user_identities",
+    metadata,
+    uuid_pk(),
+    user_fk(),
+    sa.Column("provider", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    # As the provider stated it when the identity was linked; sign-in never matches on it.
+    sa.Column("email", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.CheckConstraint(one_of("provider", IDENTITY_PROVIDERS), name="provider"),
+    # An identity belongs to one account; an account links one identity per provider.
+    sa.UniqueConstraint("provider", "subject"),
+    sa.UniqueConstraint("user_id", "provider"),
+)
+
 # --- Goals and check-ins ---------------------------------------------------------------------------
 
 goals = sa.Table(

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.sql_arrays import uuid_array
-from db.tables import subscriptions, users
+from db.tables import subscriptions, user_identities, users
 from domain.schedule import next_morning_motivation_at
 
 # users.status of an account that may log in; disabled and suspended ones may not.
@@ -46,13 +46,16 @@ PROFILE_COLUMNS = frozenset(
 @dataclass(frozen=True, slots=True)
 class NewUser:
     email: str
-    password_hash: str
+    # None for accounts made by a Google or Apple sign-in: they sign in through the provider.
+    password_hash: str | None
     username: str
     name: str
     timezone: str
     country: str | None
     referral_code: str
     referred_by_user_id: UUID | None
+    auth_provider: str = "email"
+    email_verified: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,7 @@ class Credentials:
     password_hash: str | None
     status: str
     token_version: int
+    email_verified: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,7 @@ class UserProfile:
     updated_at: datetime
     last_login_at: datetime | None
     has_password: bool
+    linked_providers: list[str]
     subscription_status: str | None
 
 
@@ -153,6 +158,12 @@ _PROFILE_SELECT = sa.select(
     users.c.updated_at,
     users.c.last_login_at,
     users.c.password_hash.is_not(None).label("has_password"),
+    sa.func.array(
+        sa.select(user_identities.c.provider)
+        .where(user_identities.c.user_id == users.c.id)
+        .order_by(user_identities.c.provider)
+        .scalar_subquery()
+    ).label("linked_providers"),
     subscriptions.c.status.label("subscription_status"),
 ).select_from(users.outerjoin(subscriptions, subscriptions.c.user_id == users.c.id))
 
@@ -172,6 +183,8 @@ async def insert_user(connection: AsyncConnection, new_user: NewUser) -> TokenSu
             country=new_user.country,
             referral_code=new_user.referral_code,
             referred_by_user_id=new_user.referred_by_user_id,
+            auth_provider=new_user.auth_provider,
+            email_verified=new_user.email_verified,
         )
         .on_conflict_do_nothing()
         .returning(users.c.id, users.c.token_version)
@@ -204,9 +217,9 @@ async def username_taken(connection: AsyncConnection, username: str, *, other_th
 
 
 async def find_credentials(connection: AsyncConnection, email: str) -> Credentials | None:
-    statement = sa.select(users.c.id, users.c.password_hash, users.c.status, users.c.token_version).where(
-        sa.func.lower(users.c.email) == sa.func.lower(email)
-    )
+    statement = sa.select(
+        users.c.id, users.c.password_hash, users.c.status, users.c.token_version, users.c.email_verified
+    ).where(sa.func.lower(users.c.email) == sa.func.lower(email))
     row = (await connection.execute(statement)).one_or_none()
     return (
         None
@@ -216,6 +229,7 @@ async def find_credentials(connection: AsyncConnection, email: str) -> Credentia
             password_hash=row.password_hash,
             status=row.status,
             token_version=row.token_version,
+            email_verified=row.email_verified,
         )
     )
 

@@ -6,12 +6,14 @@ The API maps each class to its HTTP status (spec §1.2), so nothing here knows a
 class                  status
 =====================  ======
 ``RuleBroken``         400
+``Unauthenticated``    401
 ``Forbidden``          403
 ``PlanLimitReached``   403
 ``NotFound``           404
 ``Conflict``           409
 ``InvalidInput``       422
 ``DailyLimitReached``  429
+``Unavailable``        503
 =====================  ======
 """
 
@@ -28,6 +30,8 @@ __all__ = [
     "NotFound",
     "PlanLimitReached",
     "RuleBroken",
+    "Unauthenticated",
+    "Unavailable",
 ]
 
 
@@ -86,3 +90,15 @@ class DailyLimitReached(DomainError):
     """A per-local-day limit is used up (429)."""
 
     default_code = "daily_limit_reached"
+
+
+class Unauthenticated(DomainError):
+    """The caller's proof of identity (a credential, a provider's ID token) is not accepted (401)."""
+
+    default_code = "unauthorized"
+
+
+class Unavailable(DomainError):
+    """The action needs something that is switched off or cannot be reached right now (503)."""
+
+    default_code = "unavailable"

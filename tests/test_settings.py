@@ -77,3 +77,13 @@ def test_push_budget_comes_from_the_environment_setting(monkeypatch: pytest.Monk
     monkeypatch.setenv("EXPO_RATE_LIMIT_PER_SECOND", "fast")
     with pytest.raises(SettingsError, match="EXPO_RATE_LIMIT_PER_SECOND"):
         Settings()
+
+
+def test_provider_client_ids_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOOGLE_CLIENT_IDS", " ios.apps.example , ,web.apps.example")
+    monkeypatch.delenv("APPLE_CLIENT_IDS", raising=False)
+    monkeypatch.delenv("APPLE_JWKS_URL", raising=False)
+    settings = Settings(app_env="dev")
+    assert settings.google_client_ids == ("ios.apps.example", "web.apps.example")
+    assert settings.apple_client_ids == ()
+    assert settings.apple_jwks_url == "https://appleid.apple.com/auth/keys"

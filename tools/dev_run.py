@@ -1,4 +1,4 @@
-"""`make run`: web + worker + scheduler (+ the local Expo sandbox) in one terminal.
+"""`make run`: web + worker + scheduler (+ the local Expo and JWKS sandboxes) in one terminal.
 
 Prints the URLs, and stops everything it started on Ctrl-C or SIGTERM (to it or to the `make` that
 started it), or as soon as one of its processes dies (a half-running system is worse than a stopped one).
@@ -24,9 +24,9 @@ def start(command: list[str], env: dict[str, str], **kwargs: object) -> subproce
     return subprocess.Popen(command, cwd=REPO_ROOT, env=env, start_new_session=True, text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
 
 
-def start_sandbox(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+def start_sandbox(module: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     sandbox = start(
-        [str(BIN / "python"), "-m", "sandbox.expo", "--host", "127.0.0.1", "--port", "0"],
+        [str(BIN / "python"), "-m", module, "--host", "127.0.0.1", "--port", "0"],
         env,
         stdout=subprocess.PIPE,
     )
@@ -39,7 +39,7 @@ def start_sandbox(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
         if not line and sandbox.poll() is not None:
             break
     stop([sandbox])
-    raise SystemExit("the Expo sandbox did not start")
+    raise SystemExit(f"the sandbox {module} did not start")
 
 
 def stop(processes: list[subprocess.Popen[str]]) -> None:
@@ -65,10 +65,18 @@ def main() -> int:
 
     processes: list[subprocess.Popen[str]] = []
     if "EXPO_PUSH_URL" not in os.environ:
-        sandbox, sandbox_url = start_sandbox(env)
+        sandbox, sandbox_url = start_sandbox("sandbox.expo", env)
         processes.append(sandbox)
         env["EXPO_PUSH_URL"] = sandbox_url
         print(f"expo sandbox  {sandbox_url}  (stats: {sandbox_url}/__sandbox/stats)", flush=True)
+    if "GOOGLE_JWKS_URL" not in os.environ and "APPLE_JWKS_URL" not in os.environ:
+        jwks, jwks_url = start_sandbox("sandbox.jwks", env)
+        processes.append(jwks)
+        env["GOOGLE_JWKS_URL"] = env["APPLE_JWKS_URL"] = f"{jwks_url}/keys"
+        # The audiences demo tokens are signed for (sandbox/jwks/README.md).
+        env.setdefault("GOOGLE_CLIENT_IDS", "sandbox-google")
+        env.setdefault("APPLE_CLIENT_IDS", "sandbox-apple")
+        print(f"jwks sandbox  {jwks_url}  (ID tokens: POST {jwks_url}/__sandbox/id-token)", flush=True)
 
     processes.append(
         start(

@@ -1,7 +1,7 @@
 """referrals: every user has a referral code, nobody refers themself, the referred list is indexed
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-05
 
 Accounts made before sign-up drew codes (or by a path that does not) get one here. Each is drawn in
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

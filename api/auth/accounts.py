@@ -28,6 +28,12 @@ class BadCredentials(Exception):
     """Unknown email, no password on the account, or a wrong password: callers answer 401 alike."""
 
 
+def ensure_active(status: str) -> None:
+    """403 for a disabled or suspended account: it may not open a session."""
+    if status != ACTIVE_STATUS:
+        raise Forbidden(f"This account is {status}.", code=f"account_{status}")
+
+
 async def create_account(connection: AsyncConnection, request: SignupIn) -> TokenSubject:
     """Insert the account with a fresh referral code, linked to the owner of the code it signed up
     with (an unknown code is ignored, §3.13); 400 when the email or the username is taken
@@ -79,8 +85,7 @@ async def authenticate(
     verified = await verify_password(password_hash, password)  # spent even when the account is unknown
     if credentials is None or password_hash is None or not verified:
         raise BadCredentials
-    if credentials.status != ACTIVE_STATUS:
-        raise Forbidden(f"This account is {credentials.status}.", code=f"account_{credentials.status}")
+    ensure_active(credentials.status)
     # The password is at hand only now: the moment to upgrade a hash made with older parameters.
     rehashed = await hash_password(password) if needs_rehash(password_hash) else None
     await record_login(connection, credentials.user_id, now=now, new_password_hash=rehashed)

@@ -40,6 +40,7 @@ PUBLIC_PATHS = (
     "^/api/v1/auth/signup",
     "^/api/v1/auth/login",
     "^/api/v1/auth/refresh",
+    "^/api/v1/auth/oauth/",
     "^/api/v1/webhooks/",
 )
 ISSUER = "fitnudge"

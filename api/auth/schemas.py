@@ -18,6 +18,12 @@ ReferralCode = Annotated[str, Meta(pattern=r"^[A-Za-z0-9]{1,32}$")]
 DeviceText = Annotated[str, Meta(max_length=100)]
 # format: family.token_id.secret — 32 + 1 + 32 + 1 + 43 characters; anything longer is not ours.
 RefreshTokenText = Annotated[str, Meta(max_length=200)]
+# Provider ID tokens are a few kilobytes at most.
+IdTokenText = Annotated[str, Meta(min_length=1, max_length=8192)]
+NonceText = Annotated[str, Meta(min_length=1, max_length=256)]
+# Apple's authorization code: accepted because the app sends it, not used (nothing is exchanged).
+AuthorizationCode = Annotated[str, Meta(max_length=2048)]
+NamePart = Annotated[str, Meta(max_length=100)]
 
 
 class DeviceType(StrEnum):
@@ -54,6 +60,47 @@ class RefreshIn(msgspec.Struct, forbid_unknown_fields=True):
     refresh_token: RefreshTokenText
 
 
+class GoogleSignInIn(msgspec.Struct, forbid_unknown_fields=True):
+    id_token: IdTokenText
+    # Only when the app asked Google for a token bound to it: the token must then carry it.
+    nonce: NonceText | None = None
+    referral_code: ReferralCode | None = None
+    device_info: DeviceInfoIn | None = None
+
+
+class AppleNameIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Apple's full name, sent by the app on the first authorization only (its camelCase keys)."""
+
+    given_name: NamePart | None = msgspec.field(default=None, name="givenName")
+    family_name: NamePart | None = msgspec.field(default=None, name="familyName")
+
+    def joined(self) -> str | None:
+        name = " ".join(part.strip() for part in (self.given_name, self.family_name) if part and part.strip())
+        return name or None
+
+
+class AppleSignInIn(msgspec.Struct, forbid_unknown_fields=True):
+    identity_token: IdTokenText
+    authorization_code: AuthorizationCode | None = None
+    # Ignored: the address in the verified token is the one used; this one is unverified input.
+    email: Email | None = None
+    full_name: AppleNameIn | None = None
+    nonce: NonceText | None = None
+    referral_code: ReferralCode | None = None
+    device_info: DeviceInfoIn | None = None
+
+
+class GoogleLinkIn(msgspec.Struct, forbid_unknown_fields=True):
+    id_token: IdTokenText
+    nonce: NonceText | None = None
+
+
+class AppleLinkIn(msgspec.Struct, forbid_unknown_fields=True):
+    identity_token: IdTokenText
+    authorization_code: AuthorizationCode | None = None
+    nonce: NonceText | None = None
+
+
 class TokenPairOut(msgspec.Struct):
     access_token: str
     refresh_token: str
@@ -62,4 +109,9 @@ class TokenPairOut(msgspec.Struct):
 class SessionOut(msgspec.Struct):
     access_token: str
     refresh_token: str
+    user: UserOut
+
+
+class LinkOut(msgspec.Struct):
+    message: str
     user: UserOut

@@ -22,7 +22,6 @@ from domain.errors import InvalidInput, RuleBroken
 from domain.local_time import format_hhmm, load_timezone, local_today, parse_time_of_day
 from domain.plans import effective_plan
 
-EMAIL_PROVIDER = "email"
 MORNING_FIELDS = frozenset({"morning_motivation_enabled", "morning_motivation_time"})
 
 
@@ -50,8 +49,7 @@ def user_out(profile: UserProfile) -> UserOut:
         created_at=profile.created_at,
         updated_at=profile.updated_at,
         last_login_at=profile.last_login_at,
-        # No linked-identity table exists: an account is linked to the one provider it signed up with.
-        linked_providers=[] if profile.auth_provider == EMAIL_PROVIDER else [profile.auth_provider],
+        linked_providers=profile.linked_providers,
         has_password=profile.has_password,
     )
 

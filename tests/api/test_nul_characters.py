@@ -43,6 +43,23 @@ WRITE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/auth/login"): {"email": "nul@example.com", "password": PASSWORD, "device_info": DEVICE_INFO},
     ("POST", "/auth/refresh"): {"refresh_token": "family.token.secret"},
+    ("POST", "/auth/oauth/google"): {
+        "id_token": "header.claims.signature",
+        "nonce": "n-1",
+        "referral_code": "FRIEND22",
+        "device_info": DEVICE_INFO,
+    },
+    ("POST", "/auth/oauth/apple"): {
+        "identity_token": "header.claims.signature",
+        "authorization_code": "code",
+        "email": "nul@example.com",
+        "full_name": {"givenName": "Nul", "familyName": "Tester"},
+        "nonce": "n-1",
+        "referral_code": "FRIEND22",
+        "device_info": DEVICE_INFO,
+    },
+    ("POST", "/auth/link/google"): {"id_token": "header.claims.signature", "nonce": "n-1"},
+    ("POST", "/auth/link/apple"): {"identity_token": "header.claims.signature", "authorization_code": "code"},
     ("POST", "/goals"): {
         "title": "Run",
         "frequency_type": "daily",

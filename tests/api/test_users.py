@@ -26,6 +26,7 @@ from db.tables import (
     refresh_tokens,
     reminder_slots,
     subscriptions,
+    user_identities,
     users,
 )
 from domain.schedule import next_morning_motivation_at, next_reminder_fire_at
@@ -57,9 +58,14 @@ async def put_profile(client: httpx.AsyncClient, user: ApiUser, **fields: Any) -
     return await client.put("/api/v1/users/profile", json=fields, headers=user.headers)
 
 
-async def test_profile_shows_the_user_shape(client: httpx.AsyncClient, make_user: MakeUser) -> None:
-    # Given a user who signed up with Google
+async def test_profile_shows_the_user_shape(
+    client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
+) -> None:
+    # Given a user who signed up with Google (and so has a linked Google identity)
     user = await make_user(auth_provider="google", country="NZ", morning_motivation_time=time(7, 5))
+    await connection.execute(
+        sa.insert(user_identities).values(user_id=user.id, provider="google", subject="google-sub-1")
+    )
     # When they read their profile (with or without a trailing slash)
     response = await client.get("/api/v1/users/profile", headers=user.headers)
     slashed = await client.get("/api/v1/users/profile/", headers=user.headers)
