@@ -20,6 +20,12 @@ MIN_SECRET_LENGTH = 32
 EXPO_PUSH_URL = "https://exp.host"
 # Where `python -m tools.expo_sandbox --port 8787` listens.
 SANDBOX_PUSH_URL = "http://127.0.0.1:8787"
+# Where `python -m sandbox.smtp --smtp-port 8025` listens; the SMTP default of dev and test only.
+SANDBOX_SMTP_HOST = "127.0.0.1"
+SANDBOX_SMTP_PORT = 8025
+# Submission port (RFC 6409), with STARTTLS, wherever SMTP_PORT is not given outside dev and test.
+SMTP_SUBMISSION_PORT = 587
+DEFAULT_MAIL_FROM = "FitNudge <no-reply@fitnudge.app>"
 
 
 class SettingsError(RuntimeError):
@@ -38,6 +44,17 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as error:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from error
+
+
+def _env_bool(name: str) -> bool | None:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return None
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
 
 
 def _env_optional(name: str) -> str | None:
@@ -97,9 +114,26 @@ class Settings:
         default_factory=lambda: _env_int("REMINDER_STALE_AFTER_MINUTES", 60)
     )
 
+    # Unset outside dev and test means no mail leaves: the mail worker refuses to send (SmtpNotConfigured)
+    # and the mail waits in outgoing_mail. In dev and test: the local SMTP sink (sandbox/smtp).
+    smtp_host: str | None = field(default_factory=lambda: _env_optional("SMTP_HOST"))
+    # 0 = the default of APP_ENV: the sink's port in dev and test, 587 elsewhere.
+    smtp_port: int = field(default_factory=lambda: _env_int("SMTP_PORT", 0))
+    smtp_username: str | None = field(default_factory=lambda: _env_optional("SMTP_USERNAME"))
+    smtp_password: str | None = field(default_factory=lambda: _env_optional("SMTP_PASSWORD"))
+    # None = the default of APP_ENV: on outside dev and test, off for the local sink.
+    smtp_starttls: bool | None = field(default_factory=lambda: _env_bool("SMTP_STARTTLS"))
+    mail_from: str = field(default_factory=lambda: _env("MAIL_FROM", DEFAULT_MAIL_FROM))
+
     def __post_init__(self) -> None:
         if not self.expo_push_url:
             object.__setattr__(self, "expo_push_url", SANDBOX_PUSH_URL if self.is_dev else EXPO_PUSH_URL)
+        if self.smtp_host is None and self.is_dev:
+            object.__setattr__(self, "smtp_host", SANDBOX_SMTP_HOST)
+        if not self.smtp_port:
+            object.__setattr__(self, "smtp_port", SANDBOX_SMTP_PORT if self.is_dev else SMTP_SUBMISSION_PORT)
+        if self.smtp_starttls is None:
+            object.__setattr__(self, "smtp_starttls", not self.is_dev)
         if self.is_dev:
             return
         for name, value in (

@@ -40,6 +40,11 @@ PUBLIC_PATHS = (
     "^/api/v1/auth/signup",
     "^/api/v1/auth/login",
     "^/api/v1/auth/refresh",
+    # The email routes are reached from a mail, before or without a session (docs/api.md).
+    "^/api/v1/auth/verify-email",
+    "^/api/v1/auth/resend-verification",
+    "^/api/v1/auth/forgot-password",
+    "^/api/v1/auth/reset-password",
     "^/api/v1/webhooks/",
 )
 ISSUER = "fitnudge"
