@@ -36,10 +36,6 @@ class SignedUp:
         return {"Authorization": f"Bearer {self.access_token}"}
 
 
-def unique_email() -> str:
-    return f"mail-{uuid.uuid4().hex[:12]}@example.com"
-
-
 async def sign_up(client: httpx.AsyncClient, **overrides: Any) -> SignedUp:
     tag = uuid.uuid4().hex[:12]
     body = {"email": f"mail-{tag}@example.com", "password": PASSWORD, "name": "Ada", "username": f"u{tag}"}

@@ -18,9 +18,9 @@ from api.clock import FixedClock
 from db.tables import email_verification_codes, outgoing_mail, users
 from sandbox.smtp.testing import SinkHandle
 from settings import Settings
-from tests.api.email_support import PROFILE, RESEND, VERIFY, sign_up, unique_email
+from tests.api.email_support import PROFILE, RESEND, VERIFY, sign_up
 from tests.support.client import api_client, in_own_task
-from tests.support.mail import mailed_code, send_queued_mail
+from tests.support.mail import mailed_code, send_queued_mail, unique_email
 from tests.support.savepoint_database import SavepointDatabase
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import uuid
 from datetime import UTC, datetime
 
 from db.outgoing_mail import due_mail_ids
@@ -16,6 +17,11 @@ from workers.mail.smtp import SmtpTransport
 
 CODE = re.compile(r"verification code is (\d{6})")
 RESET_TOKEN = re.compile(r"reset token in the app: (\S+)")
+
+
+def unique_email() -> str:
+    """An address no other test of the session mails (the sink is shared)."""
+    return f"mail-{uuid.uuid4().hex[:12]}@example.com"
 
 
 def sink_transport(settings: Settings, sink: SinkHandle) -> SmtpTransport:
