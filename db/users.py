@@ -413,11 +413,17 @@ class EmailAccount:
     status: str
 
 
+_EMAIL_ACCOUNT = sa.select(users.c.id, users.c.email, users.c.email_verified, users.c.status)
+
+
 async def find_email_account(connection: AsyncConnection, email: str) -> EmailAccount | None:
-    statement = sa.select(users.c.id, users.c.email, users.c.email_verified, users.c.status).where(
-        sa.func.lower(users.c.email) == sa.func.lower(email)
-    )
+    statement = _EMAIL_ACCOUNT.where(sa.func.lower(users.c.email) == sa.func.lower(email))
     row = (await connection.execute(statement)).one_or_none()
+    return None if row is None else EmailAccount(*row)
+
+
+async def email_account_of(connection: AsyncConnection, user_id: UUID) -> EmailAccount | None:
+    row = (await connection.execute(_EMAIL_ACCOUNT.where(users.c.id == user_id))).one_or_none()
     return None if row is None else EmailAccount(*row)
 
 

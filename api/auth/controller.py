@@ -22,6 +22,7 @@ from api.auth.email_verification import (
     resend_wait,
     send_verification_code,
 )
+from api.auth.jwt import optional_caller
 from api.auth.one_time_secrets import secret_hasher
 from api.auth.password_changes import request_reset, reset_with_token, set_first_password, usable_reset_token
 from api.auth.rate_limits import (
@@ -54,7 +55,7 @@ from api.resources import app_resources
 from api.users.profiles import load_user
 from api.users.schemas import MessageOut
 from db.refresh_tokens import revoke_user_tokens
-from db.users import ACTIVE_STATUS, find_email_account
+from db.users import ACTIVE_STATUS, EmailAccount, email_account_of, find_email_account
 from domain.errors import RuleBroken
 from services.transaction import Transaction
 
@@ -170,13 +171,11 @@ class AuthController(Controller):
     async def verify_email(
         self, request: Request[Any, Any, Any], data: JSONBody[VerifyEmailIn], now: NamedDependency[datetime]
     ) -> MessageWithUserOut:
-        email = _required_email(data.email)
-        await limit_attempts_per_account(request, email)
         resources = app_resources(request.app)
         # Its own transaction instead of `tx`: a wrong guess is counted and committed although the
         # answer is 400.
         async with resources.database.transaction() as tx:
-            account = await find_email_account(tx.connection, email)
+            account = await _addressed_account(request, tx, data.email)
             if account is None:
                 error: RuleBroken | None = RuleBroken("Invalid verification code.", code="invalid_code")
             elif account.email_verified:
@@ -199,10 +198,8 @@ class AuthController(Controller):
         now: NamedDependency[datetime],
     ) -> ResendVerificationOut:
         """Mail a new code. An unknown email gets the same answer and no mail."""
-        email = _required_email(data.email)
-        await limit_attempts_per_account(request, email)
         resources = app_resources(request.app)
-        account = await find_email_account(tx.connection, email)
+        account = await _addressed_account(request, tx, data.email)
         if account is not None and account.email_verified:
             raise RuleBroken("This email is already verified.", code="email_already_verified")
         wait = await resend_wait(tx, account.user_id, now=now) if account is not None else None
@@ -211,7 +208,8 @@ class AuthController(Controller):
             raise too_many_attempts(seconds, f"Please wait {seconds} seconds before requesting another code.")
         issued = await count_attempt(
             resources.redis,
-            f"{resources.settings.redis_key_prefix}:verification-codes:{account_key(email)}",
+            f"{resources.settings.redis_key_prefix}:verification-codes:"
+            + account_key(account.email if account else data.email or ""),
             window_seconds=RESEND_CAP_WINDOW_SECONDS,
         )
         if issued.count > RESENDS_PER_HOUR:
@@ -283,7 +281,17 @@ class AuthController(Controller):
         return MessageWithUserOut(message="Password set successfully.", user=user)
 
 
-def _required_email(email: str | None) -> str:
-    if email is None:
-        raise RuleBroken("Send the email address of the account.", code="email_required")
-    return email.strip().lower()
+async def _addressed_account(
+    request: Request[Any, Any, Any], tx: Transaction, email: str | None
+) -> EmailAccount | None:
+    """The account the body's email names (None when there is none) or, without an email, the signed-in
+    caller's; the attempt is counted against it (docs/api.md: either identifies the account)."""
+    if email is not None:
+        await limit_attempts_per_account(request, email)
+        return await find_email_account(tx.connection, email.strip())
+    caller = await optional_caller(request)
+    if caller is None:
+        raise RuleBroken("Send the email address of the account, or sign in.", code="email_required")
+    account = await email_account_of(tx.connection, caller.id)
+    await limit_attempts_per_account(request, account.email if account else str(caller.id))
+    return account

@@ -229,3 +229,25 @@ async def test_bad_verification_input_is_refused_with_the_error_body_and_writes_
     assert set(response.json()) >= {"detail", "code"}
     assert await connection.scalar(sa.select(sa.func.count()).select_from(outgoing_mail)) == 0
     assert await connection.scalar(sa.select(sa.func.count()).select_from(email_verification_codes)) == 0
+
+
+async def test_a_signed_in_app_may_leave_the_email_out(
+    client: httpx.AsyncClient,
+    database: SavepointDatabase,
+    settings: Settings,
+    smtp_sink: SinkHandle,
+    clock: FixedClock,
+) -> None:
+    # Given a signed-up account whose app sends only the bearer token
+    account = await sign_up(client)
+    clock.instant += timedelta(minutes=2)
+    # Resend and verify find the account from the token
+    assert (await client.post(RESEND, json={}, headers=account.headers)).status_code == 200
+    await send_queued_mail(database, settings, smtp_sink)
+    code = mailed_code(smtp_sink, account.email)
+    response = await client.post(VERIFY, json={"code": code}, headers=account.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["user"]["id"] == account.user_id
+    # A token that is there must be valid
+    bad = await client.post(VERIFY, json={"code": code}, headers={"Authorization": "Bearer not.a.token"})
+    assert bad.status_code == 401
