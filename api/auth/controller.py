@@ -68,8 +68,9 @@ REFRESH_REJECTION_DETAIL = {
 }
 RESET_REQUESTED = "If an account exists, a password reset email has been sent."
 CODE_SENT = "Verification code sent successfully."
-# The window of the per-account cap on resent codes.
-RESEND_CAP_WINDOW_SECONDS = 3600
+# The window of the per-account caps on mailed codes and reset links.
+MAIL_CAP_WINDOW_SECONDS = 3600
+RESET_MAILS_PER_HOUR = 5
 # Token responses must never be stored by a cache on the way.
 NO_STORE = CacheControlHeader(no_store=True)
 
@@ -210,7 +211,7 @@ class AuthController(Controller):
             resources.redis,
             f"{resources.settings.redis_key_prefix}:verification-codes:"
             + account_key(account.email if account else data.email or ""),
-            window_seconds=RESEND_CAP_WINDOW_SECONDS,
+            window_seconds=MAIL_CAP_WINDOW_SECONDS,
         )
         if issued.count > RESENDS_PER_HOUR:
             raise too_many_attempts(issued.retry_after_seconds)
@@ -234,8 +235,16 @@ class AuthController(Controller):
     ) -> MessageOut:
         """The same answer whether or not the account exists."""
         await limit_attempts_per_account(request, data.email)
-        hasher = secret_hasher(app_resources(request.app).settings.jwt_secret)
-        await request_reset(tx, hasher, data.email, now=now)
+        resources = app_resources(request.app)
+        # Past the hourly cap the answer stays the same and no mail goes out: a refusal would tell
+        # that the account exists, and the mailbox's owner is not flooded.
+        requested = await count_attempt(
+            resources.redis,
+            f"{resources.settings.redis_key_prefix}:reset-mails:{account_key(data.email)}",
+            window_seconds=MAIL_CAP_WINDOW_SECONDS,
+        )
+        if requested.count <= RESET_MAILS_PER_HOUR:
+            await request_reset(tx, secret_hasher(resources.settings.jwt_secret), data.email, now=now)
         return MessageOut(message=RESET_REQUESTED)
 
     @post("/reset-password/validate", status_code=HTTP_200_OK, guards=[limit_attempts_per_ip])

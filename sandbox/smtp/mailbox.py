@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 from dataclasses import asdict, dataclass
 from email import message_from_bytes, policy
@@ -29,38 +28,34 @@ def _part(message: EmailMessage, subtype: str) -> str:
 
 
 class Mailbox:
-    """Thread-safe: the SMTP side appends, the HTTP side reads (one event loop today, but tests read
-    from their own threads through HTTP only)."""
+    """Shared by the SMTP handler (appends) and the HTTP view (reads), both on the sink's one event
+    loop, so no lock is needed; tests in other threads read it over HTTP only."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self._mails: list[ReceivedMail] = []
         self._ids = itertools.count(1)
 
     def add(self, mail_from: str, recipients: list[str], content: bytes) -> ReceivedMail:
         message = message_from_bytes(content, policy=policy.default)
         assert isinstance(message, EmailMessage)
-        with self._lock:
-            mail = ReceivedMail(
-                id=next(self._ids),
-                received_at=time.time(),
-                mail_from=mail_from,
-                recipients=[recipient.lower() for recipient in recipients],
-                subject=str(message.get("Subject", "")),
-                message_id=str(message.get("Message-ID", "")),
-                text=_part(message, "plain"),
-                html=_part(message, "html"),
-            )
-            self._mails.append(mail)
+        mail = ReceivedMail(
+            id=next(self._ids),
+            received_at=time.time(),
+            mail_from=mail_from,
+            recipients=[recipient.lower() for recipient in recipients],
+            subject=str(message.get("Subject", "")),
+            message_id=str(message.get("Message-ID", "")),
+            text=_part(message, "plain"),
+            html=_part(message, "html"),
+        )
+        self._mails.append(mail)
         return mail
 
     def list(self, to: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            mails = list(self._mails)
+        mails = self._mails
         if to is not None:
             mails = [mail for mail in mails if to.lower() in mail.recipients]
         return [asdict(mail) for mail in mails]
 
     def clear(self) -> None:
-        with self._lock:
-            self._mails.clear()
+        self._mails.clear()

@@ -17,7 +17,7 @@ from api.clock import FixedClock
 from db.tables import outgoing_mail, password_reset_tokens
 from sandbox.smtp.testing import SinkHandle
 from settings import Settings
-from tests.api.auth_support import PASSWORD
+from tests.api.auth_support import PASSWORD, MakeUser
 from tests.api.email_support import (
     FORGOT,
     LOGIN,
@@ -162,3 +162,14 @@ async def test_bad_reset_input_is_refused_with_the_error_body_and_writes_nothing
     assert set(response.json()) >= {"detail", "code"}
     assert await connection.scalar(sa.select(sa.func.count()).select_from(outgoing_mail)) == 0
     assert await connection.scalar(sa.select(sa.func.count()).select_from(password_reset_tokens)) == 0
+
+
+async def test_past_five_requests_an_hour_the_answer_stays_the_same_and_no_more_mail_goes_out(
+    client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
+) -> None:
+    user = await make_user(email=unique_email())
+    answers = [await client.post(FORGOT, json={"email": user.email}) for _ in range(6)]
+    assert {(answer.status_code, answer.json()["message"]) for answer in answers} == {
+        (200, "If an account exists, a password reset email has been sent.")
+    }
+    assert await connection.scalar(sa.select(sa.func.count()).select_from(outgoing_mail)) == 5
