@@ -43,6 +43,13 @@ WRITE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/auth/login"): {"email": "nul@example.com", "password": PASSWORD, "device_info": DEVICE_INFO},
     ("POST", "/auth/refresh"): {"refresh_token": "family.token.secret"},
+    ("POST", "/auth/verify-email"): {"code": "123456", "email": "nul@example.com"},
+    ("POST", "/auth/resend-verification"): {"email": "nul@example.com"},
+    ("POST", "/auth/forgot-password"): {"email": "nul@example.com"},
+    ("POST", "/auth/reset-password/validate"): {"token": "reset-token"},
+    ("POST", "/auth/reset-password"): {"token": "reset-token", "new_password": "Brand-new Passw0rd"},
+    ("POST", "/auth/set-password"): {"new_password": "Brand-new Passw0rd"},
+    ("POST", "/users/change-password"): {"current_password": PASSWORD, "new_password": "Brand-new Passw0rd"},
     ("POST", "/goals"): {
         "title": "Run",
         "frequency_type": "daily",
