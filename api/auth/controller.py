@@ -271,9 +271,9 @@ class AuthController(Controller):
         """Every session of the account ends: its access and refresh tokens are refused from now on."""
         resources = app_resources(request.app)
         hasher = secret_hasher(resources.settings.jwt_secret)
-        stored = await usable_reset_token(tx, hasher, data.token, now=now, for_update=False)
+        stored = await usable_reset_token(tx, hasher, data.token, now=now, for_update=True)
         await limit_attempts_per_account(request, str(stored.user_id))
-        await reset_with_token(tx, resources.access_states, hasher, data.token, data.new_password, now=now)
+        await reset_with_token(tx, resources.access_states, stored, data.new_password, now=now)
         return MessageOut(message="Password reset successfully. Please log in with the new password.")
 
     @post("/set-password", status_code=HTTP_200_OK)

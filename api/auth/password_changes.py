@@ -77,22 +77,16 @@ async def usable_reset_token(
 
 
 async def reset_with_token(
-    tx: Transaction,
-    states: AccessStates,
-    hasher: SecretHasher,
-    token: str,
-    new_password: str,
-    *,
-    now: datetime,
+    tx: Transaction, states: AccessStates, token: StoredResetToken, new_password: str, *, now: datetime
 ) -> None:
-    """Set the password from a reset token, use the token up, and end every session of the account.
-    The address is confirmed too: the token could only be read from its mailbox."""
+    """Set the password from a usable reset token (looked up with `for_update`), use the token up, and
+    end every session of the account. The address is confirmed too: the token could only be read from
+    its mailbox."""
     require_strong(new_password)
-    stored = await usable_reset_token(tx, hasher, token, now=now, for_update=True)
     new_hash = await hash_password(new_password)
-    await set_password_hash(tx.connection, stored.user_id, new_hash, now=now, email_verified=True)
-    await retire_user_reset_tokens(tx.connection, stored.user_id, now=now)
-    await revoke_access_tokens(tx, states, stored.user_id, now=now)
+    await set_password_hash(tx.connection, token.user_id, new_hash, now=now, email_verified=True)
+    await retire_user_reset_tokens(tx.connection, token.user_id, now=now)
+    await revoke_access_tokens(tx, states, token.user_id, now=now)
 
 
 async def set_first_password(tx: Transaction, user_id: UUID, new_password: str, *, now: datetime) -> None:
