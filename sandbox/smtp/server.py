@@ -25,11 +25,24 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+# Recipients whose local part starts with this are refused for good (550), so clients can be tested
+# against a permanent refusal; everything else is accepted.
+REFUSED_PREFIX = "refused"
+
+
 class SinkHandler:
-    """aiosmtpd's handler: every message is accepted and kept."""
+    """aiosmtpd's handler: every message is accepted and kept, except to REFUSED_PREFIX… recipients."""
 
     def __init__(self, mailbox: Mailbox) -> None:
         self.mailbox = mailbox
+
+    async def handle_RCPT(  # noqa: N802 (the hook name aiosmtpd calls)
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address.lower().startswith(REFUSED_PREFIX):
+            return "550 5.1.1 Mailbox unavailable (the sink refuses this address)"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(  # noqa: N802 (the hook name aiosmtpd calls)
         self, server: SMTP, session: Session, envelope: Envelope

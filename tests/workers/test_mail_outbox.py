@@ -145,3 +145,16 @@ def test_dev_and_test_send_to_the_local_sink_without_starttls(monkeypatch: pytes
         monkeypatch.delenv(name, raising=False)
     transport = SmtpTransport.from_settings(Settings(app_env="dev"))
     assert (transport.host, transport.port, transport.starttls) == ("127.0.0.1", 8025, False)
+
+
+async def test_a_permanent_refusal_fails_the_mail_at_once(
+    database: SavepointDatabase, settings: Settings, smtp_sink: SinkHandle, connection: AsyncConnection
+) -> None:
+    mail_id = await queued(database, "refused-" + unique_email())
+    now = await due_at(connection, mail_id)
+    assert await send_outgoing_mail(database, sink_transport(settings, smtp_sink), mail_id, now=now) == (
+        SendOutcome.FAILED
+    )
+    refused = await row(connection, mail_id)
+    assert (refused.status, refused.attempts) == ("failed", 1)
+    assert "550" in refused.last_error
