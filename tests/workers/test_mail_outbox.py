@@ -83,6 +83,7 @@ async def test_an_outage_is_retried_with_backoff_and_the_mail_then_goes_out_once
     assert await send_outgoing_mail(database, transport, mail_id, now=later) == SendOutcome.SENT
     assert await send_outgoing_mail(database, transport, mail_id, now=later) == SendOutcome.SKIPPED
     [mail] = smtp_sink.messages(to=recipient)
+    assert mail["message_id"] == f"<{mail_id}@fitnudge.app>"
     assert mail["text"].strip() == "text with 123456"
     assert mail["html"].strip() == "<p>html with 123456</p>"
     sent = await row(connection, mail_id)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Final
 
 import aiosmtplib
@@ -63,7 +62,7 @@ class SmtpTransport:
         message["To"] = mail.recipient
         message["Subject"] = mail.subject
         # One id per outbox row: a resend after a lost acknowledgement is recognisably the same mail.
-        message["Message-ID"] = make_msgid(idstring=mail.id.hex, domain="fitnudge.app")
+        message["Message-ID"] = f"<{mail.id}@fitnudge.app>"
         message.set_content(mail.text_body)
         message.add_alternative(mail.html_body, subtype="html")
         return message
