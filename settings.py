@@ -23,6 +23,12 @@ SANDBOX_PUSH_URL = "http://127.0.0.1:8787"
 # The key sets the providers publish for their ID tokens.
 GOOGLE_JWKS_URL = "https://www.googleapis.com/oauth2/v3/certs"
 APPLE_JWKS_URL = "https://appleid.apple.com/auth/keys"
+# Where `python -m sandbox.smtp --smtp-port 8025` listens; the SMTP default of dev and test only.
+SANDBOX_SMTP_HOST = "127.0.0.1"
+SANDBOX_SMTP_PORT = 8025
+# Submission port (RFC 6409), with STARTTLS, wherever SMTP_PORT is not given outside dev and test.
+SMTP_SUBMISSION_PORT = 587
+DEFAULT_MAIL_FROM = "FitNudge <no-reply@fitnudge.app>"
 
 
 class SettingsError(RuntimeError):
@@ -46,6 +52,17 @@ def _env_int(name: str, default: int) -> int:
 def _env_list(name: str) -> tuple[str, ...]:
     """A comma-separated list; blanks around and between items are ignored."""
     return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
+def _env_bool(name: str) -> bool | None:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return None
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
 
 
 def _env_optional(name: str) -> str | None:
@@ -111,10 +128,26 @@ class Settings:
     apple_client_ids: tuple[str, ...] = field(default_factory=lambda: _env_list("APPLE_CLIENT_IDS"))
     google_jwks_url: str = field(default_factory=lambda: _env("GOOGLE_JWKS_URL", GOOGLE_JWKS_URL))
     apple_jwks_url: str = field(default_factory=lambda: _env("APPLE_JWKS_URL", APPLE_JWKS_URL))
+    # Unset outside dev and test means no mail leaves: the mail worker refuses to send (SmtpNotConfigured)
+    # and the mail waits in outgoing_mail. In dev and test: the local SMTP sink (sandbox/smtp).
+    smtp_host: str | None = field(default_factory=lambda: _env_optional("SMTP_HOST"))
+    # 0 = the default of APP_ENV: the sink's port in dev and test, 587 elsewhere.
+    smtp_port: int = field(default_factory=lambda: _env_int("SMTP_PORT", 0))
+    smtp_username: str | None = field(default_factory=lambda: _env_optional("SMTP_USERNAME"))
+    smtp_password: str | None = field(default_factory=lambda: _env_optional("SMTP_PASSWORD"))
+    # None = the default of APP_ENV: on outside dev and test, off for the local sink.
+    smtp_starttls: bool | None = field(default_factory=lambda: _env_bool("SMTP_STARTTLS"))
+    mail_from: str = field(default_factory=lambda: _env("MAIL_FROM", DEFAULT_MAIL_FROM))
 
     def __post_init__(self) -> None:
         if not self.expo_push_url:
             object.__setattr__(self, "expo_push_url", SANDBOX_PUSH_URL if self.is_dev else EXPO_PUSH_URL)
+        if self.smtp_host is None and self.is_dev:
+            object.__setattr__(self, "smtp_host", SANDBOX_SMTP_HOST)
+        if not self.smtp_port:
+            object.__setattr__(self, "smtp_port", SANDBOX_SMTP_PORT if self.is_dev else SMTP_SUBMISSION_PORT)
+        if self.smtp_starttls is None:
+            object.__setattr__(self, "smtp_starttls", not self.is_dev)
         if self.is_dev:
             return
         for name, value in (

@@ -218,6 +218,57 @@ user_identities = sa.Table(
     sa.UniqueConstraint("user_id", "provider"),
 )
 
+email_verification_codes = sa.Table(
+    "email_verification_codes",
+    metadata,
+    # One live code per user: a new one replaces the last, so an old mail's code stops working.
+    sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # HMAC-SHA256 of the code under a server key (api/auth/one_time_secrets.py); never the code.
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("attempts", sa.SmallInteger, nullable=False, server_default="0"),
+    tstz("expires_at", nullable=False),
+    tstz("sent_at", nullable=False, default_now=True),
+)
+
+password_reset_tokens = sa.Table(
+    "password_reset_tokens",
+    metadata,
+    uuid_pk(),
+    user_fk(),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    tstz("expires_at", nullable=False),
+    tstz("used_at"),
+    tstz("created_at", nullable=False, default_now=True),
+    sa.Index(None, "user_id"),
+)
+
+# Mail waiting to leave, sent and failed (services/mail.py, workers/mail/): PostgreSQL is the source
+# of truth, a Dramatiq message only says "send this row now".
+outgoing_mail = sa.Table(
+    "outgoing_mail",
+    metadata,
+    uuid_pk(),
+    sa.Column("recipient", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    # Blanked once the mail is sent or given up (workers/mail/retention.py): they carry codes.
+    sa.Column("text_body", sa.Text, nullable=False),
+    sa.Column("html_body", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    tstz("next_attempt_at", nullable=False, default_now=True),
+    tstz("claimed_at"),
+    tstz("sent_at"),
+    tstz("created_at", nullable=False, default_now=True),
+    sa.CheckConstraint(one_of("status", ("pending", "sent", "failed")), name="status"),
+    sa.Index("ix_outgoing_mail_due", "next_attempt_at", postgresql_where=sa.text("status = 'pending'")),
+    sa.Index(
+        "ix_outgoing_mail_finished_created",
+        "created_at",
+        postgresql_where=sa.text("status <> 'pending' AND text_body <> ''"),
+    ),
+)
+
 # --- Goals and check-ins ---------------------------------------------------------------------------
 
 goals = sa.Table(

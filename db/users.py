@@ -437,3 +437,57 @@ async def bump_token_version(connection: AsyncConnection, user_id: UUID) -> Acce
     )
     row = (await connection.execute(statement)).one_or_none()
     return None if row is None else AccessState(token_version=row.token_version, status=row.status)
+
+
+@dataclass(frozen=True, slots=True)
+class EmailAccount:
+    """An account as the email routes (verification, password reset) need it."""
+
+    user_id: UUID
+    email: str
+    email_verified: bool
+    status: str
+
+
+_EMAIL_ACCOUNT = sa.select(users.c.id, users.c.email, users.c.email_verified, users.c.status)
+
+
+async def find_email_account(connection: AsyncConnection, email: str) -> EmailAccount | None:
+    statement = _EMAIL_ACCOUNT.where(sa.func.lower(users.c.email) == sa.func.lower(email))
+    row = (await connection.execute(statement)).one_or_none()
+    return None if row is None else EmailAccount(*row)
+
+
+async def email_account_of(connection: AsyncConnection, user_id: UUID) -> EmailAccount | None:
+    row = (await connection.execute(_EMAIL_ACCOUNT.where(users.c.id == user_id))).one_or_none()
+    return None if row is None else EmailAccount(*row)
+
+
+async def lock_credentials(connection: AsyncConnection, user_id: UUID) -> Credentials | None:
+    """The user's credentials, row-locked: two password changes of one account run one after the other."""
+    statement = (
+        sa.select(
+            users.c.id, users.c.password_hash, users.c.status, users.c.token_version, users.c.email_verified
+        )
+        .where(users.c.id == user_id)
+        .with_for_update()
+    )
+    row = (await connection.execute(statement)).one_or_none()
+    return None if row is None else Credentials(*row)
+
+
+async def set_password_hash(
+    connection: AsyncConnection, user_id: UUID, password_hash: str, *, now: datetime, email_verified: bool
+) -> None:
+    """Store a new password hash; `email_verified` also marks the address confirmed (a reset link that
+    reached the mailbox proves it)."""
+    values: dict[str, Any] = {"password_hash": password_hash, "updated_at": now}
+    if email_verified:
+        values["email_verified"] = True
+    await connection.execute(sa.update(users).where(users.c.id == user_id).values(values))
+
+
+async def mark_email_verified(connection: AsyncConnection, user_id: UUID, *, now: datetime) -> None:
+    await connection.execute(
+        sa.update(users).where(users.c.id == user_id).values(email_verified=True, updated_at=now)
+    )

@@ -12,3 +12,8 @@ from services.messages import ActorAddress
 PUSH_QUEUE = "push"
 
 PUSH_DELIVER = ActorAddress("push.deliver", PUSH_QUEUE)
+
+MAIL_QUEUE = "mail"
+
+# Takes the outgoing_mail row's id (as text); the row is the source of truth, the message a nudge.
+MAIL_SEND = ActorAddress("mail.send", MAIL_QUEUE)

@@ -17,6 +17,7 @@ from litestar import Litestar  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine  # noqa: E402
 
 from db.engine import create_engine  # noqa: E402
+from sandbox.smtp.testing import SinkHandle, running_sink  # noqa: E402
 from services.messages import MessageSender, build_client_broker  # noqa: E402
 from services.transaction import EngineDatabase  # noqa: E402
 from settings import Settings, get_settings  # noqa: E402
@@ -80,6 +81,13 @@ async def committed_database(
     wiped afterwards."""
     yield EngineDatabase(engine, message_sender)
     await truncate_user_data(engine)
+
+
+@pytest.fixture(scope="session")
+def smtp_sink() -> Iterator[SinkHandle]:
+    """The SMTP sink (sandbox/smtp), shared by the session: tests tell their mail apart by recipient."""
+    with running_sink() as sink:
+        yield sink
 
 
 @pytest.fixture

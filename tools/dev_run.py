@@ -1,4 +1,4 @@
-"""`make run`: web + worker + scheduler (+ the local Expo and JWKS sandboxes) in one terminal.
+"""`make run`: web + worker + scheduler (+ the local Expo, SMTP and JWKS sandboxes) in one terminal.
 
 Prints the URLs, and stops everything it started on Ctrl-C or SIGTERM (to it or to the `make` that
 started it), or as soon as one of its processes dies (a half-running system is worse than a stopped one).
@@ -24,22 +24,21 @@ def start(command: list[str], env: dict[str, str], **kwargs: object) -> subproce
     return subprocess.Popen(command, cwd=REPO_ROOT, env=env, start_new_session=True, text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
 
 
-def start_sandbox(module: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+def start_sandbox(env: dict[str, str], module: str, *args: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """Start `python -m <module>` on free ports; returns it and the addresses its LISTENING line names."""
     sandbox = start(
-        [str(BIN / "python"), "-m", module, "--host", "127.0.0.1", "--port", "0"],
-        env,
-        stdout=subprocess.PIPE,
+        [str(BIN / "python"), "-m", module, "--host", "127.0.0.1", *args], env, stdout=subprocess.PIPE
     )
     deadline = time.monotonic() + SANDBOX_START_TIMEOUT_SECONDS
     assert sandbox.stdout is not None
     while time.monotonic() < deadline:
         line = sandbox.stdout.readline()
         if line.startswith("LISTENING "):
-            return sandbox, line.split(" ", 1)[1].strip()
+            return sandbox, line.split()[1:]
         if not line and sandbox.poll() is not None:
             break
     stop([sandbox])
-    raise SystemExit(f"the sandbox {module} did not start")
+    raise SystemExit(f"{module} did not start")
 
 
 def stop(processes: list[subprocess.Popen[str]]) -> None:
@@ -65,12 +64,20 @@ def main() -> int:
 
     processes: list[subprocess.Popen[str]] = []
     if "EXPO_PUSH_URL" not in os.environ:
-        sandbox, sandbox_url = start_sandbox("sandbox.expo", env)
+        sandbox, [sandbox_url] = start_sandbox(env, "sandbox.expo", "--port", "0")
         processes.append(sandbox)
         env["EXPO_PUSH_URL"] = sandbox_url
         print(f"expo sandbox  {sandbox_url}  (stats: {sandbox_url}/__sandbox/stats)", flush=True)
+    if "SMTP_HOST" not in os.environ:
+        sink, [smtp_url, mailbox_url] = start_sandbox(
+            env, "sandbox.smtp", "--smtp-port", "0", "--http-port", "0"
+        )
+        processes.append(sink)
+        smtp = urlsplit(smtp_url)
+        env.update(SMTP_HOST=smtp.hostname or "127.0.0.1", SMTP_PORT=str(smtp.port), SMTP_STARTTLS="false")
+        print(f"smtp sink     {smtp_url}  (received mail: {mailbox_url}/messages?to=<address>)", flush=True)
     if "GOOGLE_JWKS_URL" not in os.environ and "APPLE_JWKS_URL" not in os.environ:
-        jwks, jwks_url = start_sandbox("sandbox.jwks", env)
+        jwks, [jwks_url] = start_sandbox(env, "sandbox.jwks", "--port", "0")
         processes.append(jwks)
         env["GOOGLE_JWKS_URL"] = env["APPLE_JWKS_URL"] = f"{jwks_url}/keys"
         # The audiences demo tokens are signed for (sandbox/jwks/README.md).

@@ -12,6 +12,7 @@ from workers.jobs import (
 )
 from workers.jobs import refresh_tokens as refresh_token_jobs
 from workers.jobs import subscriptions as billing_jobs
+from workers.mail import actors as mail_actors
 from workers.push import actors as push_actors
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "daily_checkins",
     "heartbeat",
     "job_markers",
+    "mail_actors",
     "morning_motivations",
     "push_actors",
     "reengagement",

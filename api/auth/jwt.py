@@ -41,6 +41,11 @@ PUBLIC_PATHS = (
     "^/api/v1/auth/login",
     "^/api/v1/auth/refresh",
     "^/api/v1/auth/oauth/",
+    # The email routes are reached from a mail, before or without a session (docs/api.md).
+    "^/api/v1/auth/verify-email",
+    "^/api/v1/auth/resend-verification",
+    "^/api/v1/auth/forgot-password",
+    "^/api/v1/auth/reset-password",
     "^/api/v1/webhooks/",
 )
 ISSUER = "fitnudge"
@@ -115,3 +120,27 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[AuthUser, AccessToken]:
 
 def issue_access_token(auth: JWTAuth[AuthUser, AccessToken], subject: TokenSubject) -> str:
     return auth.create_token(identifier=str(subject.user_id), token_issuer=ISSUER, tv=subject.token_version)
+
+
+async def optional_caller(connection: ASGIConnection[Any, Any, Any, Any]) -> AuthUser | None:
+    """The caller of a public route that signed-in apps call too: None without an Authorization header;
+    a header that is there must hold a valid token, checked exactly as on protected routes (401)."""
+    header = connection.headers.get("authorization")
+    if header is None:
+        return None
+    credentials = _BEARER_CREDENTIALS.fullmatch(header)
+    if credentials is None:
+        raise NotAuthorizedException(
+            "Send the access token as 'Authorization: Bearer <token>'.", headers=_NO_CREDENTIALS_CHALLENGE
+        )
+    jwt_auth: JWTAuth[AuthUser, AccessToken] = connection.app.state.jwt_auth
+    try:
+        token = AccessToken.decode(
+            credentials["token"],
+            secret=jwt_auth.token_secret,
+            algorithm=jwt_auth.algorithm,
+            issuer=jwt_auth.accepted_issuers,
+        )
+        return await user_from_token(token, connection)
+    except NotAuthorizedException as error:
+        raise NotAuthorizedException(error.detail, headers=_INVALID_TOKEN_CHALLENGE) from None

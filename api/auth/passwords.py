@@ -55,3 +55,18 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
 def needs_rehash(password_hash: str) -> bool:
     """True when the hash was made with weaker parameters than today's."""
     return _hasher.check_needs_rehash(password_hash)
+
+
+def password_weakness(password: str) -> str | None:
+    """What a new password lacks under the app's own rule (its screens check the same: at least 8
+    characters with an upper-case letter, a lower-case letter and a digit), or None. Applied where a
+    password is chosen anew: reset, set and change."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"at least {PASSWORD_MIN_LENGTH} characters"
+    if not any(character.isupper() for character in password):
+        return "an upper-case letter"
+    if not any(character.islower() for character in password):
+        return "a lower-case letter"
+    if not any(character.isdigit() for character in password):
+        return "a digit"
+    return None

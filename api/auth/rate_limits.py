@@ -56,10 +56,15 @@ async def _enforce(resources: AppResources, key: str) -> None:
         window_seconds=WINDOW_SECONDS,
     )
     if attempt.count > limit:
-        raise TooManyRequestsException(
-            detail=f"Too many attempts; try again in {attempt.retry_after_seconds} seconds.",
-            headers={"Retry-After": str(attempt.retry_after_seconds)},
-        )
+        raise too_many_attempts(attempt.retry_after_seconds)
+
+
+def too_many_attempts(retry_after_seconds: int, detail: str | None = None) -> TooManyRequestsException:
+    """The 429 every limit answers with, Retry-After included."""
+    return TooManyRequestsException(
+        detail=detail or f"Too many attempts; try again in {retry_after_seconds} seconds.",
+        headers={"Retry-After": str(retry_after_seconds)},
+    )
 
 
 def _limits_on(resources: AppResources) -> bool:
@@ -76,9 +81,13 @@ async def limit_attempts_per_ip(connection: ASGIConnection[Any, Any, Any, Any], 
 
 
 async def limit_attempts_per_account(connection: ASGIConnection[Any, Any, Any, Any], email: str) -> None:
-    """Count this attempt against the account's email (hashed: no addresses in Redis)."""
+    """Count this attempt against the account: its email, or its user id where the route has no email."""
     resources = app_resources(connection.app)
     if not _limits_on(resources):
         return
-    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()
-    await _enforce(resources, f"{_route_key(connection)}:email:{account}")
+    await _enforce(resources, f"{_route_key(connection)}:email:{account_key(email)}")
+
+
+def account_key(email: str) -> str:
+    """How an account appears in Redis keys: its email, hashed (no addresses in Redis)."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()

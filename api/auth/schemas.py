@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -115,3 +116,69 @@ class SessionOut(msgspec.Struct):
 class LinkOut(msgspec.Struct):
     message: str
     user: UserOut
+
+
+VerificationCode = Annotated[str, Meta(pattern=r"^[0-9]{6}$")]
+# 43 characters as issued (api/auth/one_time_secrets.py); anything much longer is not ours.
+ResetTokenText = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class VerifyEmailIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: VerificationCode
+    email: Email | None = None
+
+
+class ResendVerificationIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email | None = None
+
+
+class ForgotPasswordIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+
+
+class ResetTokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    token: ResetTokenText
+
+
+class ResetPasswordIn(msgspec.Struct, forbid_unknown_fields=True):
+    token: ResetTokenText
+    new_password: NewPassword
+
+
+class SetPasswordIn(msgspec.Struct, forbid_unknown_fields=True):
+    new_password: NewPassword
+
+
+class ChangePasswordIn(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Password
+    new_password: NewPassword
+
+
+class MessageWithUserOut(msgspec.Struct):
+    message: str
+    user: UserOut
+
+
+class ResendLimitsOut(msgspec.Struct):
+    min_wait_minutes: int
+    max_per_hour: int
+    remaining: int
+
+
+class ResendVerificationOut(msgspec.Struct):
+    message: str
+    rate_limit_info: ResendLimitsOut
+
+
+class ResetTokenValidOut(msgspec.Struct):
+    valid: bool
+    expires_at: datetime
+
+
+class PasswordChangedOut(msgspec.Struct):
+    """The app reads `message`; the pair replaces the caller's session, which the change ended with
+    every other one (an app that stores it stays signed in, one that ignores it signs in again)."""
+
+    message: str
+    access_token: str
+    refresh_token: str

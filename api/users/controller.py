@@ -4,18 +4,22 @@ other route acts on the token's user."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
-from litestar import Controller, Response, delete, get, put
+from litestar import Controller, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.auth.password_changes import change_password
+from api.auth.rate_limits import limit_attempts_per_account, limit_attempts_per_ip
 from api.auth.request import AuthRequest
 from api.auth.revocation import delete_account
+from api.auth.schemas import ChangePasswordIn, PasswordChangedOut
+from api.auth.sessions import open_session, token_client
 from api.pagination import MAX_LIMIT, Cursor, Limit
 from api.resources import app_resources
 from api.users.profiles import apply_profile_update, load_user
@@ -101,3 +105,33 @@ class UsersController(Controller):
         self, request: AuthRequest, single_read: NamedDependency[AsyncConnection], user_id: FromPath[UUID]
     ) -> UserStatsOut:
         return await user_stats(single_read, user_id, viewer_id=request.user.id)
+
+    @post("/change-password", status_code=HTTP_200_OK, guards=[limit_attempts_per_ip])
+    async def change_password(
+        self,
+        request: AuthRequest,
+        data: JSONBody[ChangePasswordIn],
+        tx: NamedDependency[Transaction],
+        now: NamedDependency[datetime],
+    ) -> PasswordChangedOut:
+        """Every session of the account ends, this one included; the answer carries its successor."""
+        await limit_attempts_per_account(request, str(request.user.id))
+        resources = app_resources(request.app)
+        subject = await change_password(
+            tx, resources.access_states, request.user.id, data.current_password, data.new_password, now=now
+        )
+        settings = resources.settings
+        tokens = await open_session(
+            tx,
+            request.app.state.jwt_auth,
+            resources.access_states,
+            subject,
+            client=token_client(request, settings.trusted_proxy_count),
+            lifetime=timedelta(days=settings.refresh_token_ttl_days),
+            now=now,
+        )
+        return PasswordChangedOut(
+            message="Password changed successfully.",
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+        )

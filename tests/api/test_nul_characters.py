@@ -60,6 +60,13 @@ WRITE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/auth/link/google"): {"id_token": "header.claims.signature", "nonce": "n-1"},
     ("POST", "/auth/link/apple"): {"identity_token": "header.claims.signature", "authorization_code": "code"},
+    ("POST", "/auth/verify-email"): {"code": "123456", "email": "nul@example.com"},
+    ("POST", "/auth/resend-verification"): {"email": "nul@example.com"},
+    ("POST", "/auth/forgot-password"): {"email": "nul@example.com"},
+    ("POST", "/auth/reset-password/validate"): {"token": "reset-token"},
+    ("POST", "/auth/reset-password"): {"token": "reset-token", "new_password": "Brand-new Passw0rd"},
+    ("POST", "/auth/set-password"): {"new_password": "Brand-new Passw0rd"},
+    ("POST", "/users/change-password"): {"current_password": PASSWORD, "new_password": "Brand-new Passw0rd"},
     ("POST", "/goals"): {
         "title": "Run",
         "frequency_type": "daily",
