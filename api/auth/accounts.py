@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.passwords import hash_password, needs_rehash, verify_password
+from api.auth.refusals import account_not_active
 from api.auth.schemas import SignupIn
 from api.users.profiles import clean_name
 from db.users import (
@@ -20,7 +21,7 @@ from db.users import (
     taken_identity_fields,
     user_id_for_referral_code,
 )
-from domain.errors import Conflict, Forbidden, RuleBroken
+from domain.errors import Conflict, RuleBroken
 from domain.local_time import load_timezone
 
 # Unambiguous when read aloud or typed from a screenshot (no 0/O, 1/I/L); 8 characters = 40 bits.
@@ -85,7 +86,7 @@ async def authenticate(
     if credentials is None or password_hash is None or not verified:
         raise BadCredentials
     if credentials.status != ACTIVE_STATUS:
-        raise Forbidden(f"This account is {credentials.status}.", code=f"account_{credentials.status}")
+        raise account_not_active(credentials.status)
     # The password is at hand only now: the moment to upgrade a hash made with older parameters.
     rehashed = await hash_password(password) if needs_rehash(password_hash) else None
     await record_login(connection, credentials.user_id, now=now, new_password_hash=rehashed)
