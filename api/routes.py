@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
+from api.app_config.controller import AppConfigController, AppVersionController
 from api.auth.controller import AuthController
 from api.checkins.controller import CheckInsController
 from api.devices.controller import DeviceController
@@ -21,6 +22,8 @@ from api.webhooks.controller import RevenueCatWebhookController
 API_PREFIX = "/api/v1"
 
 RESOURCE_HANDLERS: list[ControllerRouterHandler] = [
+    AppConfigController,
+    AppVersionController,
     AuthController,
     CheckInsController,
     DeviceController,

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, INET, JSONB, UUID
 
+from domain.app_versions import VERSION_PATTERN
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -634,6 +636,36 @@ subscription_deactivation_logs = sa.Table(
         ),
         name="deactivation_reason",
     ),
+)
+
+# --- App configuration ----------------------------------------------------------------------------
+
+# Values the app reads at start (store, legal and help URLs): changed by an UPDATE, not a release.
+app_config = sa.Table(
+    "app_config",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("category", sa.Text, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("is_public", sa.Boolean, nullable=False, server_default=sa.true()),
+    *timestamps(),
+)
+
+# One row per store platform: what the app's update prompt compares its own version with.
+app_versions = sa.Table(
+    "app_versions",
+    metadata,
+    sa.Column("platform", sa.Text, primary_key=True),
+    sa.Column("latest_version", sa.Text, nullable=False),
+    sa.Column("minimum_version", sa.Text, nullable=False),
+    sa.Column("force_update", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("release_notes", sa.Text),
+    sa.Column("store_url", sa.Text),
+    *timestamps(),
+    sa.CheckConstraint(one_of("platform", ("ios", "android")), name="platform"),
+    sa.CheckConstraint(f"latest_version ~ '{VERSION_PATTERN}'", name="latest_version"),
+    sa.CheckConstraint(f"minimum_version ~ '{VERSION_PATTERN}'", name="minimum_version"),
 )
 
 # --- Jobs ------------------------------------------------------------------------------------------

@@ -40,6 +40,8 @@ PUBLIC_PATHS = (
     "^/api/v1/auth/signup",
     "^/api/v1/auth/login",
     "^/api/v1/auth/refresh",
+    "^/api/v1/app-config/public(/|$)",
+    "^/api/v1/app-version/check$",
     "^/api/v1/webhooks/",
 )
 ISSUER = "fitnudge"
