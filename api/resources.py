@@ -9,6 +9,7 @@ from litestar import Litestar
 
 from api.auth.access_states import AccessStates
 from api.auth.activity import ActivityRecorder
+from api.blog.views import BlogViews
 from services.transaction import Database
 from settings import Settings
 
@@ -19,6 +20,7 @@ class AppResources:
     database: Database
     redis: aioredis.Redis
     activity: ActivityRecorder
+    blog_views: BlogViews
     access_states: AccessStates
 
 

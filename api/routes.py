@@ -7,6 +7,8 @@ from litestar.types import ControllerRouterHandler
 
 from api.app_config.controller import AppConfigController, AppVersionController
 from api.auth.controller import AuthController
+from api.blog.admin import BlogAdminController
+from api.blog.controller import BlogController
 from api.checkins.controller import CheckInsController
 from api.devices.controller import DeviceController
 from api.goals.controller import GoalController
@@ -25,6 +27,8 @@ RESOURCE_HANDLERS: list[ControllerRouterHandler] = [
     AppConfigController,
     AppVersionController,
     AuthController,
+    BlogAdminController,
+    BlogController,
     CheckInsController,
     DeviceController,
     GoalController,

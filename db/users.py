@@ -401,3 +401,17 @@ async def bump_token_version(connection: AsyncConnection, user_id: UUID) -> Acce
     )
     row = (await connection.execute(statement)).one_or_none()
     return None if row is None else AccessState(token_version=row.token_version, status=row.status)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAndName:
+    role: str
+    name: str
+
+
+async def role_and_name(connection: AsyncConnection, user_id: UUID) -> RoleAndName | None:
+    """What an admin route needs of its caller: the role it checks and the name a byline shows."""
+    row = (
+        await connection.execute(sa.select(users.c.role, users.c.name).where(users.c.id == user_id))
+    ).first()
+    return None if row is None else RoleAndName(role=row.role, name=row.name)

@@ -42,6 +42,7 @@ PUBLIC_PATHS = (
     "^/api/v1/auth/refresh",
     "^/api/v1/app-config/public(/|$)",
     "^/api/v1/app-version/check$",
+    "^/api/v1/blog/",
     "^/api/v1/webhooks/",
 )
 ISSUER = "fitnudge"
