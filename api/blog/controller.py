@@ -20,6 +20,7 @@ from api.pagination import Limit, PageNumber, rows_to_skip
 from api.resources import app_resources
 from db.blog import categories_with_counts, is_published, published_post, published_posts
 from domain.blog import SLUG_MAX_LENGTH, SLUG_PATTERN
+from services.transaction import Transaction
 
 CategorySlug = Annotated[str | None, QueryParameter(pattern=SLUG_PATTERN, max_length=SLUG_MAX_LENGTH)]
 DEFAULT_PAGE_SIZE = 10
@@ -32,7 +33,7 @@ class BlogController(Controller):
     @get("/posts")
     async def posts(
         self,
-        single_read: NamedDependency[AsyncConnection],
+        tx: NamedDependency[Transaction],
         page: PageNumber = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
         category: CategorySlug = None,
@@ -43,8 +44,9 @@ class BlogController(Controller):
         app's getFeaturedPosts expects."""
         number = page or 1
         skipped = rows_to_skip(offset=None, page=number, limit=limit)
+        # A page, its count and its links: one transaction, so they agree.
         found = await published_posts(
-            single_read, category_slug=category, featured_only=featured, limit=limit, offset=skipped
+            tx.connection, category_slug=category, featured_only=featured, limit=limit, offset=skipped
         )
         data = [BlogPostOut.of(row) for row in found.rows]
         if featured:
@@ -54,11 +56,9 @@ class BlogController(Controller):
         )
 
     @get("/posts/{slug:str}")
-    async def one_post(
-        self, single_read: NamedDependency[AsyncConnection], slug: FromPath[str]
-    ) -> BlogPostOut:
+    async def one_post(self, tx: NamedDependency[Transaction], slug: FromPath[str]) -> BlogPostOut:
         """One published post with its content (the app opens the web page instead; kept for it)."""
-        row = await published_post(single_read, slug)
+        row = await published_post(tx.connection, slug)
         if row is None:
             raise blog_post_not_found()
         return BlogPostOut.of(row)
