@@ -27,7 +27,7 @@ from db.blog import (
     update_post,
 )
 from db.tables import blog_categories, blog_tags
-from db.users import RoleAndName
+from db.users import role_and_name
 from domain.blog import published_at_after, reading_time_minutes, slug_from
 from domain.errors import Conflict, NotFound, RuleBroken
 
@@ -70,13 +70,15 @@ async def _post(connection: AsyncConnection, post_id: UUID) -> PostRow:
 async def create_post(
     connection: AsyncConnection,
     author_id: UUID,
-    author: RoleAndName,
     data: BlogPostCreateIn,
     *,
     now: datetime,
 ) -> PostRow:
     slug = _slug(data.slug, data.title)
     await _ensure_links_exist(connection, data.category_ids, data.tag_ids)
+    author = await role_and_name(connection, author_id)
+    if author is None:  # the caller's account, deleted since its token was checked
+        raise NotFound("This account no longer exists.")
     post_id = await insert_post(
         connection,
         {

@@ -206,6 +206,8 @@ async def test_a_user_who_is_not_an_admin_cannot_write_or_list_drafts(
         (403, "admin_only")
     }
     assert (await client.post(f"{ADMIN}/posts", json=body)).status_code == 401
+    # And a refusal leaves no request state behind: the next request is served
+    assert (await client.get(POSTS)).status_code == 200
     titles = (await connection.scalars(sa.select(blog_posts.c.title))).all()
     assert titles == ["Mine"]
     assert await connection.scalar(sa.select(sa.func.count()).select_from(blog_categories)) == 0
