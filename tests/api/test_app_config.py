@@ -121,3 +121,17 @@ async def test_bad_version_checks_are_422_with_the_error_body(
     response = await client.get(CHECK, params=params)
     assert response.status_code == 422
     assert {"detail", "code"} <= response.json().keys()
+
+
+async def test_a_platform_without_a_row_is_told_its_own_version_is_current(
+    client: httpx.AsyncClient, connection: AsyncConnection
+) -> None:
+    await connection.execute(sa.delete(app_versions).where(app_versions.c.platform == "android"))
+    response = await client.get(CHECK, params={"platform": "android", "current_version": "3.1"})
+    assert response.json() == {
+        "latest_version": "3.1",
+        "minimum_version": "3.1",
+        "release_notes": None,
+        "force_update": False,
+        "update_url": None,
+    }
