@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import redis.asyncio as aioredis
 from litestar import Litestar
@@ -21,6 +23,7 @@ from api.auth.activity import ActivityRecorder
 from api.auth.id_tokens import build_verifiers
 from api.auth.jwt import build_jwt_auth
 from api.auth.nonces import NonceLedger
+from api.blog.views import BlogViews
 from api.clock import Clock, now_dependency, system_clock
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
@@ -28,10 +31,22 @@ from api.request_input import ApiRequest, RefuseNulInUrl
 from api.resources import AppResources
 from api.routes import api_router
 from api.transaction import provide_single_read, provide_transaction
+from api.write_behind import WriteBehind
 from db.engine import create_engine, open_connections
 from services.messages import MessageSender
 from services.transaction import Database, EngineDatabase
 from settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+async def _flush_all(buffers: Sequence[WriteBehind[Any]]) -> None:
+    """The final write of each buffer at shutdown, even when an earlier one fails."""
+    for buffer in buffers:
+        try:
+            await buffer.flush()
+        except Exception:
+            logger.exception("a write-behind buffer was not written at shutdown")
 
 
 def create_app(
@@ -62,28 +77,35 @@ def create_app(
             app_database = EngineDatabase(engine, sender)
         redis = aioredis.Redis.from_url(settings.redis_url)
         activity = ActivityRecorder(app_database)
+        blog_views = BlogViews(app_database)
         app.state.resources = AppResources(
             settings=settings,
             database=app_database,
             redis=redis,
             activity=activity,
+            blog_views=blog_views,
             access_states=AccessStates(redis, app_database, settings.redis_key_prefix),
             id_tokens=build_verifiers(settings),
             nonces=NonceLedger(redis, settings.redis_key_prefix),
         )
+        buffers: tuple[WriteBehind[Any], ...] = (activity, blog_views)
         # Only on a pool the app owns: a Database handed in may be one shared connection (the tests'
         # rolled-back transaction), which a background writer must not use while a request does.
-        # Such an app writes its activity stamps at shutdown.
-        writer = asyncio.create_task(activity.flush_periodically()) if engine is not None else None
+        # Such an app writes its buffers at shutdown.
+        writers = (
+            [asyncio.create_task(buffer.flush_periodically()) for buffer in buffers]
+            if engine is not None
+            else []
+        )
         try:
             yield
         finally:
-            if writer is not None:
+            for writer in writers:
                 writer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await writer
             try:
-                await activity.flush()
+                await _flush_all(buffers)
             finally:
                 await redis.aclose()
                 if engine is not None:

@@ -12,6 +12,7 @@ from api.auth.access_states import AccessStates
 from api.auth.activity import ActivityRecorder
 from api.auth.id_tokens import IdentityProvider, IdTokenVerifier
 from api.auth.nonces import NonceLedger
+from api.blog.views import BlogViews
 from services.transaction import Database
 from settings import Settings
 
@@ -22,6 +23,7 @@ class AppResources:
     database: Database
     redis: aioredis.Redis
     activity: ActivityRecorder
+    blog_views: BlogViews
     access_states: AccessStates
     id_tokens: dict[IdentityProvider, IdTokenVerifier]
     nonces: NonceLedger

@@ -5,7 +5,10 @@ from __future__ import annotations
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
+from api.app_config.controller import AppConfigController, AppVersionController
 from api.auth.controller import AuthController
+from api.blog.admin import BlogAdminController
+from api.blog.controller import BlogController
 from api.checkins.controller import CheckInsController
 from api.devices.controller import DeviceController
 from api.goals.controller import GoalController
@@ -21,7 +24,11 @@ from api.webhooks.controller import RevenueCatWebhookController
 API_PREFIX = "/api/v1"
 
 RESOURCE_HANDLERS: list[ControllerRouterHandler] = [
+    AppConfigController,
+    AppVersionController,
     AuthController,
+    BlogAdminController,
+    BlogController,
     CheckInsController,
     DeviceController,
     GoalController,

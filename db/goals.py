@@ -341,20 +341,35 @@ async def goal_checkin_counts(
 class GoalsSummary:
     total_goals: int
     active_goals: int
+    paused_goals: int
+    archived_goals: int
     total_completions: int
     current_streak: int  # the user streak: highest current streak among active goals
     longest_streak: int  # highest longest streak among the same goals
+    current_best_streak: int  # highest current streak over every goal, archived included
+    best_streak_ever: int  # highest longest streak over every goal
+    settled_checkins: int  # the user's non-pending rows
+    completed_checkins: int
 
 
 async def goals_summary(connection: AsyncConnection, user_id: UUID) -> GoalsSummary:
     active = goals.c.status == "active"
+    mine = check_ins.c.user_id == user_id
+    settled = sa.select(sa.func.count()).where(mine, check_ins.c.status != CheckInStatus.PENDING.value)
+    completed = sa.select(sa.func.count()).where(mine, check_ins.c.status == CheckInStatus.COMPLETED.value)
     result = await connection.execute(
         sa.select(
             sa.func.count().label("total_goals"),
             sa.func.count().filter(active).label("active_goals"),
+            sa.func.count().filter(goals.c.status == "paused").label("paused_goals"),
+            sa.func.count().filter(goals.c.status == "archived").label("archived_goals"),
             sa.func.coalesce(sa.func.sum(goals.c.total_completions), 0).label("total_completions"),
             sa.func.coalesce(sa.func.max(goals.c.current_streak).filter(active), 0).label("current_streak"),
             sa.func.coalesce(sa.func.max(goals.c.longest_streak).filter(active), 0).label("longest_streak"),
+            sa.func.coalesce(sa.func.max(goals.c.current_streak), 0).label("current_best_streak"),
+            sa.func.coalesce(sa.func.max(goals.c.longest_streak), 0).label("best_streak_ever"),
+            settled.scalar_subquery().label("settled_checkins"),
+            completed.scalar_subquery().label("completed_checkins"),
         ).where(goals.c.user_id == user_id)
     )
     return GoalsSummary(**result.one()._mapping)

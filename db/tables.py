@@ -11,6 +11,8 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, INET, JSONB, UUID
 
+from domain.app_versions import VERSION_PATTERN
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -715,6 +717,116 @@ subscription_deactivation_logs = sa.Table(
         name="deactivation_reason",
     ),
 )
+
+# --- App configuration ----------------------------------------------------------------------------
+
+# Values the app reads at start (store, legal and help URLs): changed by an UPDATE, not a release.
+app_config = sa.Table(
+    "app_config",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("category", sa.Text, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("is_public", sa.Boolean, nullable=False, server_default=sa.true()),
+    *timestamps(),
+)
+
+# One row per store platform: what the app's update prompt compares its own version with.
+app_versions = sa.Table(
+    "app_versions",
+    metadata,
+    sa.Column("platform", sa.Text, primary_key=True),
+    sa.Column("latest_version", sa.Text, nullable=False),
+    sa.Column("minimum_version", sa.Text, nullable=False),
+    sa.Column("force_update", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("release_notes", sa.Text),
+    sa.Column("store_url", sa.Text),
+    *timestamps(),
+    sa.CheckConstraint(one_of("platform", ("ios", "android")), name="platform"),
+    sa.CheckConstraint(f"latest_version ~ '{VERSION_PATTERN}'", name="latest_version"),
+    sa.CheckConstraint(f"minimum_version ~ '{VERSION_PATTERN}'", name="minimum_version"),
+)
+
+# --- Blog ------------------------------------------------------------------------------------------
+
+BLOG_POST_STATUSES = ("draft", "published", "archived")
+
+blog_categories = sa.Table(
+    "blog_categories",
+    metadata,
+    uuid_pk(),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("slug", sa.Text, nullable=False, unique=True),
+    sa.Column("description", sa.Text),
+    *timestamps(),
+)
+
+blog_tags = sa.Table(
+    "blog_tags",
+    metadata,
+    uuid_pk(),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("slug", sa.Text, nullable=False, unique=True),
+    *timestamps(),
+)
+
+blog_posts = sa.Table(
+    "blog_posts",
+    metadata,
+    uuid_pk(),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("slug", sa.Text, nullable=False, unique=True),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("excerpt", sa.Text),
+    sa.Column("featured_image_url", sa.Text),
+    sa.Column("status", sa.Text, nullable=False, server_default="draft"),
+    sa.Column("is_featured", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The byline survives its author's account: the post keeps the name, the link goes.
+    user_fk("author_id", nullable=True, ondelete="SET NULL"),
+    sa.Column("author_name", sa.Text, nullable=False),
+    # Derived from content on every write, so a list never reads the bodies.
+    sa.Column("reading_time_minutes", sa.Integer, nullable=False),
+    sa.Column("view_count", sa.BigInteger, nullable=False, server_default="0"),
+    tstz("published_at"),
+    *timestamps(),
+    sa.CheckConstraint(one_of("status", BLOG_POST_STATUSES), name="status"),
+    sa.CheckConstraint("status <> 'published' OR published_at IS NOT NULL", name="published_at"),
+)
+# The app's list: published posts, newest first.
+sa.Index(
+    "ix_blog_posts_published",
+    blog_posts.c.published_at.desc(),
+    blog_posts.c.id.desc(),
+    postgresql_where=blog_posts.c.status == "published",
+)
+
+blog_post_categories = sa.Table(
+    "blog_post_categories",
+    metadata,
+    sa.Column(
+        "post_id", UUID(as_uuid=True), sa.ForeignKey("blog_posts.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "category_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("blog_categories.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+sa.Index("ix_blog_post_categories_category_id", blog_post_categories.c.category_id)
+
+blog_post_tags = sa.Table(
+    "blog_post_tags",
+    metadata,
+    sa.Column(
+        "post_id", UUID(as_uuid=True), sa.ForeignKey("blog_posts.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "tag_id", UUID(as_uuid=True), sa.ForeignKey("blog_tags.id", ondelete="CASCADE"), primary_key=True
+    ),
+)
+sa.Index("ix_blog_post_tags_tag_id", blog_post_tags.c.tag_id)
 
 # --- Jobs ------------------------------------------------------------------------------------------
 

@@ -491,3 +491,17 @@ async def mark_email_verified(connection: AsyncConnection, user_id: UUID, *, now
     await connection.execute(
         sa.update(users).where(users.c.id == user_id).values(email_verified=True, updated_at=now)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAndName:
+    role: str
+    name: str
+
+
+async def role_and_name(connection: AsyncConnection, user_id: UUID) -> RoleAndName | None:
+    """What an admin route needs of its caller: the role it checks and the name a byline shows."""
+    row = (
+        await connection.execute(sa.select(users.c.role, users.c.name).where(users.c.id == user_id))
+    ).first()
+    return None if row is None else RoleAndName(role=row.role, name=row.name)

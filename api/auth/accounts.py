@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.passwords import hash_password, needs_rehash, verify_password
+from api.auth.refusals import account_not_active
 from api.auth.schemas import SignupIn
 from api.users.profiles import clean_name
 from db.referrals import referrer_for_code
@@ -19,7 +20,7 @@ from db.users import (
     record_login,
     taken_identity_fields,
 )
-from domain.errors import Conflict, Forbidden, RuleBroken
+from domain.errors import Conflict, RuleBroken
 from domain.local_time import load_timezone
 from domain.referrals import REFERRAL_CODE_ATTEMPTS, new_referral_code, normalized_referral_code
 
@@ -31,7 +32,7 @@ class BadCredentials(Exception):
 def ensure_active(status: str) -> None:
     """403 for a disabled or suspended account: it may not open a session."""
     if status != ACTIVE_STATUS:
-        raise Forbidden(f"This account is {status}.", code=f"account_{status}")
+        raise account_not_active(status)
 
 
 async def create_account(connection: AsyncConnection, request: SignupIn) -> TokenSubject:

@@ -27,9 +27,9 @@ from litestar.middleware.authentication import AuthenticationResult
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 
 from api.auth.access_states import DELETED
+from api.auth.refusals import account_not_active
 from api.resources import app_resources
 from db.users import ACTIVE_STATUS, TokenSubject
-from domain.errors import Forbidden
 from settings import Settings
 
 # Paths that answer without a bearer token (regexes matched against the path). The billing webhook
@@ -46,6 +46,9 @@ PUBLIC_PATHS = (
     "^/api/v1/auth/resend-verification",
     "^/api/v1/auth/forgot-password",
     "^/api/v1/auth/reset-password",
+    "^/api/v1/app-config/public(/|$)",
+    "^/api/v1/app-version/check$",
+    "^/api/v1/blog/",
     "^/api/v1/webhooks/",
 )
 ISSUER = "fitnudge"
@@ -99,7 +102,7 @@ async def user_from_token(token: AccessToken, connection: ASGIConnection[Any, An
     if state == DELETED:
         raise NotAuthorizedException("This account no longer exists.")
     if state.status != ACTIVE_STATUS:
-        raise Forbidden(f"This account is {state.status}.", code=f"account_{state.status}")
+        raise account_not_active(state.status)
     if state.token_version != token.tv:
         raise NotAuthorizedException("This session has ended; please log in again.")
     resources.activity.note(user_id)

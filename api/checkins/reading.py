@@ -103,10 +103,12 @@ def streak_of_user(rows: Sequence[GoalStreakRow]) -> StreakOut:
         if current > 0 and row.current_streak == current and row.streak_start_date is not None
     ]
     answered = [row.last_checkin_date for row in rows if row.last_checkin_date is not None]
+    last = max(answered, default=None)
     return StreakOut(
         current_streak=current,
         longest_streak=user_longest_streak(row.longest_streak for row in rows),
-        last_check_in=max(answered, default=None),
+        last_check_in=last,
+        last_check_in_date=last,
         streak_start=min(starts, default=None),
     )
 
@@ -116,6 +118,7 @@ def streak_of_goal(row: GoalStreakRow) -> StreakOut:
         current_streak=row.current_streak,
         longest_streak=row.longest_streak,
         last_check_in=row.last_checkin_date,
+        last_check_in_date=row.last_checkin_date,
         streak_start=row.streak_start_date,
     )
 
@@ -151,6 +154,8 @@ async def stats(
         goal_id=goal_id,
         total_checkins=settled,
         completed_checkins=totals.completed,
+        total_check_ins=settled,
+        completed_check_ins=totals.completed,
         skipped_checkins=totals.skipped,
         missed_checkins=totals.missed,
         rest_day_checkins=totals.rest_day,

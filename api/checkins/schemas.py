@@ -43,12 +43,21 @@ class CheckInCreateIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class CheckInUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
-    """PUT /check-ins/{id}: a field left out stays as it is; null clears it."""
+    """PUT /check-ins/{id}: a field left out stays as it is; null clears it.
+
+    The app sends a partial create body here (checkins.ts `updateCheckIn`), so the create fields are
+    taken too: `goal_id` must name the row's goal, `check_in_date` is bounded and ignored, and
+    `completed` / `is_rest_day` must describe the status the row already has (it never changes, §3.2).
+    """
 
     mood: Mood | msgspec.UnsetType | None = msgspec.UNSET
     note: Note | msgspec.UnsetType | None = msgspec.UNSET
     notes: Note | msgspec.UnsetType | None = msgspec.UNSET
     skip_reason: SkipReason | msgspec.UnsetType | None = msgspec.UNSET
+    goal_id: UUID | msgspec.UnsetType = msgspec.UNSET
+    completed: bool | msgspec.UnsetType = msgspec.UNSET
+    is_rest_day: bool | msgspec.UnsetType = msgspec.UNSET
+    check_in_date: IgnoredDate | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class CheckInOut(msgspec.Struct):
@@ -89,11 +98,17 @@ class GoalTodayOut(msgspec.Struct):
 
 class CheckInStatsOut(msgspec.Struct):
     """GET /check-ins/stats. total_checkins counts every non-pending row (missed included);
-    completion_rate = completed ÷ total_checkins × 100, like GET /goals/{id}/stats."""
+    completion_rate = completed ÷ total_checkins × 100, like GET /goals/{id}/stats.
+
+    The app's `CheckInStats` type reads `total_check_ins` / `completed_check_ins`; the original server
+    wrote `total_checkins` / `completed_checkins`. Both spellings carry the same counts.
+    """
 
     goal_id: UUID | None
     total_checkins: int
     completed_checkins: int
+    total_check_ins: int
+    completed_check_ins: int
     skipped_checkins: int
     missed_checkins: int
     rest_day_checkins: int
@@ -108,9 +123,12 @@ class CheckInStatsOut(msgspec.Struct):
 
 
 class StreakOut(msgspec.Struct):
+    """`last_check_in_date` is the app's `StreakData` name; `last_check_in` the original server's."""
+
     current_streak: int
     longest_streak: int
     last_check_in: date | None
+    last_check_in_date: date | None
     streak_start: date | None
 
 

@@ -24,11 +24,14 @@ from api.goals.schemas import (
     MessageOut,
 )
 from api.goals.views import goal_out
-from api.pagination import Cursor, Limit, Offset
+from api.pagination import MAX_LIMIT, Cursor, Limit, Offset
 from domain.goal_rules import GoalStatus
 from services.transaction import Transaction
 
-DEFAULT_PAGE_SIZE = 50
+# The app sends no `limit` and shows what comes back as the whole list. A plan caps non-archived goals
+# at its active_goal_limit (10 on premium, §5), so a full page holds every active and paused goal on any
+# plan plus the newest archived ones; a longer archive continues through X-Next-Cursor.
+DEFAULT_PAGE_SIZE = MAX_LIMIT
 
 
 class GoalController(Controller):

@@ -61,6 +61,8 @@ async def read_goal_stats(
     counts = await goal_checkin_counts(connection, user_id, goal_id, today=goal.owner_today)
     rate = counts.completed / counts.answered_or_missed * 100 if counts.answered_or_missed else 0.0
     return GoalStatsOut(
+        goal_id=goal.id,
+        title=goal.title,
         current_streak=goal.current_streak,
         longest_streak=goal.longest_streak,
         total_completions=goal.total_completions,
@@ -75,9 +77,17 @@ async def read_goal_stats(
 
 async def read_goals_summary(connection: AsyncConnection, user_id: UUID) -> GoalsSummaryOut:
     summary = await goals_summary(connection, user_id)
+    settled = summary.settled_checkins
     return GoalsSummaryOut(
         total_goals=summary.total_goals,
         active_goals=summary.active_goals,
+        paused_goals=summary.paused_goals,
+        archived_goals=summary.archived_goals,
+        total_checkins=settled,
+        completed_checkins=summary.completed_checkins,
+        completion_rate=round(summary.completed_checkins / settled * 100, 1) if settled else 0.0,
+        best_streak_ever=summary.best_streak_ever,
+        current_best_streak=summary.current_best_streak,
         total_completions=summary.total_completions,
         current_streak=summary.current_streak,
         longest_streak=summary.longest_streak,

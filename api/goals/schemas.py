@@ -84,6 +84,8 @@ class MessageOut(msgspec.Struct):
 
 
 class GoalStatsOut(msgspec.Struct):
+    goal_id: UUID
+    title: str
     current_streak: int
     longest_streak: int
     total_completions: int
@@ -96,8 +98,18 @@ class GoalStatsOut(msgspec.Struct):
 
 
 class GoalsSummaryOut(msgspec.Struct):
+    """The app's `GoalsSummaryStats` fields (goals by status, settled check-ins, best streaks over every
+    goal) beside this API's user streak over active goals (§3.3)."""
+
     total_goals: int
     active_goals: int
+    paused_goals: int
+    archived_goals: int
+    total_checkins: int
+    completed_checkins: int
+    completion_rate: float
+    best_streak_ever: int
+    current_best_streak: int
     total_completions: int
     current_streak: int
     longest_streak: int

@@ -9,7 +9,7 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from api.subscriptions.schemas import PlanOut
+from api.subscriptions.schemas import PlanOut, PlansOut
 from db.plans import plan_catalog
 from domain.errors import NotFound
 from services.transaction import Transaction
@@ -20,10 +20,10 @@ class SubscriptionPlansController(Controller):
     tags = ["subscriptions"]
 
     @get("/plans")
-    async def plans(self, tx: NamedDependency[Transaction]) -> list[PlanOut]:
-        """The plans on offer, in display order."""
+    async def plans(self, tx: NamedDependency[Transaction]) -> PlansOut:
+        """The plans on offer, in display order, wrapped as the app reads them (`response.plans`)."""
         catalog = await plan_catalog(tx.connection)
-        return [PlanOut.of(plan) for plan in catalog.active_plans]
+        return PlansOut(plans=[PlanOut.of(plan) for plan in catalog.active_plans])
 
     @get("/plans/{plan_id:str}")
     async def plan(self, tx: NamedDependency[Transaction], plan_id: FromPath[str]) -> PlanOut:

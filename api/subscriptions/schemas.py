@@ -58,7 +58,8 @@ class SyncIn(msgspec.Struct, forbid_unknown_fields=True):
     is_active: bool
     will_renew: bool
     expires_at: datetime | None = None
-    platform: Literal["ios", "android", "web"] | None = None
+    # The app's type says "stripe" for web purchases; "web" is what the webhook path stores.
+    platform: Literal["ios", "android", "stripe", "web"] | None = None
     product_id: Annotated[str, Meta(max_length=200)] | None = None
 
 
@@ -114,3 +115,7 @@ class PlanOut(msgspec.Struct):
             exit_offer_annual_price=_price(plan.exit_offer_annual_price),
             features=[FeatureItemOut.of(feature) for feature in plan.features],
         )
+
+
+class PlansOut(msgspec.Struct):
+    plans: list[PlanOut]

@@ -104,9 +104,10 @@ async def test_a_suspended_or_disabled_account_is_403_at_once_and_stays_refused_
     # When the account is suspended or disabled
     await set_status(database, app, user.id, status)
     # Then its tokens get the 403 login gives, with the status as code, and the refresh token is dead
-    assert_refused(
-        await every_kind_of_request(client, bearer(session["access_token"])), 403, f"account_{status}"
-    )
+    refusals = await every_kind_of_request(client, bearer(session["access_token"]))
+    assert_refused(refusals, 403, f"account_{status}")
+    # And each 403 carries the `status` field the app checks to log out
+    assert {response.json()["status"] for response in refusals} == {status}
     refreshed = await client.post("/api/v1/auth/refresh", json={"refresh_token": session["refresh_token"]})
     assert refreshed.status_code == 401
     # When it is enabled again

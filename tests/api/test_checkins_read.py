@@ -255,6 +255,8 @@ async def test_stats_count_statuses_rates_and_local_windows(
     assert for_user["goal_id"] is None
     assert (for_user["total_checkins"], for_user["pending_checkins"]) == (9, 1)
     assert for_user["current_streak"] == 5
+    # And the names the app's CheckInStats type reads carry the same counts
+    assert (for_goal["total_check_ins"], for_goal["completed_check_ins"]) == (9, 6)
 
 
 async def test_user_streak_is_the_best_active_goal_and_ignores_paused_goals(
@@ -281,6 +283,7 @@ async def test_user_streak_is_the_best_active_goal_and_ignores_paused_goals(
         "current_streak": 4,
         "longest_streak": 4,
         "last_check_in": (WEDNESDAY - timedelta(days=1)).isoformat(),
+        "last_check_in_date": (WEDNESDAY - timedelta(days=1)).isoformat(),
         "streak_start": (WEDNESDAY - timedelta(days=4)).isoformat(),
     }
     assert (paused_goal["current_streak"], paused_goal["streak_start"]) == (
@@ -390,6 +393,40 @@ async def test_edit_changes_mood_and_note_of_todays_answer_but_never_its_status(
     assert row.status == "completed"
 
 
+async def test_edit_takes_the_partial_create_body_the_app_sends_but_never_changes_the_answer(
+    client: AsyncClient, make_user: MakeUser, connection: AsyncConnection
+) -> None:
+    # Given today's completed answer
+    user = await make_user()
+    goal_id, other_goal = await insert_goal(connection, user.id), await insert_goal(connection, user.id)
+    checkin_id = (await answer(client, user, goal_id)).json()["id"]
+    url = f"{CHECK_INS}/{checkin_id}"
+    # When the app sends its partial create body (checkins.ts updateCheckIn) restating the answer
+    restated = await client.put(
+        url,
+        json={
+            "goal_id": str(goal_id),
+            "check_in_date": "2024-06-12",
+            "completed": True,
+            "is_rest_day": False,
+            "mood": "good",
+            "notes": "fine",
+        },
+        headers=user.headers,
+    )
+    # Then the edit applies; a body that would change the answer or name another goal is refused
+    assert restated.status_code == 200, restated.text
+    assert (restated.json()["mood"], restated.json()["note"]) == ("good", "fine")
+    changed = await client.put(url, json={"completed": False, "mood": "tough"}, headers=user.headers)
+    rest_day = await client.put(url, json={"is_rest_day": True}, headers=user.headers)
+    other = await client.put(url, json={"goal_id": str(other_goal), "mood": "tough"}, headers=user.headers)
+    assert (changed.status_code, changed.json()["code"]) == (400, "checkin_answer_locked")
+    assert (rest_day.status_code, rest_day.json()["code"]) == (400, "checkin_answer_locked")
+    assert (other.status_code, other.json()["code"]) == (400, "checkin_goal_mismatch")
+    [row] = await rows_of_goal(connection, goal_id)
+    assert (row.status, row.mood) == ("completed", "good")
+
+
 async def test_edit_skip_reason_only_on_a_skipped_answer(
     client: AsyncClient, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
@@ -436,7 +473,14 @@ async def test_edit_refuses_yesterdays_and_unanswered_rows(
 
 @pytest.mark.parametrize(
     "body",
-    [{"mood": "meh"}, {"note": "x" * 1001}, {"skip_reason": "lazy"}, {"check_in_date": "2024-06-12"}],
+    [
+        {"mood": "meh"},
+        {"note": "x" * 1001},
+        {"skip_reason": "lazy"},
+        {"check_in_date": "x" * 41},
+        {"completed": "yes"},
+        {"goal_id": "not-a-uuid"},
+    ],
 )
 async def test_edit_refuses_malformed_bodies(
     client: AsyncClient, make_user: MakeUser, connection: AsyncConnection, body: dict[str, str]

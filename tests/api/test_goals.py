@@ -19,6 +19,7 @@ from db.tables import check_ins, goals, reminder_slots
 from settings import Settings
 from tests.api.auth_support import MakeUser
 from tests.support.client import api_client, in_own_task
+from tests.support.revenuecat import add_goals
 from tests.support.savepoint_database import SavepointDatabase
 from tests.support.users import ApiUser
 
@@ -379,6 +380,22 @@ async def test_list_is_newest_first_with_cursor_pages_offset_and_filters(
     assert without_status.json()[0]["today_checkin_status"] is None
 
 
+async def test_list_without_a_limit_holds_more_than_fifty_goals(
+    api: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
+) -> None:
+    # Given a premium user with ten active goals and sixty archived ones (archiving frees the cap)
+    user = await make_user(plan="premium")
+    await add_goals(connection, user.id, 60, status="archived", first_created=utc("2024-01-01T09:00"))
+    await add_goals(connection, user.id, 10, first_created=utc("2024-04-01T09:00"))
+    # When the app lists them as it does, without a limit
+    everything = await api.get(f"{GOALS}/", params={"active_only": "false"}, headers=user.headers)
+    active = await api.get(f"{GOALS}/", params={"active_only": "true"}, headers=user.headers)
+    # Then every goal comes back in one answer, with no next page
+    assert len(everything.json()) == 70
+    assert "X-Next-Cursor" not in everything.headers
+    assert len(active.json()) == 10
+
+
 @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"cursor": "not-a-cursor"}, {"offset": -1}])
 async def test_bad_list_parameters_are_422(
     api: httpx.AsyncClient, make_user: MakeUser, params: dict[str, Any]
@@ -407,6 +424,8 @@ async def test_goal_stats_count_settled_rows_in_the_owners_recent_local_days(
     # Then the pending row counts nowhere, and the windows are the last 7 and 30 local days
     assert response.status_code == 200
     assert response.json() == {
+        "goal_id": goal["id"],
+        "title": "Run",
         "current_streak": 1,
         "longest_streak": 4,
         "total_completions": 2,
@@ -422,20 +441,37 @@ async def test_goal_stats_count_settled_rows_in_the_owners_recent_local_days(
 async def test_summary_counts_goals_and_takes_streaks_from_active_goals(
     api: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
-    # Given an active goal on a 3-day streak and an archived one with a longer history
+    # Given an active goal on a 3-day streak, a paused one and an archived one with a longer history,
+    # and settled rows: two completed, one skipped (today's pending row counts nowhere)
     user = await make_user(plan="premium")
     active = await post_goal(api, user)
+    paused = await post_goal(api, user)
     archived = await post_goal(api, user)
     await set_goal(connection, active["id"], current_streak=3, longest_streak=5, total_completions=7)
+    await set_goal(connection, paused["id"], status="paused")
     await set_goal(
         connection, archived["id"], status="archived", current_streak=9, longest_streak=9, total_completions=9
     )
+    for day, status in [(date(2024, 6, 11), "completed"), (date(2024, 6, 10), "skipped")]:
+        await add_checkin(connection, user, active["id"], day, status)
+    await add_checkin(connection, user, archived["id"], date(2024, 6, 11), "completed")
+    stranger = await make_user()
+    strangers_goal = await post_goal(api, stranger)
+    await add_checkin(connection, stranger, strangers_goal["id"], date(2024, 6, 11), "missed")
     # When the summary is read
     response = await api.get(f"{GOALS}/stats/summary", headers=user.headers)
-    # Then every goal counts in the totals, and the streaks are those of active goals
+    # Then every goal counts in the totals and the app's best streaks, and the user streak is that of
+    # active goals; nobody else's rows count
     assert response.json() == {
-        "total_goals": 2,
+        "total_goals": 3,
         "active_goals": 1,
+        "paused_goals": 1,
+        "archived_goals": 1,
+        "total_checkins": 3,
+        "completed_checkins": 2,
+        "completion_rate": 66.7,
+        "best_streak_ever": 9,
+        "current_best_streak": 9,
         "total_completions": 16,
         "current_streak": 3,
         "longest_streak": 5,

@@ -272,6 +272,16 @@ async def test_malformed_syncs_get_422(
     assert (await subscription_of(connection, user.id)).status == "active"
 
 
+async def test_a_sync_from_a_web_purchase_says_stripe_as_the_app_types_it(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    user = await make_user()
+    body = sync_body(is_active=False, platform="stripe")
+    response = await client.post(SYNC, json=body, headers=user.headers)
+    assert response.status_code == 200
+    assert response.json()["synced"] is True
+
+
 # --- /history --------------------------------------------------------------------------------------
 
 
@@ -308,7 +318,9 @@ async def test_plans_list_prices_trial_products_exit_offer_and_features(
     user = await make_user()
     response = await client.get(PLANS, headers=user.headers)
     assert response.status_code == 200
-    free, premium = response.json()
+    # The app reads `response.plans` (subscriptionPlans.ts), never a bare list.
+    assert list(response.json()) == ["plans"]
+    free, premium = response.json()["plans"]
     assert (free["id"], free["monthly_price"], free["active_goal_limit"], free["tier"]) == ("free", 0.0, 2, 0)
     assert (premium["monthly_price"], premium["annual_price"]) == (9.99, 79.99)
     assert (premium["has_trial"], premium["trial_days"], premium["is_popular"]) == (True, 3, True)

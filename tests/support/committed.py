@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.tables import metadata
 
-REFERENCE_TABLES = frozenset({"subscription_plans", "plan_features"})
+REFERENCE_TABLES = frozenset({"subscription_plans", "plan_features", "app_config", "app_versions"})
 
 
 async def truncate_user_data(engine: AsyncEngine) -> None:
