@@ -16,6 +16,7 @@ import redis.asyncio as aioredis  # noqa: E402
 from litestar import Litestar  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine  # noqa: E402
 
+from api.clock import Clock, system_clock  # noqa: E402
 from db.engine import create_engine  # noqa: E402
 from sandbox.smtp.testing import SinkHandle, running_sink  # noqa: E402
 from services.messages import MessageSender, build_client_broker  # noqa: E402
@@ -98,10 +99,16 @@ async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
 
 
 @pytest.fixture
-def app(settings: Settings, database: SavepointDatabase) -> Litestar:
+def clock() -> Clock:
+    """The app's clock; a test module that needs a fixed instant overrides this fixture."""
+    return system_clock
+
+
+@pytest.fixture
+def app(settings: Settings, database: SavepointDatabase, clock: Clock) -> Litestar:
     from api.app import create_app
 
-    return create_app(settings, database=database)
+    return create_app(settings, database=database, clock=clock)
 
 
 @pytest.fixture

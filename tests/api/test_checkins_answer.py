@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import sqlalchemy as sa
 from httpx import AsyncClient
-from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.app import create_app
@@ -31,7 +30,6 @@ from tests.api.checkins_support import (
 )
 from tests.support.client import api_client
 from tests.support.rows import insert_goal_row as insert_goal
-from tests.support.savepoint_database import SavepointDatabase
 from tests.support.users import create_user
 
 WEDNESDAY = date(2024, 6, 12)
@@ -41,11 +39,6 @@ NOON_UTC = datetime(2024, 6, 12, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(NOON_UTC)
-
-
-@pytest.fixture
-def app(settings: Settings, database: SavepointDatabase, clock: FixedClock) -> Litestar:
-    return create_app(settings, database=database, clock=clock)
 
 
 # --- Status and stored row -----------------------------------------------------------------------------

@@ -6,13 +6,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from httpx import AsyncClient
-from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.app import create_app
 from api.clock import FixedClock
 from db.checkins import recompute_goal_streaks
-from settings import Settings
 from tests.api.auth_support import MakeUser
 from tests.api.checkins_support import (
     CHECK_INS,
@@ -22,7 +19,6 @@ from tests.api.checkins_support import (
     rows_of_goal,
 )
 from tests.support.rows import insert_goal_row as insert_goal
-from tests.support.savepoint_database import SavepointDatabase
 
 WEDNESDAY = date(2024, 6, 12)
 NOON_UTC = datetime(2024, 6, 12, 12, 0, tzinfo=UTC)
@@ -31,11 +27,6 @@ NOON_UTC = datetime(2024, 6, 12, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(NOON_UTC)
-
-
-@pytest.fixture
-def app(settings: Settings, database: SavepointDatabase, clock: FixedClock) -> Litestar:
-    return create_app(settings, database=database, clock=clock)
 
 
 def days_back(count: int) -> list[date]:

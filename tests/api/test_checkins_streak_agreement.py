@@ -10,16 +10,13 @@ from uuid import UUID
 import pytest
 import sqlalchemy as sa
 from httpx import AsyncClient
-from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.app import create_app
 from api.clock import FixedClock
 from db.checkins import recompute_goal_streaks
 from db.tables import goals
 from domain.schedule import is_scheduled
 from domain.streaks import GoalStreakStats, recompute_stats
-from settings import Settings
 from tests.api.auth_support import MakeUser
 from tests.api.checkins_support import (
     answer,
@@ -42,11 +39,6 @@ ANSWERS = ("completed", "completed", "completed", "skipped", "rest_day", None, N
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2024, 3, 1, tzinfo=UTC))
-
-
-@pytest.fixture
-def app(settings: Settings, database: SavepointDatabase, clock: FixedClock) -> Litestar:
-    return create_app(settings, database=database, clock=clock)
 
 
 async def full_walk(connection: AsyncConnection, goal_id: UUID) -> GoalStreakStats:

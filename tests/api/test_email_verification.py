@@ -3,23 +3,19 @@ the mail worker over real SMTP to the sink, read back over HTTP, and typed into 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.app import create_app
 from api.clock import FixedClock
 from db.tables import email_verification_codes, outgoing_mail, users
 from sandbox.smtp.testing import SinkHandle
 from settings import Settings
 from tests.api.email_support import PROFILE, RESEND, VERIFY, sign_up
-from tests.support.client import api_client, in_own_task
 from tests.support.mail import mailed_code, send_queued_mail, unique_email
 from tests.support.savepoint_database import SavepointDatabase
 
@@ -27,17 +23,6 @@ from tests.support.savepoint_database import SavepointDatabase
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime.now(UTC))
-
-
-@pytest.fixture
-def app(settings: Settings, database: SavepointDatabase, clock: FixedClock) -> Litestar:
-    return create_app(settings, database=database, clock=clock)
-
-
-@pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    async with in_own_task(api_client(app)) as client:
-        yield client
 
 
 async def email_verified(connection: AsyncConnection, user_id: str) -> bool:

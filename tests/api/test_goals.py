@@ -3,7 +3,6 @@ all at the owner's local date."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -13,14 +12,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.app import create_app
 from api.clock import FixedClock
 from db.tables import check_ins, goals, reminder_slots
-from settings import Settings
 from tests.api.auth_support import MakeUser
-from tests.support.client import api_client, in_own_task
 from tests.support.revenuecat import add_goals
-from tests.support.savepoint_database import SavepointDatabase
 from tests.support.users import ApiUser
 
 GOALS = "/api/v1/goals"
@@ -38,12 +33,9 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-async def api(
-    settings: Settings, database: SavepointDatabase, clock: FixedClock
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The API with its clock fixed at `clock` (tests move it)."""
-    async with in_own_task(api_client(create_app(settings, database=database, clock=clock))) as client:
-        yield client
+def api(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The API, its clock fixed at `clock` (tests move it)."""
+    return client
 
 
 async def post_goal(api: httpx.AsyncClient, user: ApiUser, **fields: Any) -> dict[str, Any]:

@@ -6,13 +6,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from httpx import AsyncClient
-from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.app import create_app
 from api.clock import FixedClock
 from db.checkins import recompute_goal_streaks
-from settings import Settings
 from tests.api.auth_support import MakeUser
 from tests.api.checkins_support import (
     answer,
@@ -21,7 +18,6 @@ from tests.api.checkins_support import (
     insert_checkin,
 )
 from tests.support.rows import insert_goal_row as insert_goal
-from tests.support.savepoint_database import SavepointDatabase
 
 DASHBOARD = "/api/v1/home/dashboard"
 WEDNESDAY = date(2024, 6, 12)
@@ -30,11 +26,6 @@ WEDNESDAY = date(2024, 6, 12)
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2024, 6, 12, 12, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def app(settings: Settings, database: SavepointDatabase, clock: FixedClock) -> Litestar:
-    return create_app(settings, database=database, clock=clock)
 
 
 async def test_dashboard_lists_todays_pending_goals_and_the_user_streaks(

@@ -3,16 +3,13 @@ addresses, single-use tokens stored as hashes, and every old session ended by a 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.app import create_app
 from api.clock import FixedClock
 from db.tables import outgoing_mail, password_reset_tokens
 from sandbox.smtp.testing import SinkHandle
@@ -28,7 +25,6 @@ from tests.api.email_support import (
     VALIDATE,
     sign_up,
 )
-from tests.support.client import api_client, in_own_task
 from tests.support.mail import mailed_reset_token, send_queued_mail, unique_email
 from tests.support.savepoint_database import SavepointDatabase
 
@@ -36,17 +32,6 @@ from tests.support.savepoint_database import SavepointDatabase
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime.now(UTC))
-
-
-@pytest.fixture
-def app(settings: Settings, database: SavepointDatabase, clock: FixedClock) -> Litestar:
-    return create_app(settings, database=database, clock=clock)
-
-
-@pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    async with in_own_task(api_client(app)) as client:
-        yield client
 
 
 async def requested_token(
