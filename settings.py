@@ -95,6 +95,8 @@ class Settings:
     )
     # How long a push worker may hold claimed deliveries before they count as abandoned (worker died).
     push_claim_lease_seconds: int = field(default_factory=lambda: _env_int("PUSH_CLAIM_LEASE_SECONDS", 300))
+    # Where mailed links (data-export downloads) point: this API's public address.
+    public_api_url: str = field(default_factory=lambda: _env("PUBLIC_API_URL", "http://127.0.0.1:8000"))
     openai_api_key: str | None = field(default_factory=lambda: _env_optional("OPENAI_API_KEY"))
     openai_base_url: str | None = field(default_factory=lambda: _env_optional("OPENAI_BASE_URL"))
     openai_model: str = field(default_factory=lambda: _env("OPENAI_MODEL", "gpt-4o-mini"))

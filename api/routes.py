@@ -10,6 +10,7 @@ from api.auth.controller import AuthController
 from api.blog.admin import BlogAdminController
 from api.blog.controller import BlogController
 from api.checkins.controller import CheckInsController
+from api.data_export.controller import DataExportController
 from api.devices.controller import DeviceController
 from api.goals.controller import GoalController
 from api.home.controller import HomeController
@@ -30,6 +31,7 @@ RESOURCE_HANDLERS: list[ControllerRouterHandler] = [
     BlogAdminController,
     BlogController,
     CheckInsController,
+    DataExportController,
     DeviceController,
     GoalController,
     HomeController,

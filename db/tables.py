@@ -225,7 +225,7 @@ email_verification_codes = sa.Table(
     metadata,
     # One live code per user: a new one replaces the last, so an old mail's code stops working.
     sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    # HMAC-SHA256 of the code under a server key (api/auth/one_time_secrets.py); never the code.
+    # HMAC-SHA256 of the code under a server key (services/one_time_secrets.py); never the code.
     sa.Column("code_hash", sa.String(64), nullable=False),
     sa.Column("attempts", sa.SmallInteger, nullable=False, server_default="0"),
     tstz("expires_at", nullable=False),
@@ -829,6 +829,40 @@ blog_post_tags = sa.Table(
 sa.Index("ix_blog_post_tags_tag_id", blog_post_tags.c.tag_id)
 
 # --- Jobs ------------------------------------------------------------------------------------------
+
+# Data exports (docs/api.md, "Data export"): one per user per local day (requested_on is the user's
+# date when asked), built by the exports.build actor into data_export_chunks, served by a signed link.
+data_exports = sa.Table(
+    "data_exports",
+    metadata,
+    uuid_pk(),
+    user_fk(),
+    sa.Column("requested_on", sa.Date, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+    # Build attempts started (committed before each build), so the sweep can give up on a poison export.
+    sa.Column("attempts", sa.SmallInteger, nullable=False, server_default="0"),
+    tstz("completed_at"),
+    tstz("expires_at"),
+    *timestamps(),
+    sa.CheckConstraint(one_of("status", ("pending", "completed", "failed")), name="status"),
+    sa.UniqueConstraint("user_id", "requested_on"),
+)
+
+# The JSON document of a completed export, in order: every process can serve it (no shared disk), and
+# neither the build nor the download holds more than one chunk in memory.
+data_export_chunks = sa.Table(
+    "data_export_chunks",
+    metadata,
+    sa.Column(
+        "export_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("data_exports.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("export_id", "seq"),
+)
 
 job_markers = sa.Table(
     "job_markers",

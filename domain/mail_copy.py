@@ -63,3 +63,21 @@ def password_reset_mail(token: str, *, valid_minutes: int) -> MailCopy:
             ]
         ),
     )
+
+
+def data_export_mail(link: str, *, valid_days: int) -> MailCopy:
+    return MailCopy(
+        subject="Your FitNudge data export is ready",
+        text=(
+            "The export of your FitNudge data you asked for is ready.\n\n"
+            f"Download it (a JSON file) here: {link}\n\n"
+            f"The link works for {valid_days} days. If you did not ask for it, change your password.\n"
+        ),
+        html=_html(
+            [
+                "The export of your FitNudge data you asked for is ready.",
+                f'<a href="{escape(link)}">Download your data (JSON)</a>',
+                f"The link works for {valid_days} days. If you did not ask for it, change your password.",
+            ]
+        ),
+    )

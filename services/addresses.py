@@ -17,3 +17,8 @@ MAIL_QUEUE = "mail"
 
 # Takes the outgoing_mail row's id (as text); the row is the source of truth, the message a nudge.
 MAIL_SEND = ActorAddress("mail.send", MAIL_QUEUE)
+
+EXPORTS_QUEUE = "exports"
+
+# Takes the data_exports row's id (as text); the row is the source of truth, the message a nudge.
+EXPORTS_BUILD = ActorAddress("exports.build", EXPORTS_QUEUE)

@@ -2,6 +2,7 @@
 and what `python -m workers.run_job` imports to find every periodic job."""
 
 from workers import heartbeat
+from workers.exports import actors as export_actors
 from workers.jobs import (
     checkin_prompts,
     daily_checkins,
@@ -19,6 +20,7 @@ __all__ = [
     "billing_jobs",
     "checkin_prompts",
     "daily_checkins",
+    "export_actors",
     "heartbeat",
     "job_markers",
     "mail_actors",

@@ -25,7 +25,6 @@ from api.auth.email_verification import (
 )
 from api.auth.id_tokens import PROVIDER_LABELS, IdentityProvider, ProviderIdentity
 from api.auth.jwt import optional_caller
-from api.auth.one_time_secrets import secret_hasher
 from api.auth.password_changes import request_reset, reset_with_token, set_first_password, usable_reset_token
 from api.auth.provider_accounts import link_identity, sign_in_with_identity, unlink_identity
 from api.auth.rate_limits import (
@@ -66,6 +65,7 @@ from api.users.schemas import MessageOut
 from db.refresh_tokens import revoke_user_tokens
 from db.users import ACTIVE_STATUS, EmailAccount, email_account_of, find_email_account
 from domain.errors import RuleBroken
+from services.one_time_secrets import secret_hasher
 from services.transaction import Transaction
 
 REFRESH_REJECTION_DETAIL = {

@@ -1,7 +1,7 @@
 """Email verification (docs/api.md, "Email and passwords"): a 6-digit code mailed at sign-up and on
 request, valid for 24 hours and for 5 wrong guesses, one live code per account.
 
-Only the code's HMAC is stored (api/auth/one_time_secrets.py); a guess is compared in constant time.
+Only the code's HMAC is stored (services/one_time_secrets.py); a guess is compared in constant time.
 A wrong guess is counted and committed even though the answer is 400, so the caller runs the check in
 a transaction of its own and raises the returned error afterwards.
 """
@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 from typing import Final
 from uuid import UUID
 
-from api.auth.one_time_secrets import SecretHasher, new_verification_code
 from db.email_codes import count_failed_attempt, delete_code, lock_code, replace_code
 from db.outgoing_mail import MailDraft
 from db.users import mark_email_verified
 from domain.errors import RuleBroken
 from domain.mail_copy import verification_mail
 from services.mail import queue_mail
+from services.one_time_secrets import SecretHasher, new_verification_code
 from services.transaction import Transaction
 
 CODE_VALID_FOR: Final = timedelta(hours=24)

@@ -49,6 +49,8 @@ PUBLIC_PATHS = (
     "^/api/v1/app-config/public(/|$)",
     "^/api/v1/app-version/check$",
     "^/api/v1/blog/",
+    # The mailed link carries its own credential, a signature (api/data_export/controller.py).
+    "^/api/v1/data-export/download/",
     "^/api/v1/webhooks/",
 )
 ISSUER = "fitnudge"

@@ -14,7 +14,6 @@ from typing import Final
 from uuid import UUID
 
 from api.auth.access_states import AccessStates
-from api.auth.one_time_secrets import SecretHasher, new_reset_token
 from api.auth.passwords import hash_password, password_weakness, verify_password
 from api.auth.revocation import revoke_access_tokens
 from db.outgoing_mail import MailDraft
@@ -34,6 +33,7 @@ from db.users import (
 from domain.errors import RuleBroken
 from domain.mail_copy import password_reset_mail
 from services.mail import queue_mail
+from services.one_time_secrets import SecretHasher, new_reset_token
 from services.transaction import Transaction
 
 RESET_TOKEN_VALID_FOR: Final = timedelta(hours=1)

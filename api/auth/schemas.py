@@ -119,7 +119,7 @@ class LinkOut(msgspec.Struct):
 
 
 VerificationCode = Annotated[str, Meta(pattern=r"^[0-9]{6}$")]
-# 43 characters as issued (api/auth/one_time_secrets.py); anything much longer is not ours.
+# 43 characters as issued (services/one_time_secrets.py); anything much longer is not ours.
 ResetTokenText = Annotated[str, Meta(min_length=1, max_length=200)]
 
 
