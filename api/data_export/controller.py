@@ -11,7 +11,7 @@ from uuid import UUID
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
-from litestar.params import JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_410_GONE
 
@@ -27,7 +27,7 @@ from services.transaction import Database, Transaction
 # The app shows this text on a 429 (ProfileScreen).
 ONE_PER_DAY: Final = "You can only request one data export per day. Please try again tomorrow."
 # An HMAC-SHA256 in hex; the bound keeps junk out of the comparison.
-Signature = Annotated[str, Parameter(max_length=64)]
+Signature = Annotated[str, QueryParameter(max_length=64)]
 
 
 async def _document(database: Database, export_id: UUID) -> AsyncIterator[bytes]:
@@ -68,7 +68,7 @@ class DataExportController(Controller):
     async def export_status(
         self,
         request: AuthRequest,
-        export_id: UUID,
+        export_id: FromPath[UUID],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> DataExportStatusOut:
@@ -94,8 +94,8 @@ class DataExportController(Controller):
     async def download(
         self,
         request: Request[Any, Any, Any],
-        export_id: UUID,
-        expires: int,
+        export_id: FromPath[UUID],
+        expires: FromQuery[int],
         signature: Signature,
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
