@@ -75,7 +75,9 @@ class DataExportController(Controller):
         export = await own_export(tx.connection, export_id, request.user.id)
         if export is None:
             raise NotFound("No such data export.")
-        link_works = export.status == COMPLETED and export.expires_at is not None and export.expires_at > now
+        expires_at = export.expires_at if export.status == COMPLETED else None
+        if expires_at is not None and expires_at <= now:
+            expires_at = None
         settings = app_resources(request.app).settings
         return DataExportStatusOut(
             id=export.id,
@@ -83,11 +85,11 @@ class DataExportController(Controller):
             created_at=export.created_at,
             completed_at=export.completed_at,
             download_url=(
-                download_url(settings.public_api_url, settings.jwt_secret, export.id, export.expires_at)
-                if link_works and export.expires_at is not None
-                else None
+                None
+                if expires_at is None
+                else download_url(settings.public_api_url, settings.jwt_secret, export.id, expires_at)
             ),
-            expires_at=export.expires_at if link_works else None,
+            expires_at=expires_at,
         )
 
     @get("/download/{export_id:uuid}")

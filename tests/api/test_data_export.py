@@ -346,3 +346,23 @@ async def test_tidy_retries_stuck_builds_fails_exhausted_ones_and_deletes_old_ex
     assert old not in rows
     # And the retried export is not enqueued again by the next run
     assert (await tidy_exports(database, now=now + timedelta(minutes=1))).enqueued == 0
+
+
+async def test_the_status_of_an_export_whose_link_expired_carries_no_link(
+    client: httpx.AsyncClient,
+    app: Litestar,
+    connection: AsyncConnection,
+    database: SavepointDatabase,
+    settings: Settings,
+) -> None:
+    user = await create_user(connection, app)
+    export_id = await request_export(client, user)
+    assert await build(database, settings, export_id) == BuildOutcome.BUILT
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    await connection.execute(
+        sa.update(data_exports).where(data_exports.c.id == export_id).values(expires_at=past)
+    )
+    status = (await client.get(f"{STATUS}{export_id}", headers=user.headers)).json()
+    assert status["status"] == "completed"
+    assert status["download_url"] is None
+    assert status["expires_at"] is None
