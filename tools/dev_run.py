@@ -56,6 +56,8 @@ def stop(processes: list[subprocess.Popen[str]]) -> None:
 def main() -> int:
     env = dict(os.environ)
     port = env.setdefault("PORT", "8000")
+    # Mailed links (data export) must lead back to this copy, whatever port it serves on.
+    env.setdefault("PUBLIC_API_URL", f"http://127.0.0.1:{port}")
     # Two copies of `make run` on one Redis (different databases) must not share queues.
     database_name = urlsplit(env.get("DATABASE_URL", "")).path.lstrip("/") or "fitnudge"
     env.setdefault("DRAMATIQ_NAMESPACE", f"fitnudge-{database_name}")
