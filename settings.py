@@ -20,6 +20,8 @@ MIN_SECRET_LENGTH = 32
 EXPO_PUSH_URL = "https://exp.host"
 # Where `python -m tools.expo_sandbox --port 8787` listens.
 SANDBOX_PUSH_URL = "http://127.0.0.1:8787"
+# Where `make run` serves the API by default; links mailed in dev and test lead there.
+DEV_PUBLIC_API_URL = "http://127.0.0.1:8000"
 # The key sets the providers publish for their ID tokens.
 GOOGLE_JWKS_URL = "https://www.googleapis.com/oauth2/v3/certs"
 APPLE_JWKS_URL = "https://appleid.apple.com/auth/keys"
@@ -95,8 +97,9 @@ class Settings:
     )
     # How long a push worker may hold claimed deliveries before they count as abandoned (worker died).
     push_claim_lease_seconds: int = field(default_factory=lambda: _env_int("PUSH_CLAIM_LEASE_SECONDS", 300))
-    # Where mailed links (data-export downloads) point: this API's public address.
-    public_api_url: str = field(default_factory=lambda: _env("PUBLIC_API_URL", "http://127.0.0.1:8000"))
+    # Where mailed links (data-export downloads) point: this API's public address. Empty = the local
+    # API in dev and test; required elsewhere, since a link to a default address leads users nowhere.
+    public_api_url: str = field(default_factory=lambda: _env("PUBLIC_API_URL", ""))
     openai_api_key: str | None = field(default_factory=lambda: _env_optional("OPENAI_API_KEY"))
     openai_base_url: str | None = field(default_factory=lambda: _env_optional("OPENAI_BASE_URL"))
     openai_model: str = field(default_factory=lambda: _env("OPENAI_MODEL", "gpt-4o-mini"))
@@ -151,6 +154,8 @@ class Settings:
         if self.smtp_starttls is None:
             object.__setattr__(self, "smtp_starttls", not self.is_dev)
         if self.is_dev:
+            if not self.public_api_url:
+                object.__setattr__(self, "public_api_url", DEV_PUBLIC_API_URL)
             return
         for name, value in (
             ("JWT_SECRET", self.jwt_secret),
@@ -161,6 +166,11 @@ class Settings:
                     f"{name} must be set to a secret of at least {MIN_SECRET_LENGTH} characters "
                     f"when APP_ENV={self.app_env!r} (production rules apply unless APP_ENV is dev or test)"
                 )
+        if not self.public_api_url:
+            raise SettingsError(
+                f"PUBLIC_API_URL must be set (the address that links mailed to users start with) "
+                f"when APP_ENV={self.app_env!r}"
+            )
 
     @property
     def is_dev(self) -> bool:

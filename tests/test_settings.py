@@ -9,6 +9,7 @@ from settings import DEV_ONLY_SECRET, EXPO_PUSH_URL, SANDBOX_PUSH_URL, Settings,
 from workers.push.limiter import DEFAULT_BUDGET_PER_SECOND
 
 STRONG = "s" * 40
+PUBLIC_URL = "https://api.fitnudge.example"
 
 
 def test_dev_and_test_accept_the_dev_only_secret() -> None:
@@ -50,7 +51,9 @@ def test_pushes_go_to_the_local_sandbox_only_in_dev_and_test(
 ) -> None:
     # Given no EXPO_PUSH_URL / When the settings of an environment are read
     monkeypatch.delenv("EXPO_PUSH_URL", raising=False)
-    settings = Settings(app_env=app_env, jwt_secret=STRONG, revenuecat_webhook_secret=STRONG)
+    settings = Settings(
+        app_env=app_env, jwt_secret=STRONG, revenuecat_webhook_secret=STRONG, public_api_url=PUBLIC_URL
+    )
     # Then pushes go to the sandbox in dev and test, and to Expo everywhere else
     assert settings.expo_push_url == expected
 
@@ -58,12 +61,19 @@ def test_pushes_go_to_the_local_sandbox_only_in_dev_and_test(
 def test_an_explicit_expo_push_url_wins_in_every_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EXPO_PUSH_URL", "http://127.0.0.1:9999")
     assert Settings(app_env="dev").expo_push_url == "http://127.0.0.1:9999"
-    production = Settings(app_env="production", jwt_secret=STRONG, revenuecat_webhook_secret=STRONG)
+    production = Settings(
+        app_env="production", jwt_secret=STRONG, revenuecat_webhook_secret=STRONG, public_api_url=PUBLIC_URL
+    )
     assert production.expo_push_url == "http://127.0.0.1:9999"
 
 
 def test_production_starts_with_strong_secrets() -> None:
-    settings = Settings(app_env="production", jwt_secret=STRONG, revenuecat_webhook_secret=STRONG + "x")
+    settings = Settings(
+        app_env="production",
+        jwt_secret=STRONG,
+        revenuecat_webhook_secret=STRONG + "x",
+        public_api_url=PUBLIC_URL,
+    )
     assert not settings.is_dev
 
 
@@ -87,3 +97,12 @@ def test_provider_client_ids_are_a_comma_separated_list(monkeypatch: pytest.Monk
     assert settings.google_client_ids == ("ios.apps.example", "web.apps.example")
     assert settings.apple_client_ids == ()
     assert settings.apple_jwks_url == "https://appleid.apple.com/auth/keys"
+
+
+def test_production_refuses_to_start_without_the_public_api_url() -> None:
+    with pytest.raises(SettingsError, match="PUBLIC_API_URL must be set"):
+        Settings(app_env="production", jwt_secret=STRONG, revenuecat_webhook_secret=STRONG, public_api_url="")
+
+
+def test_dev_and_test_mail_links_lead_to_the_local_api_by_default() -> None:
+    assert Settings(app_env="test", public_api_url="").public_api_url == "http://127.0.0.1:8000"

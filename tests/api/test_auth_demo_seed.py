@@ -82,7 +82,13 @@ async def test_the_demo_goal_is_retimed_to_the_next_minute_with_its_slot(
 async def test_the_demo_seed_refuses_to_run_outside_dev_and_test(client: httpx.AsyncClient) -> None:
     # Given production settings with real secrets, on the test database
     strong = "s" * 40
-    env = {**os.environ, "APP_ENV": "production", "JWT_SECRET": strong, "REVENUECAT_WEBHOOK_SECRET": strong}
+    env = {
+        **os.environ,
+        "APP_ENV": "production",
+        "JWT_SECRET": strong,
+        "REVENUECAT_WEBHOOK_SECRET": strong,
+        "PUBLIC_API_URL": "https://api.fitnudge.example",
+    }
     # When the demo seed runs
     process = await asyncio.create_subprocess_exec(
         sys.executable,

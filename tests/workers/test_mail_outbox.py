@@ -134,7 +134,11 @@ async def test_finished_mail_loses_its_body_after_a_day_and_pending_mail_keeps_i
 
 def test_outside_dev_and_test_the_mail_worker_refuses_to_send_without_smtp_host() -> None:
     production = Settings(
-        app_env="production", jwt_secret="s" * 40, revenuecat_webhook_secret="s" * 40, smtp_host=None
+        app_env="production",
+        jwt_secret="s" * 40,
+        revenuecat_webhook_secret="s" * 40,
+        public_api_url="https://api.fitnudge.example",
+        smtp_host=None,
     )
     with pytest.raises(SmtpNotConfigured, match="SMTP_HOST must be set"):
         SmtpTransport.from_settings(production)
