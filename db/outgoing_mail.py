@@ -119,7 +119,8 @@ async def due_mail_ids(
 
 
 async def blank_finished_bodies(connection: AsyncConnection, *, before: datetime, limit: int) -> int:
-    """Empty the bodies (they carry codes and reset tokens) of mail finished before `before`."""
+    """Empty the bodies (they carry codes and reset tokens) of mail no longer pending and
+    created before `before`."""
     batch = (
         sa.select(outgoing_mail.c.id)
         .where(

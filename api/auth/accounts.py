@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.passwords import hash_password, needs_rehash, verify_password
 from api.auth.refusals import account_not_active
-from api.auth.schemas import SignupIn
+from api.auth.schemas import SignupIn, normalized_email
 from api.users.profiles import clean_name
 from db.referrals import referrer_for_code
 from db.users import (
@@ -41,7 +41,7 @@ async def create_account(connection: AsyncConnection, request: SignupIn) -> Toke
     (case-insensitively)."""
     load_timezone(request.timezone)
     name = clean_name(request.name)
-    email = request.email.strip().lower()
+    email = normalized_email(request.email)
     password_hash = await hash_password(request.password)
     referrer = (
         await referrer_for_code(connection, normalized_referral_code(request.referral_code))
@@ -81,7 +81,7 @@ async def authenticate(
     An unknown email spends one decoy verification, so it answers as slowly as a wrong password.
     A right password on a disabled or suspended account is 403: only the owner learns the status.
     """
-    credentials = await find_credentials(connection, email.strip().lower())
+    credentials = await find_credentials(connection, normalized_email(email))
     password_hash = credentials.password_hash if credentials else None
     verified = await verify_password(password_hash, password)  # spent even when the account is unknown
     if credentials is None or password_hash is None or not verified:

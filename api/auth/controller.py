@@ -57,6 +57,7 @@ from api.auth.schemas import (
     SignupIn,
     TokenPairOut,
     VerifyEmailIn,
+    normalized_email,
 )
 from api.auth.sessions import RefreshRejected, open_session, rotate_session, token_client
 from api.resources import app_resources
@@ -147,7 +148,7 @@ class AuthController(Controller):
         settings = resources.settings
         account = await create_account(tx.connection, data)
         await send_verification_code(
-            tx, secret_hasher(settings.jwt_secret), account.user_id, data.email.strip().lower(), now=now
+            tx, secret_hasher(settings.jwt_secret), account.user_id, normalized_email(data.email), now=now
         )
         tokens = await open_session(
             tx,

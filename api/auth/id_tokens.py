@@ -22,6 +22,7 @@ from typing import Any
 import jwt
 from jwt import PyJWKClient, PyJWKClientConnectionError, PyJWKClientError
 
+from api.auth.schemas import normalized_email
 from domain.errors import Unauthenticated, Unavailable
 from settings import Settings
 
@@ -137,7 +138,7 @@ class IdTokenVerifier:
         return ProviderIdentity(
             provider=self.provider,
             subject=str(claims["sub"]),
-            email=email.strip().lower() if isinstance(email, str) and email.strip() else None,
+            email=normalized_email(email) if isinstance(email, str) and email.strip() else None,
             email_verified=_email_verified(claims),
             name=name if isinstance(name, str) and name.strip() else None,
             nonce=token_nonce if isinstance(token_nonce, str) else None,

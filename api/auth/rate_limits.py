@@ -23,6 +23,7 @@ from litestar.exceptions import TooManyRequestsException
 from litestar.handlers.base import BaseRouteHandler
 
 from api.auth.client_address import client_ip
+from api.auth.schemas import normalized_email
 from api.resources import AppResources, app_resources
 
 WINDOW_SECONDS = 60
@@ -90,4 +91,4 @@ async def limit_attempts_per_account(connection: ASGIConnection[Any, Any, Any, A
 
 def account_key(email: str) -> str:
     """How an account appears in Redis keys: its email, hashed (no addresses in Redis)."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return hashlib.sha256(normalized_email(email).encode()).hexdigest()

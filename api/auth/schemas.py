@@ -13,6 +13,13 @@ from api.auth.passwords import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from api.users.schemas import CountryCode, Name, TimezoneName, Username, UserOut
 
 Email = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+
+
+def normalized_email(email: str) -> str:
+    """Addresses are stored and looked up lower-case; the rate-limit key must match the lookup."""
+    return email.strip().lower()
+
+
 NewPassword = Annotated[str, Meta(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
 Password = Annotated[str, Meta(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
 ReferralCode = Annotated[str, Meta(pattern=r"^[A-Za-z0-9]{1,32}$")]

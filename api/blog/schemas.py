@@ -9,12 +9,12 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from api.users.schemas import Name
 from db.blog import CategoryCountRow, CategoryRow, PostRow, TagRow
 from domain.blog import SLUG_MAX_LENGTH, SLUG_PATTERN
 
 Slug = Annotated[str, Meta(pattern=SLUG_PATTERN, max_length=SLUG_MAX_LENGTH)]
 Title = Annotated[str, Meta(min_length=1, max_length=200)]
-Name = Annotated[str, Meta(min_length=1, max_length=100)]
 Description = Annotated[str, Meta(max_length=1000)]
 Excerpt = Annotated[str, Meta(max_length=1000)]
 # A long article is a few thousand words; 200 000 characters leaves room and bounds the row.

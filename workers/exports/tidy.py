@@ -36,8 +36,10 @@ async def tidy_exports(database: Database, *, now: datetime) -> TidyReport:
         stuck = await exports.stuck_exports(tx.connection, started_before=now - STUCK_AFTER, limit=BATCH)
         given_up = [export_id for export_id, attempts in stuck if attempts >= MAX_ATTEMPTS]
         retried = [export_id for export_id, attempts in stuck if attempts < MAX_ATTEMPTS]
-        await exports.mark_failed(tx.connection, given_up, now=now)
-        await exports.touch(tx.connection, retried, now=now)
+        if given_up:
+            await exports.mark_failed(tx.connection, given_up, now=now)
+        if retried:
+            await exports.touch(tx.connection, retried, now=now)
         tx.enqueue_many(EXPORTS_BUILD, [(str(export_id),) for export_id in retried])
     deleted = 0
     while True:

@@ -35,5 +35,5 @@ async def sweep(context: JobContext, now: datetime) -> Mapping[str, int]:
 
 @periodic_job("mail.prune", "50 * * * *", queue=MAIL_QUEUE)
 async def prune(context: JobContext, now: datetime) -> Mapping[str, int]:
-    """Blank the bodies (codes, reset links) of mail finished more than a day ago."""
+    """Blank the bodies (codes, reset links) of mail no longer pending and created more than a day ago."""
     return {"blanked": await blank_old_bodies(context.database, now=now)}

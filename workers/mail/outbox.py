@@ -101,7 +101,8 @@ async def sweep_outgoing_mail(database: Database, *, now: datetime) -> SweepRepo
 
 
 async def blank_old_bodies(database: Database, *, now: datetime) -> int:
-    """Empty the bodies of mail finished and older than KEEP_BODIES_FOR, a batch per transaction."""
+    """Empty the bodies of mail no longer pending and created more than KEEP_BODIES_FOR ago, a batch per
+    transaction."""
     total = 0
     while True:
         async with database.transaction() as tx:

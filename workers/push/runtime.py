@@ -18,9 +18,9 @@ from workers.push.limiter import SlidingWindowLimiter, project_key
 from workers.push.send_markers import SendMarkers
 from workers.resources import WorkerResources
 
-# How often push.sweep runs (its cron in workers/push/actors.py).
+# How often push.sweep runs (workers/push/actors.py declares it with SWEEP_CRON, derived from this).
 SWEEP_PERIOD: Final = timedelta(minutes=5)
-SWEEP_CRON: Final = "*/5 * * * *"
+SWEEP_CRON: Final = f"*/{SWEEP_PERIOD.seconds // 60} * * * *"
 
 _sender: PushSender | None = None
 
