@@ -872,3 +872,175 @@ job_markers = sa.Table(
     sa.Column("period_key", sa.Text, primary_key=True),
     tstz("done_at", nullable=False, default_now=True),
 )
+
+# --- Social ------------------------------------------------------------------------------------------
+
+PARTNERSHIP_STATUSES = ("pending", "accepted", "blocked")
+NUDGE_TYPES = ("nudge", "cheer", "milestone", "competitive", "custom")
+REPORT_REASONS = ("inappropriate_username", "harassment", "spam", "other")
+
+accountability_partners = sa.Table(
+    "accountability_partners",
+    metadata,
+    uuid_pk(),
+    user_fk(),
+    user_fk("partner_user_id"),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+    user_fk("initiated_by_user_id"),
+    user_fk("blocked_by", nullable=True),
+    tstz("accepted_at"),
+    tstz("expires_at"),
+    *timestamps(),
+    sa.CheckConstraint("user_id <> partner_user_id", name="not_self"),
+    sa.CheckConstraint("initiated_by_user_id = user_id", name="initiator_is_sender"),
+    sa.CheckConstraint(one_of("status", PARTNERSHIP_STATUSES), name="status"),
+    sa.CheckConstraint("(status = 'blocked') = (blocked_by IS NOT NULL)", name="blocked_by_iff_blocked"),
+    sa.CheckConstraint(
+        "blocked_by IS NULL OR blocked_by IN (user_id, partner_user_id)", name="blocker_is_a_party"
+    ),
+    sa.CheckConstraint("status = 'pending' OR expires_at IS NULL", name="expiry_only_pending"),
+    sa.CheckConstraint("(status = 'accepted') = (accepted_at IS NOT NULL)", name="accepted_at_iff_accepted"),
+    sa.Index(None, "user_id", "status"),
+    sa.Index(None, "partner_user_id", "status"),
+    sa.Index(
+        "ix_accountability_partners_pending_expiry",
+        "expires_at",
+        "id",
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
+)
+# One row per unordered pair: two opposite requests racing leave one row and one unique violation.
+sa.Index(
+    "uq_accountability_partners_pair",
+    sa.func.least(accountability_partners.c.user_id, accountability_partners.c.partner_user_id),
+    sa.func.greatest(accountability_partners.c.user_id, accountability_partners.c.partner_user_id),
+    unique=True,
+)
+
+social_nudges = sa.Table(
+    "social_nudges",
+    metadata,
+    uuid_pk(),
+    user_fk("sender_id"),
+    user_fk("recipient_id"),
+    sa.Column(
+        "partnership_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("accountability_partners.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("goal_id", UUID(as_uuid=True), sa.ForeignKey("goals.id", ondelete="CASCADE")),
+    # The challenges table arrives with the challenges feature; its foreign key is added then.
+    sa.Column("challenge_id", UUID(as_uuid=True)),
+    sa.Column("nudge_type", sa.Text, nullable=False),
+    sa.Column("emoji", sa.Text),
+    sa.Column("message", sa.Text),
+    # The sender's local date: the daily limits count per sender-local day (§3.5).
+    sa.Column("nudge_date", sa.Date, nullable=False),
+    sa.Column("is_read", sa.Boolean, nullable=False, server_default=sa.false()),
+    tstz("read_at"),
+    *timestamps(),
+    sa.CheckConstraint(one_of("nudge_type", NUDGE_TYPES), name="nudge_type"),
+    sa.CheckConstraint("sender_id <> recipient_id", name="not_self"),
+    sa.CheckConstraint("is_read = (read_at IS NOT NULL)", name="read_at_iff_read"),
+    sa.Index(
+        "uq_social_nudges_daily_nudge",
+        "sender_id",
+        "recipient_id",
+        "nudge_date",
+        unique=True,
+        postgresql_where=sa.text("nudge_type = 'nudge'"),
+    ),
+    sa.Index(None, "sender_id", "recipient_id", "nudge_date", "nudge_type"),
+    sa.Index(None, "partnership_id"),
+    sa.Index("ix_social_nudges_unread_recipient", "recipient_id", postgresql_where=sa.text("NOT is_read")),
+)
+sa.Index(
+    "ix_social_nudges_recipient_created",
+    social_nudges.c.recipient_id,
+    social_nudges.c.created_at.desc(),
+    social_nudges.c.id.desc(),
+)
+sa.Index(
+    "ix_social_nudges_sender_created",
+    social_nudges.c.sender_id,
+    social_nudges.c.created_at.desc(),
+    social_nudges.c.id.desc(),
+)
+
+user_reports = sa.Table(
+    "user_reports",
+    metadata,
+    uuid_pk(),
+    user_fk("reporter_id"),
+    user_fk("reported_user_id"),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("details", sa.Text),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+    tstz("reviewed_at"),
+    *timestamps(),
+    sa.CheckConstraint(one_of("reason", REPORT_REASONS), name="reason"),
+    sa.CheckConstraint(one_of("status", ("pending", "reviewed", "actioned", "dismissed")), name="status"),
+    sa.CheckConstraint("reporter_id <> reported_user_id", name="not_self"),
+)
+sa.Index(
+    "ix_user_reports_reporter_reported_created",
+    user_reports.c.reporter_id,
+    user_reports.c.reported_user_id,
+    user_reports.c.created_at.desc(),
+)
+
+# --- Achievements ------------------------------------------------------------------------------------
+
+ACHIEVEMENT_CATEGORIES = ("streak", "milestone", "consistency", "social", "special", "engagement")
+ACHIEVEMENT_RARITIES = ("common", "rare", "epic", "legendary")
+
+achievement_types = sa.Table(
+    "achievement_types",
+    metadata,
+    uuid_pk(),
+    sa.Column("badge_key", sa.Text, nullable=False, unique=True),
+    sa.Column("badge_name", sa.Text, nullable=False),
+    sa.Column("badge_description", sa.Text),
+    sa.Column("badge_icon", sa.Text),
+    sa.Column("unlock_condition", JSONB, nullable=False),
+    sa.Column("category", sa.Text, nullable=False),
+    sa.Column("rarity", sa.Text, nullable=False, server_default="common"),
+    sa.Column("points", sa.Integer, nullable=False, server_default="10"),
+    sa.Column("sort_order", sa.Integer, nullable=False),
+    sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
+    *timestamps(),
+    sa.CheckConstraint(one_of("category", ACHIEVEMENT_CATEGORIES), name="category"),
+    sa.CheckConstraint(one_of("rarity", ACHIEVEMENT_RARITIES), name="rarity"),
+    sa.CheckConstraint(
+        "jsonb_typeof(unlock_condition -> 'type') = 'string' "
+        "AND jsonb_typeof(unlock_condition -> 'value') = 'number'",
+        name="unlock_condition_shape",
+    ),
+    sa.Index(None, "is_active", "sort_order"),
+)
+
+user_achievements = sa.Table(
+    "user_achievements",
+    metadata,
+    uuid_pk(),
+    user_fk(),
+    sa.Column(
+        "achievement_type_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("achievement_types.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    tstz("unlocked_at", nullable=False, default_now=True),
+    tstz("viewed_at"),
+    # The counts at unlock time and what triggered it (source_type, source_id).
+    sa.Column("metadata", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    *timestamps(),
+    sa.UniqueConstraint("user_id", "achievement_type_id"),
+)
+sa.Index(
+    "ix_user_achievements_user_unlocked",
+    user_achievements.c.user_id,
+    user_achievements.c.unlocked_at.desc(),
+    user_achievements.c.id.desc(),
+)
