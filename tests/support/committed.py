@@ -7,7 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.tables import metadata
 
-REFERENCE_TABLES = frozenset({"subscription_plans", "plan_features", "app_config", "app_versions"})
+REFERENCE_TABLES = frozenset(
+    {"subscription_plans", "plan_features", "app_config", "app_versions", "achievement_types"}
+)
 
 
 async def truncate_user_data(engine: AsyncEngine) -> None:
