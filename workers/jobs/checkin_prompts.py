@@ -70,14 +70,18 @@ async def _send_due(
 
 @periodic_job(PROMPTS_JOB, "* * * * *")
 async def send_checkin_prompts(context: JobContext, now: datetime) -> Counter[str]:
-    """Every check-in prompt and follow-up due at `now`, a batch of each per transaction."""
+    """Every check-in prompt due at `now`, then every follow-up, one batch of one kind per transaction.
+
+    One kind per transaction keeps the job from updating a row it already updated: PostgreSQL then
+    re-checks the row's foreign key, share-locking its goal, and a goal edit holding that goal while
+    it waits for the check-in row deadlocked with the job. This way the job never waits on a lock."""
     counts: Counter[str] = Counter()
+    for kind in CheckinNoticeKind:
 
-    async def run_batch(tx: Transaction) -> bool:
-        prompts_left = await _send_due(tx, context, CheckinNoticeKind.PROMPT, now, counts)
-        followups_left = await _send_due(tx, context, CheckinNoticeKind.FOLLOWUP, now, counts)
-        return prompts_left or followups_left
+        async def run_batch(tx: Transaction, kind: CheckinNoticeKind = kind) -> bool:
+            return await _send_due(tx, context, kind, now, counts)
 
-    if not await run_locked_batches(context.database, PROMPTS_JOB, run_batch):
-        counts["locked"] += 1
+        if not await run_locked_batches(context.database, PROMPTS_JOB, run_batch):
+            counts["locked"] += 1
+            break
     return counts
