@@ -1,0 +1,167 @@
+"""The cross-user matrix, generated from the app's route table: every route whose path takes an id is
+called by user B with user A's object, and must answer as listed here while leaving every row of A's
+unchanged. A new route with a path parameter fails `test_every_route_with_a_path_id_is_in_the_matrix`
+until it is added to CROSS_USER (B must not reach A's object) or OPEN (the id names nothing private).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from litestar import Litestar
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.tables import metadata, notification_history
+from tests.support.users import ApiUser
+
+MakeUser = Callable[..., Awaitable[ApiUser]]
+# Creates one of A's objects through the API (or, where no route creates it, as its producer would)
+# and returns the path parameters that name it.
+Factory = Callable[[httpx.AsyncClient, AsyncConnection, ApiUser], Awaitable[dict[str, str]]]
+
+
+async def a_goal(client: httpx.AsyncClient, _: AsyncConnection, owner: ApiUser) -> dict[str, str]:
+    body = {"title": "Run", "frequency_type": "daily"}
+    response = await client.post("/api/v1/goals", json=body, headers=owner.headers)
+    assert response.status_code == 201, response.text
+    return {"goal_id": response.json()["id"]}
+
+
+async def a_check_in(
+    client: httpx.AsyncClient, connection: AsyncConnection, owner: ApiUser
+) -> dict[str, str]:
+    goal = await a_goal(client, connection, owner)
+    body = {"goal_id": goal["goal_id"], "completed": True}
+    response = await client.post("/api/v1/check-ins", json=body, headers=owner.headers)
+    assert response.status_code == 201, response.text
+    return {**goal, "checkin_id": response.json()["id"]}
+
+
+async def an_export(client: httpx.AsyncClient, _: AsyncConnection, owner: ApiUser) -> dict[str, str]:
+    response = await client.post("/api/v1/data-export/request", json={}, headers=owner.headers)
+    assert response.status_code in (200, 201, 202), response.text
+    return {"export_id": response.json()["export_id"]}
+
+
+async def a_notification(_: httpx.AsyncClient, connection: AsyncConnection, owner: ApiUser) -> dict[str, str]:
+    values = {"user_id": owner.id, "notification_type": "general", "title": "Hi", "body": "Hello"}
+    statement = sa.insert(notification_history).values(values).returning(notification_history.c.id)
+    return {"notification_id": str((await connection.execute(statement)).scalar_one())}
+
+
+@dataclass(frozen=True)
+class Case:
+    make: Factory
+    body: dict[str, Any] | None = None
+    # What B gets: 404 where the object is private (docs/domain.md §1.2 "Ownership").
+    status: int = 404
+    query: dict[str, str] = field(default_factory=dict)
+
+
+CROSS_USER: dict[str, Case] = {
+    "GET /api/v1/goals/{goal_id}": Case(a_goal),
+    "PUT /api/v1/goals/{goal_id}": Case(a_goal, {"title": "Mine now"}),
+    "DELETE /api/v1/goals/{goal_id}": Case(a_goal),
+    "GET /api/v1/goals/{goal_id}/stats": Case(a_goal),
+    "POST /api/v1/goals/{goal_id}/activate": Case(a_goal),
+    "POST /api/v1/goals/{goal_id}/deactivate": Case(a_goal),
+    "POST /api/v1/goals/{goal_id}/archive": Case(a_goal),
+    "GET /api/v1/check-ins/goal/{goal_id}/today": Case(a_goal),
+    "GET /api/v1/check-ins/{checkin_id}": Case(a_check_in),
+    "PUT /api/v1/check-ins/{checkin_id}": Case(a_check_in, {"note": "mine now"}),
+    "GET /api/v1/data-export/status/{export_id}": Case(an_export),
+    # The download is authorised by the mailed link's signature, not by a bearer token: without it, 422.
+    "GET /api/v1/data-export/download/{export_id}": Case(an_export, status=422),
+    "POST /api/v1/notifications/history/{notification_id}/opened": Case(a_notification),
+}
+
+# Routes whose id names nothing of another user's, with the reason.
+OPEN: dict[str, str] = {
+    "GET /api/v1/app-config/public/{category}": "public app configuration",
+    "GET /api/v1/subscription-plans/plans/{plan_id}": "the plan catalogue",
+    "GET /api/v1/blog/posts/{slug}": "published blog posts",
+    "POST /api/v1/blog/posts/{post_id}/view": "published blog posts",
+    "GET /api/v1/admin/blog/posts/{post_id}": "admin role only (403 to users: tests/api/test_blog.py)",
+    "PUT /api/v1/admin/blog/posts/{post_id}": "admin role only",
+    "DELETE /api/v1/admin/blog/posts/{post_id}": "admin role only",
+    "DELETE /api/v1/auth/unlink/{provider}": "a provider name; acts on the caller's own identities",
+    "GET /api/v1/users/{user_id}": "the public profile (docs/domain.md §3.13)",
+    "GET /api/v1/users/{user_id}/stats": "public counts; the private ones only to the user",
+    "GET /schema/{path}": "the OpenAPI document",
+}
+
+
+def routes_with_a_path_id(app: Litestar) -> set[str]:
+    found: set[str] = set()
+    for route in app.routes:
+        if "{" not in route.path:
+            continue
+        # "{goal_id:uuid}" → "{goal_id}": the matrix names parameters, not their converters.
+        path = "/".join(
+            part.split(":")[0] + "}" if part.startswith("{") else part for part in route.path.split("/")
+        )
+        found.update(
+            f"{method} {path}"
+            for method in getattr(route, "methods", ())
+            if method not in ("HEAD", "OPTIONS")
+        )
+    return found
+
+
+def test_every_route_with_a_path_id_is_in_the_matrix(app: Litestar) -> None:
+    routes = routes_with_a_path_id(app)
+    assert routes - CROSS_USER.keys() - OPEN.keys() == set(), "add the new routes to CROSS_USER or OPEN"
+    assert (CROSS_USER.keys() | OPEN.keys()) - routes == set(), "the matrix lists routes that are gone"
+
+
+async def rows_of(connection: AsyncConnection, user_id: UUID) -> dict[str, list[str]]:
+    """Every row that names the user in a column referencing users, as text: what B must not change."""
+    rows = {}
+    for table in metadata.sorted_tables:
+        owner_columns = [
+            column
+            for column in table.columns
+            if any(key.column.table.name == "users" for key in column.foreign_keys)
+        ]
+        if not owner_columns:
+            continue
+        statement = (
+            sa.select(sa.text(f'"{table.name}"::text'))
+            .select_from(table)
+            .where(sa.or_(*(column == user_id for column in owner_columns)))
+        )
+        rows[table.name] = sorted(await connection.scalars(statement))
+    return rows
+
+
+@pytest.mark.parametrize("route", sorted(CROSS_USER))
+async def test_user_b_cannot_reach_user_as_object(
+    client: httpx.AsyncClient, connection: AsyncConnection, make_user: MakeUser, route: str
+) -> None:
+    # Given user A's object and user B
+    case = CROSS_USER[route]
+    owner, other = await make_user(), await make_user()
+    parameters = await case.make(client, connection, owner)
+    before = await rows_of(connection, owner.id)
+    assert any(before.values())
+
+    # When B calls the route with A's id
+    method, template = route.split(" ", 1)
+    response = await client.request(
+        method,
+        template.format(**parameters),
+        json=case.body,
+        params=case.query,
+        headers=other.headers,
+    )
+
+    # Then B is refused as listed, with a machine-readable error, and nothing of A's changed
+    assert response.status_code == case.status, response.text
+    assert response.json()["code"]
+    assert await rows_of(connection, owner.id) == before
