@@ -27,6 +27,7 @@ from api.blog.views import BlogViews
 from api.clock import Clock, now_dependency, system_clock
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
+from api.openapi import document_errors_and_security
 from api.request_input import ApiRequest, RefuseNulInUrl
 from api.resources import AppResources
 from api.routes import api_router
@@ -114,7 +115,7 @@ def create_app(
                     sender.close()
 
     jwt_auth = build_jwt_auth(settings)
-    return Litestar(
+    app = Litestar(
         route_handlers=[HealthController, api_router(), *extra_route_handlers],
         dependencies={
             "tx": Provide(provide_transaction),
@@ -137,3 +138,5 @@ def create_app(
         on_app_init=[jwt_auth.on_app_init],
         state=State({"jwt_auth": jwt_auth}),
     )
+    document_errors_and_security(app)
+    return app
