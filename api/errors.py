@@ -12,8 +12,9 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from domain import errors as domain_errors
 
@@ -47,6 +48,9 @@ DOMAIN_STATUS: dict[type[domain_errors.DomainError], int] = {
 }
 
 UNIQUE_VIOLATION = "23505"
+# PostgreSQL gave up on the transaction because of another one; the same request can simply be sent again.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+RETRY_AFTER_SECONDS = "1"
 
 
 def error_response(
@@ -95,6 +99,21 @@ def handle_integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Re
     return error_response(HTTP_500_INTERNAL_SERVER_ERROR, "internal server error", "internal_error")
 
 
+def handle_database_error(_: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+    """A transaction PostgreSQL aborted for another's sake rolled back whole: 503 with Retry-After,
+    logged as a warning so that its rate shows. Locks are taken in one order (docs/operations.md),
+    so this is the last resort, not the plan."""
+    if getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        logger.warning("transaction aborted by the database (%s); the client may retry", exc.orig)
+        return error_response(
+            HTTP_503_SERVICE_UNAVAILABLE,
+            "the server was busy with a conflicting change; please retry",
+            "transaction_conflict",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
+    return handle_unexpected(_, exc)
+
+
 def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     logger.exception("unhandled error", exc_info=exc)
     return error_response(HTTP_500_INTERNAL_SERVER_ERROR, "internal server error", "internal_error")
@@ -104,5 +123,6 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     HTTPException: handle_http_exception,
     domain_errors.DomainError: handle_domain_error,
     IntegrityError: handle_integrity_error,
+    DBAPIError: handle_database_error,
     Exception: handle_unexpected,
 }
