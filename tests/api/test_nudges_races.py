@@ -1,0 +1,92 @@
+"""Concurrent sends over real committed connections: the daily limits hold, and a block that commits
+while a send waits for the partnership lock refuses the send (§3.5)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.app import create_app
+from db.tables import accountability_partners, notification_history, social_nudges
+from services.transaction import EngineDatabase
+from settings import Settings
+from tests.api.nudges_support import send
+from tests.support.client import api_client
+from tests.support.partners import make_partners
+from tests.support.users import ApiUser, create_user
+
+
+async def committed_partners(
+    committed_database: EngineDatabase, settings: Settings
+) -> tuple[Any, ApiUser, ApiUser, Any]:
+    app = create_app(settings, database=committed_database)
+    async with committed_database.engine.begin() as connection:
+        sender, recipient = [await create_user(connection, app) for _ in range(2)]
+        partnership_id = await make_partners(connection, recipient.id, sender.id)
+    return app, sender, recipient, partnership_id
+
+
+async def count(engine: AsyncEngine, table: sa.Table) -> int:
+    async with engine.connect() as connection:
+        return int(await connection.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
+
+
+@pytest.mark.parametrize(("nudge_type", "limit", "attempts"), [("nudge", 1, 6), ("competitive", 3, 8)])
+async def test_concurrent_sends_past_the_limit_store_exactly_the_limit_and_the_rest_get_429(
+    settings: Settings, committed_database: EngineDatabase, nudge_type: str, limit: int, attempts: int
+) -> None:
+    # Given committed partners (real transactions, so the race is real)
+    app, sender, recipient, _ = await committed_partners(committed_database, settings)
+    async with api_client(app) as client:
+        # When the sender fires more sends of a limited type than the limit, all at once
+        responses = await asyncio.gather(
+            *(send(client, sender, recipient.id, nudge_type) for _ in range(attempts))
+        )
+    # Then exactly `limit` went through, every other one is a 429 (never a 500), one notice per nudge
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201] * limit + [429] * (attempts - limit), [r.text for r in responses]
+    assert await count(committed_database.engine, social_nudges) == limit
+    assert await count(committed_database.engine, notification_history) == limit
+
+
+async def test_a_block_committed_while_a_send_waits_for_the_partnership_refuses_the_send(
+    settings: Settings, committed_database: EngineDatabase
+) -> None:
+    # Given committed partners, and the recipient blocking the sender in a transaction still open
+    app, sender, recipient, partnership_id = await committed_partners(committed_database, settings)
+    engine = committed_database.engine
+    async with api_client(app) as client, engine.connect() as blocking:
+        await blocking.begin()
+        await blocking.execute(
+            sa.update(accountability_partners)
+            .where(accountability_partners.c.id == partnership_id)
+            .values(status="blocked", blocked_by=recipient.id, accepted_at=None)
+        )
+        # When the sender sends meanwhile (it waits for the row), and the block then commits
+        sending = asyncio.create_task(send(client, sender, recipient.id, "cheer"))
+        await wait_until_a_session_waits_for_a_lock(engine)
+        await blocking.commit()
+        response = await sending
+    # Then the send is refused as between non-partners, and nothing was written
+    assert response.status_code == 403, response.text
+    assert await count(engine, social_nudges) == 0
+    assert await count(engine, notification_history) == 0
+
+
+async def wait_until_a_session_waits_for_a_lock(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        for _ in range(300):
+            waiting = await connection.scalar(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            )
+            if waiting:
+                return
+            await asyncio.sleep(0.02)
+    raise AssertionError("the send never waited for the partnership lock")
