@@ -4,6 +4,7 @@ caller, paged by keyset cursor or the app's offset (§3.5, §5)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -38,10 +39,12 @@ async def cheers(client: AsyncClient, clock: FixedClock, pair: Pair, count: int)
     return ids
 
 
-async def get(client: AsyncClient, user: ApiUser, path: str = "", **params: str | int) -> list[dict]:
+async def get(
+    client: AsyncClient, user: ApiUser, path: str = "", **params: str | int
+) -> list[dict[str, Any]]:
     response = await client.get(NUDGES + path, params=params, headers=user.headers)
     assert response.status_code == 200, response.text
-    body: list[dict] = response.json()
+    body: list[dict[str, Any]] = response.json()
     return body
 
 
