@@ -2,8 +2,8 @@
 the inbox pages and the read / delete writes.
 
 Sending runs two statements in the request's transaction: `lock_partnership_to_nudge` locks the
-accepted partnership row (FOR UPDATE), and `insert_nudge` counts the day's nudges of the type and
-inserts only below the limit. Every send between the pair queues on that one row lock, so the count
+accepted partnership row (FOR UPDATE, after key-sharing the two users rows), and `insert_nudge` counts
+the day's nudges of the type and inserts only below the limit. Every send between the pair queues on that one row lock, so the count
 always sees the rows of the sends before it, and a concurrent remove or block either waits for the
 send or makes the lock find no accepted row. Every read and write is scoped to the caller: a nudge
 the caller neither sent nor received is not found.
@@ -107,20 +107,26 @@ _LOCK_PARTNERSHIP: Final = (
             sa.exists().where(goals.c.id == _GOAL_ID, goals.c.user_id.in_([_SENDER_ID, _RECIPIENT_ID])),
         ).label("goal_belongs_to_pair"),
     )
-    .select_from(accountability_partners)
-    .join(_sender, _sender.c.id == _SENDER_ID)
+    .select_from(_sender)
     # A disabled or suspended partner receives nothing (their partnerships are deleted daily anyway).
     .join(_recipient, sa.and_(_recipient.c.id == _RECIPIENT_ID, _recipient.c.status == "active"))
-    .where(_pair_key(_SENDER_ID, _RECIPIENT_ID), _pair.status == "accepted")
-    .with_for_update(of=accountability_partners)
+    .join(accountability_partners, _pair_key(_SENDER_ID, _RECIPIENT_ID))
+    .where(_sender.c.id == _SENDER_ID, _pair.status == "accepted")
+    # The two users rows first, with the key-share lock the nudge's foreign keys take anyway: an
+    # account deletion locks its users row before its cascade reaches the partnership, so taking the
+    # partnership first and the user later (at the insert) could deadlock with it. PostgreSQL takes
+    # the row locks in the order of these clauses.
+    .with_for_update(key_share=True, read=True, of=[_sender, _recipient])
+    .suffix_with("FOR UPDATE OF accountability_partners")
 )
 
 
 async def lock_partnership_to_nudge(
     connection: AsyncConnection, *, sender_id: UUID, recipient_id: UUID, goal_id: UUID | None
 ) -> PartnershipToNudge | None:
-    """Lock the pair's accepted partnership row until the transaction ends; None when the two are not
-    accepted partners (no row, pending, blocked) or the recipient's account is not active."""
+    """Lock the pair's accepted partnership row until the transaction ends (and key-share both users
+    rows); None when the two are not accepted partners (no row, pending, blocked) or the recipient's
+    account is not active."""
     row = (
         await connection.execute(
             _LOCK_PARTNERSHIP,

@@ -1,9 +1,11 @@
-"""Concurrent sends over real committed connections: the daily limits hold, and a block that commits
-while a send waits for the partnership lock refuses the send (§3.5)."""
+"""Concurrent sends over real committed connections: the daily limits hold, a block that commits while
+a send waits for the partnership lock refuses the send, and an account deletion during a send waits
+for it instead of deadlocking (§3.5)."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -11,7 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
+from db.nudges import NewNudge, insert_nudge, lock_partnership_to_nudge
 from db.tables import accountability_partners, notification_history, social_nudges
+from db.users import delete_user
 from services.transaction import EngineDatabase
 from settings import Settings
 from tests.api.nudges_support import send
@@ -90,3 +94,35 @@ async def wait_until_a_session_waits_for_a_lock(engine: AsyncEngine) -> None:
                 return
             await asyncio.sleep(0.02)
     raise AssertionError("the send never waited for the partnership lock")
+
+
+async def test_an_account_deletion_during_a_send_waits_for_it_instead_of_deadlocking(
+    committed_database: EngineDatabase, settings: Settings
+) -> None:
+    # Given committed partners, and a send that holds the partnership (and the two users rows)
+    _, sender, recipient, partnership_id = await committed_partners(committed_database, settings)
+    engine = committed_database.engine
+
+    async def delete_recipient() -> bool:
+        async with engine.begin() as connection:
+            return await delete_user(connection, recipient.id)
+
+    async with engine.connect() as sending:
+        await sending.begin()
+        locked = await lock_partnership_to_nudge(
+            sending, sender_id=sender.id, recipient_id=recipient.id, goal_id=None
+        )
+        assert locked is not None
+        # When the recipient deletes their account meanwhile, and the send then writes its nudge
+        deletion = asyncio.create_task(delete_recipient())
+        await wait_until_a_session_waits_for_a_lock(engine)
+        new = NewNudge(
+            locked.sender, recipient.id, partnership_id, "cheer", None, None, None, date(2025, 3, 5)
+        )
+        assert await insert_nudge(sending, new, daily_limit=None, now=datetime.now(UTC)) is not None
+        await sending.commit()
+
+    # Then both finished: the deletion waited, and took the partnership and the new nudge with it
+    assert await deletion
+    assert await count(engine, accountability_partners) == 0
+    assert await count(engine, social_nudges) == 0
