@@ -3,10 +3,10 @@ the inbox pages and the read / delete writes.
 
 Sending runs two statements in the request's transaction: `lock_partnership_to_nudge` locks the
 accepted partnership row (FOR UPDATE, after key-sharing the two users rows), and `insert_nudge` counts
-the day's nudges of the type and inserts only below the limit. Every send between the pair queues on that one row lock, so the count
-always sees the rows of the sends before it, and a concurrent remove or block either waits for the
-send or makes the lock find no accepted row. Every read and write is scoped to the caller: a nudge
-the caller neither sent nor received is not found.
+the day's nudges of the type and inserts only below the limit. Every send between the pair queues on
+that one row lock, so the count always sees the rows of the sends before it, and a concurrent remove
+or block either waits for the send or makes the lock find no accepted row. Every read and write is
+scoped to the caller: a nudge the caller neither sent nor received is not found.
 """
 
 from __future__ import annotations
