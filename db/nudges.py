@@ -32,6 +32,7 @@ __all__ = [
     "count_unread_nudges",
     "delete_nudge",
     "insert_nudge",
+    "key_share_pair_goal",
     "lock_partnership_to_nudge",
     "mark_all_nudges_read",
     "mark_nudge_read",
@@ -71,13 +72,11 @@ class NudgeRow:
 
 @dataclass(frozen=True, slots=True)
 class PartnershipToNudge:
-    """The locked accepted partnership, the sender (with the zone that dates the nudge) and whether
-    the named goal (if any) belongs to one of the two."""
+    """The locked accepted partnership and the sender (with the zone that dates the nudge)."""
 
     partnership_id: UUID
     sender: NudgeSender
     sender_timezone: str
-    goal_belongs_to_pair: bool
 
 
 def _pair_key(first: Any, second: Any) -> sa.ColumnElement[bool]:
@@ -90,7 +89,6 @@ def _pair_key(first: Any, second: Any) -> sa.ColumnElement[bool]:
 
 _SENDER_ID = sa.bindparam("sender_id", type_=users.c.id.type)
 _RECIPIENT_ID = sa.bindparam("recipient_id", type_=users.c.id.type)
-_GOAL_ID = sa.bindparam("goal_id", type_=goals.c.id.type)
 
 _sender = users.alias("sender")
 _recipient = users.alias("recipient")
@@ -102,10 +100,6 @@ _LOCK_PARTNERSHIP: Final = (
         _sender.c.username,
         _sender.c.profile_picture_url,
         _sender.c.timezone,
-        sa.or_(
-            _GOAL_ID.is_(None),
-            sa.exists().where(goals.c.id == _GOAL_ID, goals.c.user_id.in_([_SENDER_ID, _RECIPIENT_ID])),
-        ).label("goal_belongs_to_pair"),
     )
     .select_from(_sender)
     # A disabled or suspended partner receives nothing (their partnerships are deleted daily anyway).
@@ -122,7 +116,7 @@ _LOCK_PARTNERSHIP: Final = (
 
 
 async def lock_partnership_to_nudge(
-    connection: AsyncConnection, *, sender_id: UUID, recipient_id: UUID, goal_id: UUID | None
+    connection: AsyncConnection, *, sender_id: UUID, recipient_id: UUID
 ) -> PartnershipToNudge | None:
     """Lock the pair's accepted partnership row until the transaction ends (and key-share both users
     rows); None when the two are not accepted partners (no row, pending, blocked) or the recipient's
@@ -130,7 +124,7 @@ async def lock_partnership_to_nudge(
     row = (
         await connection.execute(
             _LOCK_PARTNERSHIP,
-            {"sender_id": sender_id, "recipient_id": recipient_id, "goal_id": goal_id},
+            {"sender_id": sender_id, "recipient_id": recipient_id},
         )
     ).one_or_none()
     if row is None:
@@ -139,8 +133,25 @@ async def lock_partnership_to_nudge(
         partnership_id=row.id,
         sender=NudgeSender(sender_id, row.name, row.username, row.profile_picture_url),
         sender_timezone=row.timezone,
-        goal_belongs_to_pair=row.goal_belongs_to_pair,
     )
+
+
+async def key_share_pair_goal(
+    connection: AsyncConnection, goal_id: UUID, user_ids: tuple[UUID, UUID]
+) -> bool:
+    """Whether the goal belongs to one of the two users, key-sharing its row until the transaction ends.
+
+    Run after `lock_partnership_to_nudge` (users first, so an account deletion, whose cascade reaches
+    goals, waits at the users row). A goal deleted during the send then waits for it and takes the new
+    nudge with it by cascade, or is gone before this check (404); it never fails the nudge's foreign
+    key at the insert.
+    """
+    found = await connection.scalar(
+        sa.select(goals.c.id)
+        .where(goals.c.id == goal_id, goals.c.user_id.in_(user_ids))
+        .with_for_update(key_share=True, read=True)
+    )
+    return found is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from api.nudges.schemas import NudgeCreateIn
 from db.notifications import NotificationDraft
-from db.nudges import NewNudge, NudgeRow, insert_nudge, lock_partnership_to_nudge
+from db.nudges import NewNudge, NudgeRow, insert_nudge, key_share_pair_goal, lock_partnership_to_nudge
 from domain.errors import DailyLimitReached, Forbidden, NotFound
 from domain.local_time import local_today
 from domain.notification_copy.partner_notices import partner_nudge_notification
@@ -24,11 +24,13 @@ from services.transaction import Transaction
 
 async def send_nudge(tx: Transaction, sender_id: UUID, data: NudgeCreateIn, *, now: datetime) -> NudgeRow:
     partnership = await lock_partnership_to_nudge(
-        tx.connection, sender_id=sender_id, recipient_id=data.recipient_id, goal_id=data.goal_id
+        tx.connection, sender_id=sender_id, recipient_id=data.recipient_id
     )
     if partnership is None:
         raise Forbidden("You can only nudge your accountability partners.", code="not_partners")
-    if not partnership.goal_belongs_to_pair:
+    if data.goal_id is not None and not await key_share_pair_goal(
+        tx.connection, data.goal_id, (sender_id, data.recipient_id)
+    ):
         raise NotFound("Goal not found.", code="goal_not_found")
     limit = daily_nudge_limit(data.nudge_type)
     nudge = await insert_nudge(

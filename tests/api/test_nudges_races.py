@@ -1,6 +1,6 @@
 """Concurrent sends over real committed connections: the daily limits hold, a block that commits while
-a send waits for the partnership lock refuses the send, and an account deletion during a send waits
-for it instead of deadlocking (§3.5)."""
+a send waits for the partnership lock refuses the send, an account deletion during a send waits for
+it instead of deadlocking, and a goal deleted under a send makes it a 404 (§3.5)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
+from db.goals import delete_goal
 from db.nudges import NewNudge, insert_nudge, lock_partnership_to_nudge
 from db.tables import accountability_partners, notification_history, social_nudges
 from db.users import delete_user
@@ -21,6 +22,7 @@ from settings import Settings
 from tests.api.nudges_support import send
 from tests.support.client import api_client
 from tests.support.partners import make_partners
+from tests.support.rows import insert_goal_row
 from tests.support.users import ApiUser, create_user
 
 
@@ -109,9 +111,7 @@ async def test_an_account_deletion_during_a_send_waits_for_it_instead_of_deadloc
 
     async with engine.connect() as sending:
         await sending.begin()
-        locked = await lock_partnership_to_nudge(
-            sending, sender_id=sender.id, recipient_id=recipient.id, goal_id=None
-        )
+        locked = await lock_partnership_to_nudge(sending, sender_id=sender.id, recipient_id=recipient.id)
         assert locked is not None
         # When the recipient deletes their account meanwhile, and the send then writes its nudge
         deletion = asyncio.create_task(delete_recipient())
@@ -125,4 +125,26 @@ async def test_an_account_deletion_during_a_send_waits_for_it_instead_of_deadloc
     # Then both finished: the deletion waited, and took the partnership and the new nudge with it
     assert await deletion
     assert await count(engine, accountability_partners) == 0
+    assert await count(engine, social_nudges) == 0
+
+
+async def test_a_goal_deleted_while_a_send_naming_it_waits_makes_the_send_a_404(
+    settings: Settings, committed_database: EngineDatabase
+) -> None:
+    # Given committed partners and a goal of the recipient, which its owner is deleting (not committed)
+    app, sender, recipient, _ = await committed_partners(committed_database, settings)
+    engine = committed_database.engine
+    async with engine.begin() as connection:
+        goal_id = await insert_goal_row(connection, recipient.id)
+    async with api_client(app) as client, engine.connect() as deleting:
+        await deleting.begin()
+        assert await delete_goal(deleting, recipient.id, goal_id)
+        # When the partner cheers that goal meanwhile, and the deletion then commits
+        sending = asyncio.create_task(send(client, sender, recipient.id, "cheer", goal_id=str(goal_id)))
+        await wait_until_a_session_waits_for_a_lock(engine)
+        await deleting.commit()
+        response = await sending
+    # Then the send is a 404 (never a foreign-key 500), and nothing was written
+    assert response.status_code == 404, response.text
+    assert response.json()["code"] == "goal_not_found"
     assert await count(engine, social_nudges) == 0
