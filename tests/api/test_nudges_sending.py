@@ -13,12 +13,16 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.clock import FixedClock
+from api.nudges.schemas import NudgeCreateIn
+from api.nudges.sending import send_nudge
 from db.tables import users
+from domain.nudges import NudgeType
 from tests.api.auth_support import MakeUser
 from tests.api.nudges_support import NUDGES, notices_of, nudge_rows, partners, send
 from tests.push.support import add_devices, set_preferences
 from tests.support.partners import make_partners
 from tests.support.rows import insert_goal_row
+from tests.support.savepoint_database import SavepointDatabase
 
 NOON_UTC = datetime(2025, 3, 5, 12, 0, tzinfo=UTC)
 
@@ -386,3 +390,25 @@ async def test_a_message_at_its_bound_is_taken(
     # The push shows a clipped body; the row keeps the whole message
     [notice] = await notices_of(connection, pair.recipient.id)
     assert len(notice.body) <= 150
+
+
+async def test_a_send_rolled_back_after_the_notice_leaves_neither_nudge_nor_notice(
+    make_user: MakeUser, connection: AsyncConnection, database: SavepointDatabase
+) -> None:
+    # Given partners, the recipient with a device
+    pair = await partners(connection, make_user)
+    await add_devices(connection, [pair.recipient.id])
+
+    # When the transaction that sent the nudge fails afterwards
+    async def send_then_fail() -> None:
+        async with database.transaction() as tx:
+            body = NudgeCreateIn(pair.recipient.id, NudgeType.CHEER)
+            await send_nudge(tx, pair.sender.id, body, now=NOON_UTC)
+            raise RuntimeError("a later step failed")
+
+    with pytest.raises(RuntimeError):
+        await send_then_fail()
+
+    # Then nothing of it remains
+    assert await nudge_rows(connection, pair.sender.id) == []
+    assert await notices_of(connection, pair.recipient.id) == []
