@@ -31,11 +31,15 @@ class NudgeCreateIn(msgspec.Struct, forbid_unknown_fields=True):
     partnership_id: UUID | None = None
 
     def message_text(self) -> str | None:
-        """What is stored: the text without surrounding blanks; blank text stores nothing."""
-        return (self.message.strip() or None) if self.message is not None else None
+        return _stored_text(self.message)
 
     def emoji_text(self) -> str | None:
-        return (self.emoji.strip() or None) if self.emoji is not None else None
+        return _stored_text(self.emoji)
+
+
+def _stored_text(text: str | None) -> str | None:
+    """What is stored: the text without surrounding blanks; blank text stores nothing."""
+    return (text.strip() or None) if text is not None else None
 
 
 class NudgeSenderOut(msgspec.Struct):

@@ -23,6 +23,11 @@ from services.transaction import Transaction
 
 
 async def send_nudge(tx: Transaction, sender_id: UUID, data: NudgeCreateIn, *, now: datetime) -> NudgeRow:
+    """Store the nudge and write the recipient's notice; 403, 404 or 429 write nothing.
+
+    Seam for achievements (§3.7): the sender's badge evaluation (nudges_sent / cheers_sent) follows
+    the commit, queued here on `tx` once the nudge is stored.
+    """
     partnership = await lock_partnership_to_nudge(
         tx.connection, sender_id=sender_id, recipient_id=data.recipient_id
     )
