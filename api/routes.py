@@ -16,6 +16,7 @@ from api.goals.controller import GoalController
 from api.home.controller import HomeController
 from api.notification_preferences.controller import NotificationPreferencesController
 from api.notifications.controller import NotificationHistoryController
+from api.nudges.controller import NudgeController
 from api.onboarding.controller import OnboardingController
 from api.subscription_plans.controller import SubscriptionPlansController
 from api.subscriptions.controller import SubscriptionController
@@ -37,6 +38,7 @@ RESOURCE_HANDLERS: list[ControllerRouterHandler] = [
     HomeController,
     NotificationHistoryController,
     NotificationPreferencesController,
+    NudgeController,
     OnboardingController,
     RevenueCatWebhookController,
     SubscriptionController,

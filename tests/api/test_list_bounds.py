@@ -59,6 +59,8 @@ def test_the_walk_covers_every_known_list_route(app: Litestar) -> None:
         "/api/v1/check-ins",
         "/api/v1/check-ins/today",
         "/api/v1/notifications/history",
+        "/api/v1/nudges",
+        "/api/v1/nudges/sent",
     } <= list_routes(app).keys()
 
 
@@ -92,7 +94,9 @@ def cursor_of(*parts: str) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("path", ["/api/v1/goals", "/api/v1/notifications/history"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/goals", "/api/v1/notifications/history", "/api/v1/nudges", "/api/v1/nudges/sent"]
+)
 @pytest.mark.parametrize(
     "instant",
     ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2025-01-01T00:00:00", "2025-13-01T00:00:00Z"],
