@@ -18,41 +18,60 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import metadata, notification_history
+from tests.support.partners import make_partners
 from tests.support.users import ApiUser
 
 MakeUser = Callable[..., Awaitable[ApiUser]]
-# Creates one of A's objects through the API (or, where no route creates it, as its producer would)
-# and returns the path parameters that name it.
-Factory = Callable[[httpx.AsyncClient, AsyncConnection, ApiUser], Awaitable[dict[str, str]]]
 
 
-async def a_goal(client: httpx.AsyncClient, _: AsyncConnection, owner: ApiUser) -> dict[str, str]:
+@dataclass(frozen=True)
+class Scene:
+    client: httpx.AsyncClient
+    connection: AsyncConnection
+    make_user: MakeUser
+    owner: ApiUser
+
+
+# Creates one of the owner's objects through the API (or, where no route creates it, as its producer
+# would) and returns the path parameters that name it.
+Factory = Callable[[Scene], Awaitable[dict[str, str]]]
+
+
+async def a_goal(scene: Scene) -> dict[str, str]:
     body = {"title": "Run", "frequency_type": "daily"}
-    response = await client.post("/api/v1/goals", json=body, headers=owner.headers)
+    response = await scene.client.post("/api/v1/goals", json=body, headers=scene.owner.headers)
     assert response.status_code == 201, response.text
     return {"goal_id": response.json()["id"]}
 
 
-async def a_check_in(
-    client: httpx.AsyncClient, connection: AsyncConnection, owner: ApiUser
-) -> dict[str, str]:
-    goal = await a_goal(client, connection, owner)
+async def a_check_in(scene: Scene) -> dict[str, str]:
+    goal = await a_goal(scene)
     body = {"goal_id": goal["goal_id"], "completed": True}
-    response = await client.post("/api/v1/check-ins", json=body, headers=owner.headers)
+    response = await scene.client.post("/api/v1/check-ins", json=body, headers=scene.owner.headers)
     assert response.status_code == 201, response.text
     return {**goal, "checkin_id": response.json()["id"]}
 
 
-async def an_export(client: httpx.AsyncClient, _: AsyncConnection, owner: ApiUser) -> dict[str, str]:
-    response = await client.post("/api/v1/data-export/request", json={}, headers=owner.headers)
+async def an_export(scene: Scene) -> dict[str, str]:
+    response = await scene.client.post("/api/v1/data-export/request", json={}, headers=scene.owner.headers)
     assert response.status_code in (200, 201, 202), response.text
     return {"export_id": response.json()["export_id"]}
 
 
-async def a_notification(_: httpx.AsyncClient, connection: AsyncConnection, owner: ApiUser) -> dict[str, str]:
-    values = {"user_id": owner.id, "notification_type": "general", "title": "Hi", "body": "Hello"}
+async def a_notification(scene: Scene) -> dict[str, str]:
+    values = {"user_id": scene.owner.id, "notification_type": "general", "title": "Hi", "body": "Hello"}
     statement = sa.insert(notification_history).values(values).returning(notification_history.c.id)
-    return {"notification_id": str((await connection.execute(statement)).scalar_one())}
+    return {"notification_id": str((await scene.connection.execute(statement)).scalar_one())}
+
+
+async def a_nudge(scene: Scene) -> dict[str, str]:
+    """A cheer the owner received from their partner."""
+    partner = await scene.make_user()
+    await make_partners(scene.connection, partner.id, scene.owner.id)
+    body = {"recipient_id": str(scene.owner.id), "nudge_type": "cheer"}
+    response = await scene.client.post("/api/v1/nudges", json=body, headers=partner.headers)
+    assert response.status_code == 201, response.text
+    return {"nudge_id": response.json()["id"]}
 
 
 @dataclass(frozen=True)
@@ -79,6 +98,8 @@ CROSS_USER: dict[str, Case] = {
     # The download is authorised by the mailed link's signature, not by a bearer token: without it, 422.
     "GET /api/v1/data-export/download/{export_id}": Case(an_export, status=422),
     "POST /api/v1/notifications/history/{notification_id}/opened": Case(a_notification),
+    "PATCH /api/v1/nudges/{nudge_id}/read": Case(a_nudge, {}),
+    "DELETE /api/v1/nudges/{nudge_id}": Case(a_nudge),
 }
 
 # Routes whose id names nothing of another user's, with the reason.
@@ -147,7 +168,7 @@ async def test_user_b_cannot_reach_user_as_object(
     # Given user A's object and user B
     case = CROSS_USER[route]
     owner, other = await make_user(), await make_user()
-    parameters = await case.make(client, connection, owner)
+    parameters = await case.make(Scene(client, connection, make_user, owner))
     before = await rows_of(connection, owner.id)
     assert any(before.values())
 
