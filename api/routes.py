@@ -17,6 +17,7 @@ from api.home.controller import HomeController
 from api.notification_preferences.controller import NotificationPreferencesController
 from api.notifications.controller import NotificationHistoryController
 from api.onboarding.controller import OnboardingController
+from api.partners.controller import PartnersController
 from api.subscription_plans.controller import SubscriptionPlansController
 from api.subscriptions.controller import SubscriptionController
 from api.users.controller import UsersController
@@ -38,6 +39,7 @@ RESOURCE_HANDLERS: list[ControllerRouterHandler] = [
     NotificationHistoryController,
     NotificationPreferencesController,
     OnboardingController,
+    PartnersController,
     RevenueCatWebhookController,
     SubscriptionController,
     SubscriptionPlansController,
