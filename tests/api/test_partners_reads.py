@@ -219,7 +219,7 @@ async def test_search_treats_like_wildcards_as_text(client: httpx.AsyncClient, m
     ],
 )
 async def test_search_bad_input_is_422(
-    client: httpx.AsyncClient, make_user: MakeUser, params: dict[str, object]
+    client: httpx.AsyncClient, make_user: MakeUser, params: dict[str, str | int]
 ) -> None:
     me = await make_user()
     response = await client.get(f"{PARTNERS}/search", params=params, headers=me.headers)
