@@ -1,5 +1,7 @@
 """/partners routes (docs/domain.md §3.4, §5). Handlers are thin: the caller from the token, the
-request's transaction and `now`, then reading.py, requests.py or reports.py."""
+request's transaction and `now`, then reading.py, requests.py or reports.py. The lists, the limits
+and the dashboard are one statement each (plus the cached plan catalogue), so they read outside a
+transaction (`single_read`)."""
 
 from __future__ import annotations
 
@@ -70,7 +72,7 @@ class PartnersController(Controller):
     async def list_partners(
         self,
         request: AuthRequest,
-        tx: NamedDependency[Transaction],
+        single_read: NamedDependency[AsyncConnection],
         now: NamedDependency[datetime],
         include_today_goals: FromQuery[bool] = False,
         limit: OptionalLimit = None,
@@ -79,7 +81,7 @@ class PartnersController(Controller):
         """Accepted partners, newest first. The app sends no limit and reads the whole list: then
         every accepted partner comes back (the plan's partner limit keeps it short)."""
         page = await read_partner_page(
-            tx.connection,
+            single_read,
             request.user.id,
             PartnerListKind.ACCEPTED,
             now=now,
@@ -91,44 +93,47 @@ class PartnersController(Controller):
 
     @get("/limits")
     async def limits(
-        self, request: AuthRequest, tx: NamedDependency[Transaction], now: NamedDependency[datetime]
+        self,
+        request: AuthRequest,
+        single_read: NamedDependency[AsyncConnection],
+        now: NamedDependency[datetime],
     ) -> PartnerLimitsOut:
-        return await read_limits(tx.connection, request.user.id, now=now)
+        return await read_limits(single_read, request.user.id, now=now)
 
     @get("/pending")
     async def pending(
         self,
         request: AuthRequest,
-        tx: NamedDependency[Transaction],
+        single_read: NamedDependency[AsyncConnection],
         now: NamedDependency[datetime],
         limit: Limit = REQUESTS_DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Response[list[PartnerOut]]:
         """Requests sent to the caller that have not expired."""
-        return await _list(tx, request.user.id, PartnerListKind.RECEIVED, now, limit, cursor)
+        return await _list(single_read, request.user.id, PartnerListKind.RECEIVED, now, limit, cursor)
 
     @get("/sent")
     async def sent(
         self,
         request: AuthRequest,
-        tx: NamedDependency[Transaction],
+        single_read: NamedDependency[AsyncConnection],
         now: NamedDependency[datetime],
         limit: Limit = REQUESTS_DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Response[list[PartnerOut]]:
-        return await _list(tx, request.user.id, PartnerListKind.SENT, now, limit, cursor)
+        return await _list(single_read, request.user.id, PartnerListKind.SENT, now, limit, cursor)
 
     @get("/blocked")
     async def blocked(
         self,
         request: AuthRequest,
-        tx: NamedDependency[Transaction],
+        single_read: NamedDependency[AsyncConnection],
         now: NamedDependency[datetime],
         limit: Limit = REQUESTS_DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Response[list[PartnerOut]]:
         """The rows the caller blocked (a block by the other user is not shown to the blocked)."""
-        return await _list(tx, request.user.id, PartnerListKind.BLOCKED, now, limit, cursor)
+        return await _list(single_read, request.user.id, PartnerListKind.BLOCKED, now, limit, cursor)
 
     @get("/search")
     async def search(
@@ -275,7 +280,12 @@ class PartnersController(Controller):
 
 
 async def _list(
-    tx: Transaction, me: UUID, kind: PartnerListKind, now: datetime, limit: int, cursor: str | None
+    connection: AsyncConnection,
+    me: UUID,
+    kind: PartnerListKind,
+    now: datetime,
+    limit: int,
+    cursor: str | None,
 ) -> Response[list[PartnerOut]]:
-    page = await read_partner_page(tx.connection, me, kind, now=now, limit=limit, cursor=cursor)
+    page = await read_partner_page(connection, me, kind, now=now, limit=limit, cursor=cursor)
     return Response(list(page.rows), headers=page.headers)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from uuid import UUID
 
@@ -19,7 +18,7 @@ from api.partners.schemas import (
     PartnerUserOut,
 )
 from api.partners.views import found_user_out, partner_out, scheduled_today, user_streak
-from db.partner_goals import DashboardGoal, active_goals_of, partner_dashboard
+from db.partner_goals import partner_dashboard
 from db.partner_search import SEARCH_MIN_LENGTH, SUGGESTION_CANDIDATES, search_users, suggest_users
 from db.partnerships import PartnerListKind, PartnerView, list_partners
 from db.plans import plan_catalog
@@ -40,8 +39,8 @@ async def read_partner_page(
     cursor: str | None,
     include_today_goals: bool = False,
 ) -> Page[PartnerOut]:
-    """Newest first; every row when `limit` is None. With include_today_goals, the partners' active
-    goals of their own today come from one more statement for the whole page."""
+    """Newest first; every row when `limit` is None. With include_today_goals, each partner's active
+    goals of their own today come in the same statement."""
     after = decode_cursor(cursor, datetime, UUID) if cursor is not None else None
     rows = await list_partners(
         connection,
@@ -50,16 +49,12 @@ async def read_partner_page(
         now=now,
         limit=None if limit is None else limit + 1,
         after=(after[0], after[1]) if after is not None else None,
+        with_goals=include_today_goals,
     )
     page = page_of(rows, limit, _cursor_of) if limit is not None else Page(rows=rows, next_cursor=None)
-    goals_by_user: dict[UUID, list[DashboardGoal]] | None = None
-    if include_today_goals:
-        goals_by_user = defaultdict(list)
-        for goal in await active_goals_of(connection, [view.other_id for view in page.rows], now=now):
-            goals_by_user[goal.user_id].append(goal)
     catalog = await plan_catalog(connection)
     return Page(
-        rows=[partner_out(view, me, catalog, goals_by_user) for view in page.rows],
+        rows=[partner_out(view, me, catalog) for view in page.rows],
         next_cursor=page.next_cursor,
     )
 

@@ -2,38 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from uuid import UUID
 
 from api.partners.allowance import has_partner_feature
 from api.partners.schemas import FoundUserOut, PartnerOut, PartnerUserOut, TodayGoalOut
-from db.partner_goals import DashboardGoal
 from db.partner_search import Candidate
-from db.partnerships import PartnershipStatus, PartnerView
+from db.partnerships import PartnerGoal, PartnershipStatus, PartnerView
 from db.plans import PlanCatalog
 from domain.schedule import is_scheduled
 
 
-def scheduled_today(goal: DashboardGoal) -> bool:
+def scheduled_today(goal: PartnerGoal) -> bool:
     return is_scheduled(goal.frequency_type, goal.target_days, goal.owner_today)
 
 
-def user_streak(goals: Sequence[DashboardGoal]) -> int:
+def user_streak(goals: Sequence[PartnerGoal]) -> int:
     """The user streak (§3.3): the highest current streak among active goals."""
     return max((goal.current_streak for goal in goals), default=0)
 
 
-def partner_out(
-    view: PartnerView,
-    me: UUID,
-    catalog: PlanCatalog,
-    goals_by_user: Mapping[UUID, Sequence[DashboardGoal]] | None = None,
-) -> PartnerOut:
-    """The row as `me` sees it; with `goals_by_user` (include_today_goals) also the partner's day."""
+def partner_out(view: PartnerView, me: UUID, catalog: PlanCatalog) -> PartnerOut:
+    """The row as `me` sees it; when the view carries the partner's goals (include_today_goals),
+    also the partner's day."""
     row = view.partnership
     extra: dict[str, object] = {}
-    if goals_by_user is not None:
-        goals = goals_by_user.get(view.other_id, ())
+    if view.other_goals is not None:
+        goals = view.other_goals
         extra = {
             "overall_streak": user_streak(goals),
             "today_goals": [
