@@ -1,6 +1,6 @@
 """Partner reads over real HTTP: GET /partners?include_today_goals=true and GET
 /partners/{partner}/dashboard, as ratios to the raw-asyncpg PK route of the API benchmark (bench/api),
-measured the same way in the same run.
+measured the same way in the same run; the home dashboard of the API benchmark runs too, as a base.
 
     python -m bench.social.partners [--users 10000] [--duration 10] [--connections 64] [--warmup 3]
 
@@ -126,6 +126,9 @@ def benchmark(
     def pk_lines(of: Pairs) -> list[str]:
         return [f"GET\t/pk/{user}\t{tokens[user]}\t" for user, _ in of]
 
+    def home_lines(of: Pairs) -> list[str]:
+        return [f"GET\t/api/v1/home/dashboard\t{tokens[user]}\t" for user, _ in of]
+
     def list_lines(of: Pairs) -> list[str]:
         return [f"GET\t/api/v1/partners?include_today_goals=true\t{tokens[user]}\t" for user, _ in of]
 
@@ -149,6 +152,8 @@ def benchmark(
         try:
             measure("list", "GET /partners +today", list_lines)
             measure("dashboard", "GET /partners/{id}/dashboard", dashboard_lines)
+            # Last, so the partner routes never meet a user whose access state it already cached.
+            measure("home", "GET /home/dashboard (base)", home_lines)
         finally:
             stop_server(server)
     return results
@@ -160,7 +165,7 @@ def report(results: dict[str, Result]) -> None:
             f"{result.name:30s} {result.requests_per_second:9.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
             f"p99 {result.p99_ms:6.1f} ms  non-2xx {result.non_2xx}"
         )
-    for key in ("list", "dashboard"):
+    for key in ("home", "list", "dashboard"):
         result = results[key]
         print(f"{result.name}: {result.requests_per_second / results['pk'].requests_per_second:.2f} of (b)")
 
