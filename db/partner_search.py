@@ -171,25 +171,29 @@ paired AS (
 -- The candidates: up to :candidates findable users with an active goal and no live row with me, taken
 -- in id order from my own id onwards (wrapping round), so every user sees a different, stable set
 -- and each step is a primary-key index walk.
-eligible AS (
-    SELECT u.id, u.name, u.username, u.profile_picture_url, u.last_active_at, u.timezone,
-           (u.id > :me) AS after_me
+eligible AS NOT MATERIALIZED (
+    SELECT u.id, u.name, u.username, u.profile_picture_url, u.last_active_at, u.timezone
     FROM users u
     WHERE u.status = 'active' AND u.onboarding_completed_at IS NOT NULL AND u.id <> :me
       AND EXISTS (SELECT 1 FROM goals g WHERE g.user_id = u.id AND g.status = 'active')
       AND NOT EXISTS (SELECT 1 FROM paired p WHERE p.other_id = u.id)
 ),
+-- Inlined into both branches (NOT MATERIALIZED), so each is a primary-key walk that stops at the
+-- limit instead of a pass over every user.
 candidates AS (
-    (SELECT * FROM eligible WHERE after_me ORDER BY id LIMIT :candidates)
+    (SELECT *, true AS after_me FROM eligible WHERE id > :me ORDER BY id LIMIT :candidates)
     UNION ALL
-    (SELECT * FROM eligible WHERE NOT after_me ORDER BY id LIMIT :candidates)
+    (SELECT *, false AS after_me FROM eligible WHERE id < :me ORDER BY id LIMIT :candidates)
 ),
 bounded AS (
     SELECT * FROM candidates ORDER BY after_me DESC, id LIMIT :candidates
 ),
 their_goals AS (
+    -- Lateral: one (user_id, status) index probe per candidate, never a pass over all goals.
     SELECT g.user_id, g.title, g.frequency_type, g.frequency_count, g.target_days, g.current_streak
-    FROM goals g JOIN bounded b ON b.id = g.user_id WHERE g.status = 'active'
+    FROM bounded b CROSS JOIN LATERAL (
+        SELECT * FROM goals WHERE goals.user_id = b.id AND goals.status = 'active'
+    ) AS g
 ),
 their_words AS (
     SELECT DISTINCT tg.user_id, word

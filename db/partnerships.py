@@ -97,17 +97,17 @@ def _row(row: sa.Row[Any]) -> PartnershipRow:
 
 
 async def lock_partner_limits(connection: AsyncConnection, user_ids: Iterable[UUID]) -> None:
-    """Serialise every change to these users' partner counts until the transaction ends; taken in id
-    order, so two transactions locking the same pair cannot deadlock (§3.4 Accept)."""
-    for user_id in sorted(set(user_ids)):
-        # One lock per user, at most two per request: the order is what matters, not the round trips.
-        await connection.execute(
-            sa.select(
-                sa.func.pg_advisory_xact_lock(
-                    sa.func.hashtext("partners.limit"), sa.func.hashtext(str(user_id))
-                )
+    """Serialise every change to these users' partner counts until the transaction ends. One
+    statement takes the locks in id order (PostgreSQL evaluates a volatile select list after the
+    sort), so two transactions locking the same pair cannot deadlock (§3.4 Accept)."""
+    ids = sa.func.unnest(sa.bindparam("ids", sorted(set(user_ids)), type_=_UUID_ARRAY)).column_valued("id")
+    await connection.execute(
+        sa.select(
+            sa.func.pg_advisory_xact_lock(
+                sa.func.hashtext("partners.limit"), sa.func.hashtext(sa.cast(ids, sa.Text))
             )
-        )
+        ).order_by(ids)
+    )
 
 
 @dataclass(frozen=True, slots=True)

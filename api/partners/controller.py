@@ -57,7 +57,6 @@ from services.transaction import Transaction
 REQUESTS_DEFAULT_LIMIT = 100
 # What the app asks for on its search and suggestion screens.
 FOUND_DEFAULT_LIMIT = 20
-FoundLimit = Annotated[int, QueryParameter(ge=1, le=50)]
 # `query` is the app's name for it (a reserved word for Litestar handlers, hence the alias).
 SearchText = Annotated[str, QueryParameter(name="query", max_length=100)]
 # GET /partners without a limit: every accepted partner.
@@ -143,7 +142,7 @@ class PartnersController(Controller):
         now: NamedDependency[datetime],
         text: SearchText,
         page: PageNumber = None,
-        limit: FoundLimit = FOUND_DEFAULT_LIMIT,
+        limit: Limit = FOUND_DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> FoundUsersOut:
         return await read_search(
@@ -163,7 +162,7 @@ class PartnersController(Controller):
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         page: PageNumber = None,
-        limit: FoundLimit = FOUND_DEFAULT_LIMIT,
+        limit: Limit = FOUND_DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> FoundUsersOut:
         return await read_suggestions(

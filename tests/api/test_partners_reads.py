@@ -213,7 +213,7 @@ async def test_search_treats_like_wildcards_as_text(client: httpx.AsyncClient, m
         {"query": "a"},
         {"query": "  b "},
         {"query": "ab", "limit": 0},
-        {"query": "ab", "limit": 51},
+        {"query": "ab", "limit": 101},
         {"query": "ab", "page": 0},
         {"query": "ab", "cursor": "!!"},
     ],
