@@ -1,7 +1,7 @@
 """/partners routes (docs/domain.md §3.4, §5). Handlers are thin: the caller from the token, the
-request's transaction and `now`, then reading.py, requests.py or reports.py. The lists, the limits
-and the dashboard are one statement each (plus the cached plan catalogue), so they read outside a
-transaction (`single_read`)."""
+request's transaction and `now`, then reading.py, requests.py or reports.py. The lists, the limits,
+search, suggestions and the dashboard are one statement each (plus the cached plan catalogue), so
+they read outside a transaction (`single_read`)."""
 
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ class PartnersController(Controller):
     async def search(
         self,
         request: AuthRequest,
-        tx: NamedDependency[Transaction],
+        single_read: NamedDependency[AsyncConnection],
         now: NamedDependency[datetime],
         text: SearchText,
         page: PageNumber = None,
@@ -146,7 +146,7 @@ class PartnersController(Controller):
         cursor: Cursor = None,
     ) -> FoundUsersOut:
         return await read_search(
-            tx.connection,
+            single_read,
             request.user.id,
             text,
             now=now,
@@ -159,14 +159,14 @@ class PartnersController(Controller):
     async def suggested(
         self,
         request: AuthRequest,
-        tx: NamedDependency[Transaction],
+        single_read: NamedDependency[AsyncConnection],
         now: NamedDependency[datetime],
         page: PageNumber = None,
         limit: Limit = FOUND_DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> FoundUsersOut:
         return await read_suggestions(
-            tx.connection,
+            single_read,
             request.user.id,
             now=now,
             page=page or 1,
