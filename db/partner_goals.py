@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.partnerships import PartnerGoal, PartnershipStatus
+from db.partner_lists import PartnerGoal
+from db.partnerships import PartnershipStatus
 from db.tables import accountability_partners, check_ins, goals, users
 from domain.streaks import ANSWERED_STATUSES
 

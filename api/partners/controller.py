@@ -48,7 +48,7 @@ from api.partners.schemas import (
 )
 from api.partners.views import partner_out
 from api.resources import app_resources
-from db.partnerships import PartnerListKind
+from db.partner_lists import PartnerListKind
 from db.plans import plan_catalog
 from services.transaction import Transaction
 

@@ -19,8 +19,8 @@ from api.partners.schemas import (
 )
 from api.partners.views import found_user_out, partner_out, scheduled_today, user_streak
 from db.partner_goals import partner_dashboard
+from db.partner_lists import PartnerListKind, PartnerView, list_partners
 from db.partner_search import SEARCH_MIN_LENGTH, SUGGESTION_CANDIDATES, search_users, suggest_users
-from db.partnerships import PartnerListKind, PartnerView, list_partners
 from db.plans import plan_catalog
 from domain.errors import Forbidden, InvalidInput, NotFound
 

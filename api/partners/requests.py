@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from api.partners.allowance import Allowance, allowances
+from db.partner_lists import PartnerView, partner_view
 from db.partnerships import (
     PartnershipRow,
     PartnershipStatus,
-    PartnerView,
     accept_partnership,
     block_pair,
     delete_expired_pair,
@@ -22,7 +22,6 @@ from db.partnerships import (
     insert_request,
     lock_partner_limits,
     pair_row,
-    partner_view,
     partnership_by_id,
 )
 from domain.errors import NotFound, PlanLimitReached, RuleBroken

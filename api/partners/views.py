@@ -7,8 +7,9 @@ from uuid import UUID
 
 from api.partners.allowance import has_partner_feature
 from api.partners.schemas import FoundUserOut, PartnerOut, PartnerUserOut, TodayGoalOut
+from db.partner_lists import PartnerGoal, PartnerView
 from db.partner_search import Candidate
-from db.partnerships import PartnerGoal, PartnershipStatus, PartnerView
+from db.partnerships import PartnershipStatus
 from db.plans import PlanCatalog
 from domain.schedule import is_scheduled
 
