@@ -4,6 +4,7 @@ shapes, the partner's own local today, blocked pairs hidden both ways, and bad i
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -271,3 +272,16 @@ async def test_suggestions_score_and_exclude_pairs(
     for hidden in (blocked, blocker):
         others = (await client.get(f"{PARTNERS}/suggested", headers=hidden.headers)).json()["users"]
         assert str(me.id) not in [user["id"] for user in others]
+
+
+async def test_an_expired_request_reads_as_none_in_search(
+    client: httpx.AsyncClient, make_user: MakeUser, clock: FixedClock
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    me, other = await make_user(), await make_user(username=f"exp_{tag}")
+    await request_id(client, me, other)
+    clock.instant = NOW + timedelta(days=31)
+    [hit] = (await client.get(f"{PARTNERS}/search", params={"query": tag}, headers=me.headers)).json()[
+        "users"
+    ]
+    assert (hit["request_status"], hit["partnership_id"], hit["has_pending_request"]) == ("none", None, False)

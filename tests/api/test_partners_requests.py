@@ -369,3 +369,21 @@ async def test_a_bad_partnership_id_is_404(
     for partnership in ("not-a-uuid", str(uuid.uuid4())):
         response = await client.post(f"{PARTNERS}/{partnership}/{action}", headers=me.headers)
         assert response.status_code == 404, response.text
+
+
+async def test_block_via_report_turns_an_accepted_partnership_into_a_block(
+    client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
+) -> None:
+    me, partner = await make_user(), await make_user()
+    partnership = await make_partners(client, partner, me)
+    response = await client.post(
+        f"{PARTNERS}/report/{partner.id}",
+        json={"reason": "harassment", "block_partner": True},
+        headers=me.headers,
+    )
+    assert response.json()["blocked"] is True
+    [row] = await rows_between(connection, me.id, partner.id)
+    assert (str(row.id), row.status, row.blocked_by, row.accepted_at) == (partnership, "blocked", me.id, None)
+    assert (await client.get(PARTNERS, headers=partner.headers)).json() == []
+    dashboard = await client.get(f"{PARTNERS}/{me.id}/dashboard", headers=partner.headers)
+    assert dashboard.status_code == 404
