@@ -122,6 +122,8 @@ class Settings:
     # Prefix of the API's own Redis keys (rate-limit counters, activity throttle).
     redis_key_prefix: str = field(default_factory=lambda: _env("REDIS_KEY_PREFIX", "fitnudge"))
     request_max_body_bytes: int = field(default_factory=lambda: _env_int("REQUEST_MAX_BODY_BYTES", 1_048_576))
+    # A partner request not answered within this many days expires (§3.4).
+    partner_request_ttl_days: int = field(default_factory=lambda: _env_int("PARTNER_REQUEST_TTL_DAYS", 30))
     # Timed notices later than this are dropped instead of being sent out of context.
     reminder_stale_after_minutes: int = field(
         default_factory=lambda: _env_int("REMINDER_STALE_AFTER_MINUTES", 60)

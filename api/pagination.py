@@ -42,9 +42,15 @@ RowT = TypeVar("RowT")
 _KEY_TYPES: Final[dict[type[Any], Any]] = {datetime: Annotated[datetime, msgspec.Meta(tz=True)]}
 
 
-def encode_cursor(*key: date | datetime | UUID) -> str:
-    parts = [value.isoformat() if isinstance(value, date | datetime) else str(value) for value in key]
+def encode_cursor(*key: date | datetime | UUID | str | int) -> str:
+    parts = [_key_part(value) for value in key]
     return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
+
+
+def _key_part(value: date | datetime | UUID | str | int) -> str | int:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value if isinstance(value, int) else str(value)
 
 
 def decode_cursor(cursor: str, *types: type[Any]) -> tuple[Any, ...]:

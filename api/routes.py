@@ -18,6 +18,7 @@ from api.notification_preferences.controller import NotificationPreferencesContr
 from api.notifications.controller import NotificationHistoryController
 from api.nudges.controller import NudgeController
 from api.onboarding.controller import OnboardingController
+from api.partners.controller import PartnersController
 from api.subscription_plans.controller import SubscriptionPlansController
 from api.subscriptions.controller import SubscriptionController
 from api.users.controller import UsersController
@@ -40,6 +41,7 @@ RESOURCE_HANDLERS: list[ControllerRouterHandler] = [
     NotificationPreferencesController,
     NudgeController,
     OnboardingController,
+    PartnersController,
     RevenueCatWebhookController,
     SubscriptionController,
     SubscriptionPlansController,

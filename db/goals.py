@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.tables import check_ins, goals, notification_history, users
+from db.tables import accountability_partners, check_ins, goals, notification_history, users
 from domain.goal_rules import GoalSchedule
 from domain.streaks import ANSWERED_STATUSES, CheckInStatus
 
@@ -103,6 +103,21 @@ _GOAL_OF_USER = _goal_select(with_today_status=True).where(
     goals.c.id == _GOAL_ID, goals.c.user_id == _USER_ID
 )
 _GOAL_OF_USER_LOCKED = _GOAL_OF_USER.with_for_update(of=goals)
+# The owner, or an accepted partner of the owner (§3.4: partners read each other's goals).
+_partners = accountability_partners
+_GOAL_VISIBLE = _goal_select(with_today_status=True).where(
+    goals.c.id == _GOAL_ID,
+    sa.or_(
+        goals.c.user_id == _USER_ID,
+        sa.exists().where(
+            _partners.c.status == "accepted",
+            sa.or_(
+                sa.and_(_partners.c.user_id == _USER_ID, _partners.c.partner_user_id == goals.c.user_id),
+                sa.and_(_partners.c.partner_user_id == _USER_ID, _partners.c.user_id == goals.c.user_id),
+            ),
+        ),
+    ),
+)
 
 
 @cache
@@ -164,9 +179,9 @@ def _goal_row(row: sa.Row[Any]) -> GoalRow:
 async def visible_goal(
     connection: AsyncConnection, viewer_id: UUID, goal_id: UUID, *, now: datetime
 ) -> GoalRow | None:
-    """The goal when `viewer_id` may read it (GET /goals/{id}). Today that is its owner only; the
-    accepted-partner read of §3.1 adds its condition here when partnerships exist."""
-    return await _one_goal(connection, _GOAL_OF_USER, user_id=viewer_id, goal_id=goal_id, now=now)
+    """The goal when `viewer_id` may read it (GET /goals/{id}): its owner, or an accepted partner of
+    the owner (read-only: every write goes through `owned_goal`)."""
+    return await _one_goal(connection, _GOAL_VISIBLE, user_id=viewer_id, goal_id=goal_id, now=now)
 
 
 async def owned_goal(

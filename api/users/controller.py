@@ -96,9 +96,9 @@ class UsersController(Controller):
 
     @get("/{user_id:uuid}")
     async def get_user(
-        self, single_read: NamedDependency[AsyncConnection], user_id: FromPath[UUID]
+        self, request: AuthRequest, single_read: NamedDependency[AsyncConnection], user_id: FromPath[UUID]
     ) -> PublicUserOut:
-        return await public_profile(single_read, user_id)
+        return await public_profile(single_read, user_id, viewer_id=request.user.id)
 
     @get("/{user_id:uuid}/stats")
     async def get_user_stats(

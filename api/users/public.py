@@ -1,7 +1,7 @@
 """Other users as a signed-in user sees them: the public profile and the stats (§3.13).
 
-Blocking arrives with partners: its check belongs at the top of `public_profile` and `user_stats`,
-where a blocked pair then answers the same 404 as an unknown id.
+A blocked pair (either of the two blocked the other, §3.4) answers the same 404 as an unknown id, checked
+at the top of `public_profile` and `user_stats`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.users.schemas import PublicUserOut, UserStatsOut
+from db.partnerships import blocked_between
 from db.user_stats import user_totals
 from db.users import fetch_public_profile
 from domain.errors import NotFound
@@ -20,7 +21,13 @@ def _user_not_found() -> NotFound:
     return NotFound("User not found.", code="user_not_found")
 
 
-async def public_profile(connection: AsyncConnection, user_id: UUID) -> PublicUserOut:
+async def _refuse_blocked(connection: AsyncConnection, user_id: UUID, viewer_id: UUID) -> None:
+    if user_id != viewer_id and await blocked_between(connection, user_id, viewer_id):
+        raise _user_not_found()
+
+
+async def public_profile(connection: AsyncConnection, user_id: UUID, *, viewer_id: UUID) -> PublicUserOut:
+    await _refuse_blocked(connection, user_id, viewer_id)
     profile = await fetch_public_profile(connection, user_id)
     if profile is None:
         raise _user_not_found()
@@ -36,6 +43,7 @@ async def public_profile(connection: AsyncConnection, user_id: UUID) -> PublicUs
 
 async def user_stats(connection: AsyncConnection, user_id: UUID, *, viewer_id: UUID) -> UserStatsOut:
     """The user's stats; the private counts only for the user themself."""
+    await _refuse_blocked(connection, user_id, viewer_id)
     totals = await user_totals(connection, user_id)
     if totals is None:
         raise _user_not_found()

@@ -74,6 +74,40 @@ async def a_nudge(scene: Scene) -> dict[str, str]:
     return {"nudge_id": response.json()["id"]}
 
 
+async def a_partnership(scene: Scene, status: str, *, owner_sent: bool = True) -> dict[str, str]:
+    """A row between the owner and a third user: the owner's request (or one sent to the owner), an
+    accepted partnership, or the owner's block."""
+    other = await scene.make_user()
+    sender, receiver = (scene.owner, other) if owner_sent else (other, scene.owner)
+    blocked_by = scene.owner.id if status == "blocked" else None
+    partnership_id = await make_partners(
+        scene.connection, sender.id, receiver.id, status=status, blocked_by=blocked_by
+    )
+    return {"partnership_id": str(partnership_id)}
+
+
+async def a_request_to_the_owner(scene: Scene) -> dict[str, str]:
+    return await a_partnership(scene, "pending", owner_sent=False)
+
+
+async def a_request_of_the_owner(scene: Scene) -> dict[str, str]:
+    return await a_partnership(scene, "pending")
+
+
+async def a_partner(scene: Scene) -> dict[str, str]:
+    return await a_partnership(scene, "accepted")
+
+
+async def a_block(scene: Scene) -> dict[str, str]:
+    return await a_partnership(scene, "blocked")
+
+
+async def the_owner(scene: Scene) -> dict[str, str]:
+    """The owner themself, as a partner-only page names them: a stranger must not see it."""
+    await a_partner(scene)
+    return {"partner_user_id": str(scene.owner.id)}
+
+
 @dataclass(frozen=True)
 class Case:
     make: Factory
@@ -100,6 +134,13 @@ CROSS_USER: dict[str, Case] = {
     "POST /api/v1/notifications/history/{notification_id}/opened": Case(a_notification),
     "PATCH /api/v1/nudges/{nudge_id}/read": Case(a_nudge, {}),
     "DELETE /api/v1/nudges/{nudge_id}": Case(a_nudge),
+    "POST /api/v1/partners/{partnership_id}/accept": Case(a_request_to_the_owner, {}),
+    "POST /api/v1/partners/{partnership_id}/reject": Case(a_request_to_the_owner, {}),
+    "POST /api/v1/partners/{partnership_id}/cancel": Case(a_request_of_the_owner, {}),
+    "DELETE /api/v1/partners/{partnership_id}": Case(a_partner),
+    "POST /api/v1/partners/{partnership_id}/block": Case(a_partner, {}),
+    "POST /api/v1/partners/{partnership_id}/unblock": Case(a_block, {}),
+    "GET /api/v1/partners/{partner_user_id}/dashboard": Case(the_owner),
 }
 
 # Routes whose id names nothing of another user's, with the reason.
@@ -115,6 +156,7 @@ OPEN: dict[str, str] = {
     "GET /api/v1/users/{user_id}": "the public profile (docs/domain.md §3.13)",
     "GET /api/v1/users/{user_id}/stats": "public counts; the private ones only to the user",
     "GET /schema/{path}": "the OpenAPI document",
+    "POST /api/v1/partners/report/{user_id}": "anyone may report a user; the report is the reporter's row",
 }
 
 

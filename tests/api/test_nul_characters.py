@@ -27,6 +27,7 @@ NUL = "\u0000"
 GOAL_ID = uuid4()
 CHECKIN_ID = uuid4()
 POST_ID = uuid4()
+USER_ID = uuid4()
 BLOG_POST = {
     "title": "Small wins",
     "content": "Start with two minutes.",
@@ -133,6 +134,8 @@ WRITE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", f"/admin/blog/posts/{POST_ID}"): BLOG_POST,
     ("POST", "/admin/blog/categories"): {"name": "Habits", "slug": "habits", "description": "Routines"},
     ("POST", "/admin/blog/tags"): {"name": "Mornings", "slug": "mornings"},
+    ("POST", "/partners/request"): {"partner_user_id": str(USER_ID), "message": "Train with me?"},
+    ("POST", f"/partners/report/{USER_ID}"): {"reason": "spam", "details": "Sends ads"},
     ("POST", "/subscriptions/sync"): {
         "tier": "premium",
         "is_active": True,
@@ -187,6 +190,7 @@ def test_every_route_with_a_body_is_covered(app: Litestar) -> None:
     covered = {(method, path.replace(str(GOAL_ID), "{goal_id:uuid}")) for method, path in WRITE_BODIES}
     covered = {(method, path.replace(str(CHECKIN_ID), "{checkin_id:str}")) for method, path in covered}
     covered = {(method, path.replace(str(POST_ID), "{post_id:uuid}")) for method, path in covered}
+    covered = {(method, path.replace(str(USER_ID), "{user_id:uuid}")) for method, path in covered}
     assert routes_with_a_body(app) == covered | {WEBHOOK}
 
 

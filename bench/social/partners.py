@@ -1,0 +1,174 @@
+"""Partner reads over real HTTP: GET /partners?include_today_goals=true and GET
+/partners/{partner}/dashboard, as ratios to the raw-asyncpg PK route of the API benchmark (bench/api),
+measured the same way in the same run; the home dashboard of the API benchmark runs too, as a base.
+
+    python -m bench.social.partners [--users 10000] [--duration 10] [--connections 64] [--warmup 3]
+
+Every seeded user (UTC, 3 daily goals with today's pending rows, as bench/api seeds them) has one
+accepted partner, so each list holds one partner with three goals and each dashboard three goals. Uses
+its own scratch database (created, migrated, dropped) on the server of DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import asyncpg
+
+from bench.api.run import (
+    BIN,
+    REPO_ROOT,
+    WARMUP_USERS,
+    WRK_THREADS,
+    Result,
+    ensure_wrk,
+    issue_tokens,
+    run_wrk,
+    scratch_url,
+    start_server,
+    stop_server,
+)
+from bench.api.seed import seed
+from bench.api.wrk_scripts import write_script
+
+# Pairs neighbours in id order: users 1–2, 3–4, … become accepted partners.
+PAIR_SQL = """
+WITH numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM users)
+INSERT INTO accountability_partners (user_id, partner_user_id, initiated_by_user_id, status, accepted_at)
+SELECT a.id, b.id, a.id, 'accepted', now()
+FROM numbered a JOIN numbered b ON b.n = a.n + 1
+WHERE a.n % 2 = 1
+RETURNING user_id, partner_user_id
+"""
+
+Pairs = list[tuple[str, str]]  # (user, their partner), both directions
+
+
+async def seed_pairs(dsn: str, users: int) -> Pairs:
+    await seed(dsn, users, 3)
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(PAIR_SQL)
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+    pairs: Pairs = []
+    for row in rows:
+        a, b = str(row["user_id"]), str(row["partner_user_id"])
+        pairs += [(a, b), (b, a)]
+    return pairs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--warmup", type=int, default=3)
+    args = parser.parse_args()
+
+    base_url = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/fitnudge")
+    database_name = f"fitnudge_bench_partners_{uuid.uuid4().hex[:6]}"
+    database_url = scratch_url(base_url, database_name)
+    admin_dsn = scratch_url(base_url, "postgres").replace("postgresql+asyncpg://", "postgresql://", 1)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "APP_ENV": "dev",
+        "AUTH_RATE_LIMIT_PER_MINUTE": "0",
+        "JWT_SECRET": os.environ.get("JWT_SECRET", "bench-secret-0123456789abcdef-0123456789"),
+    }
+    os.environ.update({key: env[key] for key in ("APP_ENV", "DATABASE_URL", "JWT_SECRET")})
+    wrk = ensure_wrk()
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(admin_dsn)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{database_name}"'))
+    try:
+        subprocess.run(
+            [str(BIN / "alembic"), "upgrade", "head"], cwd=REPO_ROOT, env=env, check=True, capture_output=True
+        )
+        dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        pairs = asyncio.run(seed_pairs(dsn, args.users + WARMUP_USERS))
+        tokens = issue_tokens([user for user, _ in pairs])
+        results = benchmark(wrk, env, args, pairs[: args.users], pairs[args.users :], tokens)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)'))
+    report(results)
+
+
+def benchmark(
+    wrk: str,
+    env: dict[str, str],
+    args: argparse.Namespace,
+    pairs: Pairs,
+    warmup: Pairs,
+    tokens: dict[str, str],
+) -> dict[str, Result]:
+    base = f"http://127.0.0.1:{args.port}"
+    results: dict[str, Result] = {}
+
+    def pk_lines(of: Pairs) -> list[str]:
+        return [f"GET\t/pk/{user}\t{tokens[user]}\t" for user, _ in of]
+
+    def home_lines(of: Pairs) -> list[str]:
+        return [f"GET\t/api/v1/home/dashboard\t{tokens[user]}\t" for user, _ in of]
+
+    def list_lines(of: Pairs) -> list[str]:
+        return [f"GET\t/api/v1/partners?include_today_goals=true\t{tokens[user]}\t" for user, _ in of]
+
+    def dashboard_lines(of: Pairs) -> list[str]:
+        return [f"GET\t/api/v1/partners/{partner}/dashboard\t{tokens[user]}\t" for user, partner in of]
+
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(scratch)
+
+        def measure(key: str, name: str, lines: Callable[[Pairs], list[str]]) -> None:
+            for label, of, seconds in (("warm-up", warmup, args.warmup), ("measured", pairs, args.duration)):
+                script = write_script(directory, f"{key}-{label}", lines(of), WRK_THREADS)
+                results[key] = run_wrk(wrk, name, base, script, args.connections, seconds)
+
+        server = start_server("bench.api.ceiling_app:create_app", args.port, env)
+        try:
+            measure("pk", "ceiling (b) asyncpg PK", pk_lines)
+        finally:
+            stop_server(server)
+        server = start_server("api.app:create_app", args.port, env)
+        try:
+            measure("list", "GET /partners +today", list_lines)
+            measure("dashboard", "GET /partners/{id}/dashboard", dashboard_lines)
+            # Last, so the partner routes never meet a user whose access state it already cached.
+            measure("home", "GET /home/dashboard (base)", home_lines)
+        finally:
+            stop_server(server)
+    return results
+
+
+def report(results: dict[str, Result]) -> None:
+    for result in results.values():
+        print(
+            f"{result.name:30s} {result.requests_per_second:9.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
+            f"p99 {result.p99_ms:6.1f} ms  non-2xx {result.non_2xx}"
+        )
+    for key in ("home", "list", "dashboard"):
+        result = results[key]
+        print(f"{result.name}: {result.requests_per_second / results['pk'].requests_per_second:.2f} of (b)")
+
+
+if __name__ == "__main__":
+    main()
