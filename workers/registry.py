@@ -12,6 +12,7 @@ from workers.jobs import (
     reminders,
 )
 from workers.jobs import refresh_tokens as refresh_token_jobs
+from workers.jobs import social_cleanup as social_cleanup_jobs
 from workers.jobs import subscriptions as billing_jobs
 from workers.mail import actors as mail_actors
 from workers.push import actors as push_actors
@@ -29,4 +30,5 @@ __all__ = [
     "reengagement",
     "refresh_token_jobs",
     "reminders",
+    "social_cleanup_jobs",
 ]
