@@ -11,6 +11,7 @@ from workers.jobs import (
     reengagement,
     reminders,
 )
+from workers.jobs import partner_inactivity as partner_inactivity_jobs
 from workers.jobs import refresh_tokens as refresh_token_jobs
 from workers.jobs import social_cleanup as social_cleanup_jobs
 from workers.jobs import subscriptions as billing_jobs
@@ -26,6 +27,7 @@ __all__ = [
     "job_markers",
     "mail_actors",
     "morning_motivations",
+    "partner_inactivity_jobs",
     "push_actors",
     "reengagement",
     "refresh_token_jobs",
