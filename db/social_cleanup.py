@@ -92,8 +92,7 @@ async def delete_lapsed_requests_batch(
 
     Lapsed: expired (expires_at ≤ now), or sent by a user whose plan is in `plans_without_partners` (the
     plans without the partner feature, read once from the cached catalogue by the caller). Walks the
-    partial index (expires_at, id) of pending rows; with no such plan the walk stops at `now`. Rows
-    locked by a request being answered (an accept in flight) are skipped and left for the next run.
+    partial index (expires_at, id) of pending rows; with no such plan the walk stops at `now`.
     """
     partners = accountability_partners
     lapsed: sa.ColumnElement[bool] = partners.c.expires_at <= now
@@ -110,12 +109,9 @@ async def delete_lapsed_requests_batch(
             sa.tuple_(partners.c.expires_at, partners.c.id)
             > sa.tuple_(sa.literal(after.expires_at), sa.literal(after.id))
         )
-    batch = (
-        batch_query.order_by(partners.c.expires_at, partners.c.id)
-        .limit(limit)
-        .with_for_update(of=partners, skip_locked=True)
-        .cte("batch")
-    )
+    batch = batch_query.order_by(partners.c.expires_at, partners.c.id).limit(limit).cte("batch")
+    # No FOR UPDATE in the batch (it would write every row twice): the DELETE re-checks `pending` on the
+    # row's latest version, so a request an accept turned into a partnership meanwhile is left alone.
     deleted = (
         sa.delete(partners)
         .where(partners.c.id.in_(sa.select(batch.c.id)), is_pending(partners.c.status))
