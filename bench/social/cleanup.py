@@ -186,9 +186,7 @@ async def main() -> None:
     print(describe(batch_times, "middle", middle))
     print(describe(batch_times, "last full", len(batch_times) - 12))
     first, mid, last = (batch_times[i] * 1000 for i in (0, len(batch_times) // 2, -2))
-    print(
-        f"first / middle / last batch: {first:.1f} / {mid:.1f} / {last:.1f} ms (the very last is the partial one)"
-    )
+    print(f"first / middle / last batch: {first:.1f} / {mid:.1f} / {last:.1f} ms (the last one is partial)")
 
 
 if __name__ == "__main__":
