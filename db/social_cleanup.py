@@ -75,6 +75,11 @@ class BatchCounts:
     nudges_deleted: int = 0
 
 
+def _ctid(table: sa.Table) -> sa.ColumnElement[Any]:
+    """The row's physical address: the batch deletes the rows it just read without probing the key."""
+    return sa.literal_column(f"{table.name}.ctid", type_=sa.types.NullType())
+
+
 def _count(cte: sa.CTE) -> sa.ScalarSelect[int]:
     return sa.select(sa.func.count()).select_from(cte).scalar_subquery()
 
@@ -103,7 +108,9 @@ async def delete_lapsed_requests_batch(
             == sa.any_(sa.bindparam("plans", list(plans_without_partners), type_=ARRAY(sa.Text))),
         )
         lapsed = sa.or_(lapsed, sender_lacks_feature)
-    batch_query = sa.select(partners.c.id, partners.c.expires_at).where(is_pending(partners.c.status), lapsed)
+    batch_query = sa.select(partners.c.id, partners.c.expires_at, _ctid(partners).label("row_ctid")).where(
+        is_pending(partners.c.status), lapsed
+    )
     if after is not None:
         batch_query = batch_query.where(
             sa.tuple_(partners.c.expires_at, partners.c.id)
@@ -114,7 +121,10 @@ async def delete_lapsed_requests_batch(
     # row's latest version, so a request an accept turned into a partnership meanwhile is left alone.
     deleted = (
         sa.delete(partners)
-        .where(partners.c.id.in_(sa.select(batch.c.id)), is_pending(partners.c.status))
+        .where(
+            _ctid(partners).in_(sa.select(batch.c.row_ctid)),
+            is_pending(partners.c.status),
+        )
         .returning(partners.c.id)
         .cte("deleted")
     )
