@@ -117,8 +117,9 @@ async def delete_lapsed_requests_batch(
             > sa.tuple_(sa.literal(after.expires_at), sa.literal(after.id))
         )
     batch = batch_query.order_by(partners.c.expires_at, partners.c.id).limit(limit).cte("batch")
-    # No FOR UPDATE in the batch (it would write every row twice): the DELETE re-checks `pending` on the
-    # row's latest version, so a request an accept turned into a partnership meanwhile is left alone.
+    # No FOR UPDATE in the batch (it would write every row twice). The DELETE takes the row versions the
+    # batch read by address; one an accept has updated meanwhile is re-checked on its new version (new
+    # address, status accepted) and left alone.
     deleted = (
         sa.delete(partners)
         .where(

@@ -3,6 +3,7 @@ rows; keyset batches of 500 that a crash or a concurrent delete cannot make skip
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -14,6 +15,7 @@ import workers.registry  # noqa: F401  (the actors must be registered where the 
 from db.plans import load_plan_catalog
 from db.social_cleanup import delete_lapsed_requests_batch
 from db.tables import accountability_partners, check_ins, goals, notification_history, plan_features, users
+from services.transaction import EngineDatabase
 from tests.support.rows import insert_goal_row, insert_user_row
 from tests.support.savepoint_database import SavepointDatabase
 from tests.support.social_rows import (
@@ -305,3 +307,33 @@ async def test_orphaned_inbox_rows_go_and_rows_whose_entity_exists_stay(
     assert await inbox_entities(connection) == kept
     total = (await connection.execute(sa.text("SELECT count(*) FROM notification_history"))).scalar_one()
     assert total == len(kept) + 1
+
+
+async def test_an_accept_that_wins_the_race_against_the_clean_up_is_not_undone(
+    committed_database: EngineDatabase,
+) -> None:
+    # Given a committed request that expired a moment ago, and an accept holding it, not yet committed
+    engine = committed_database.engine
+    async with engine.begin() as connection:
+        sender, receiver = await insert_users(connection, 2)
+        (request,) = await insert_pending_requests(connection, [(sender, receiver)], expires_at=[NOW])
+    async with engine.connect() as accept:
+        await accept.begin()
+        await accept.execute(
+            sa.update(accountability_partners)
+            .where(accountability_partners.c.id == request)
+            .values(status="accepted", accepted_at=NOW, expires_at=None)
+        )
+        # When the clean-up runs meanwhile (its batch still sees the pending row) and the accept commits
+        cleanup = asyncio.create_task(expire_partner_requests(committed_database, now=NOW))
+        await asyncio.sleep(0.3)
+        assert not cleanup.done()  # waiting for the accept's row lock
+        await accept.commit()
+        counts = await cleanup
+    # Then the partnership stands
+    assert counts["requests_deleted"] == 0
+    async with engine.connect() as connection:
+        status = await connection.scalar(
+            sa.select(accountability_partners.c.status).where(accountability_partners.c.id == request)
+        )
+    assert status == "accepted"
