@@ -129,6 +129,10 @@ class Settings:
         default_factory=lambda: _env_int("REMINDER_STALE_AFTER_MINUTES", 60)
     )
 
+    # A partner without a completed or rest-day check-in for this many local days is reported, once per
+    # silence, to their accepted partners (§3.11 "Partner inactive").
+    partner_inactive_days: int = field(default_factory=lambda: _env_int("PARTNER_INACTIVE_DAYS", 3))
+
     # Accepted `aud` values of provider ID tokens (one client id per app platform); none = sign-in
     # with that provider is switched off.
     google_client_ids: tuple[str, ...] = field(default_factory=lambda: _env_list("GOOGLE_CLIENT_IDS"))

@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.partial_index_predicates import is_pending
+from db.partner_inactivity import has_accepted_partner, notice_instant, watch_silence
 from db.sql_arrays import uuid_array
 from db.tables import check_ins, goals, users
 from domain.goal_rules import GoalStatus
@@ -220,6 +221,11 @@ class CheckInAnswer:
 _ANSWERED_COLUMNS: Final = ("status", "mood", "skip_reason", "note", "ai_response", "responded_at")
 
 
+_PARTNER_INACTIVE_DAYS: Final = sa.bindparam("partner_inactive_days", type_=sa.Integer)
+# Answers that end a silence; a skip does not (§3.11).
+_ENDS_A_SILENCE: Final = (CheckInStatus.COMPLETED.value, CheckInStatus.REST_DAY.value)
+
+
 def _record_answer_statement() -> sa.Select[Any]:
     upsert = insert(check_ins).values(
         user_id=_OWNER_ID,
@@ -264,22 +270,41 @@ def _record_answer_statement() -> sa.Select[Any]:
         )
         .cte("goal_update")
     )
-    # The SELECT never reads goal_update; add_cte renders it anyway, and PostgreSQL runs every
-    # data-modifying CTE of a statement.
-    return sa.select(*answered.c).add_cte(goal_update)
+    # A completed or rest-day answer restarts the user's silence for the partner-inactive notice
+    # (§3.11): due at 10:00 local, N days after today (db/partner_inactivity.py), when they have partners.
+    silence = sa.select(
+        answered.c.user_id,
+        notice_instant(users.c.timezone, answered.c.check_in_date, _PARTNER_INACTIVE_DAYS),
+        _AT,
+        _AT,
+    ).where(
+        users.c.id == answered.c.user_id,
+        answered.c.status.in_(_ENDS_A_SILENCE),
+        has_accepted_partner(answered.c.user_id),
+    )
+    watched = watch_silence(silence, replace=True).cte("watched")
+    # The SELECT never reads goal_update or watched; add_cte renders them anyway, and PostgreSQL runs
+    # every data-modifying CTE of a statement.
+    return sa.select(*answered.c).add_cte(goal_update, watched)
 
 
 _RECORD_ANSWER: Final = _record_answer_statement()
 
 
 async def record_answer(
-    connection: AsyncConnection, answer: CheckInAnswer, stats: GoalStreakStats, *, now: datetime
+    connection: AsyncConnection,
+    answer: CheckInAnswer,
+    stats: GoalStreakStats,
+    *,
+    now: datetime,
+    partner_inactive_days: int,
 ) -> CheckInRow | None:
     """Answer the occurrence (insert the row if it is missing) and store the goal's new `stats`.
 
     One statement: the upsert only touches a row that is still pending, and the goal is updated only
     when the upsert wrote a row. None means the occurrence was already answered (nothing changed).
-    Answering clears the prompt and follow-up due instants: there is nothing left to ask.
+    Answering clears the prompt and follow-up due instants: there is nothing left to ask; a completed
+    or rest-day answer also moves the partner-inactive instant `partner_inactive_days` days on.
     """
     parameters = {
         "owner_id": answer.user_id,
@@ -292,6 +317,7 @@ async def record_answer(
         "answer_note": answer.note,
         "answer_ai_response": answer.ai_response,
         "answer_responded_at": now,
+        "partner_inactive_days": partner_inactive_days,
         **{f"stats_{name}": value for name, value in _stats_values(stats).items()},
     }
     row = (await connection.execute(_RECORD_ANSWER, parameters)).one_or_none()

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -171,22 +172,27 @@ async def delete_exports_created_before(connection: AsyncConnection, before: dat
     return result.rowcount
 
 
+# The exporting user in a section's ownership condition: one statement text per section, whoever exports.
+EXPORT_OWNER: Final = sa.bindparam("owner_id", type_=PG_UUID(as_uuid=True))
+
+
 async def owned_rows_after(
     connection: AsyncConnection,
     columns: Sequence[sa.ColumnElement[Any]],
-    owner: sa.ColumnElement[Any],
+    owned: sa.ColumnElement[bool],
+    keyed: sa.Table,
     user_id: UUID,
     after: tuple[datetime, UUID] | None,
     *,
     limit: int,
 ) -> list[dict[str, Any]]:
-    """One keyset batch of a user's rows in (created_at, id) order; `columns` must include both."""
-    table = owner.table
-    statement = sa.select(*columns).where(owner == user_id)
+    """One keyset batch of a user's rows in `keyed`'s (created_at, id) order; `owned` (written with
+    EXPORT_OWNER) picks the user's rows and `columns` must include `keyed`'s created_at and id."""
+    statement = sa.select(*columns).where(owned)
     if after is not None:
-        statement = statement.where(sa.tuple_(table.c.created_at, table.c.id) > sa.tuple_(*after))
-    statement = statement.order_by(table.c.created_at, table.c.id).limit(limit)
-    return [dict(row._mapping) for row in await connection.execute(statement)]
+        statement = statement.where(sa.tuple_(keyed.c.created_at, keyed.c.id) > sa.tuple_(*after))
+    statement = statement.order_by(keyed.c.created_at, keyed.c.id).limit(limit)
+    return [dict(row._mapping) for row in await connection.execute(statement, {"owner_id": user_id})]
 
 
 # Never exported: credentials and the server's own bookkeeping of them.

@@ -18,19 +18,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.partial_index_predicates import is_pending
 from db.subscriptions import has_premium_subscription
 from db.tables import (
+    accountability_partners,
     check_ins,
     goals,
+    notification_history,
     reminder_slots,
     subscription_deactivation_logs,
     subscription_plans,
     users,
 )
+from domain.notification_types import EntityType
 from domain.plans import PlanId
 
 __all__ = [
     "DeactivationReason",
     "TeardownReport",
     "archive_goals_over_free_limit",
+    "delete_sent_partner_requests",
     "demote_lapsed_users",
     "log_deactivations",
 ]
@@ -51,6 +55,7 @@ class TeardownReport:
 
     user_id: UUID
     archived_goal_ids: tuple[UUID, ...]
+    deleted_request_ids: tuple[UUID, ...] = ()
 
 
 # The free plan's goal cap, read from the plans table in the statement that applies it.
@@ -112,6 +117,31 @@ async def archive_goals_over_free_limit(
     return archived
 
 
+async def delete_sent_partner_requests(
+    connection: AsyncConnection, user_ids: Sequence[UUID]
+) -> list[tuple[UUID, UUID]]:
+    """Delete the pending partner requests `user_ids` sent, and their partner_request inbox rows, in one
+    statement (§3.8 step 2). Accepted partnerships stay, even above the free limit; requests they
+    received stay too (the limit is the sender's). Returns (request_id, sender_id) of the deleted rows."""
+    partners = accountability_partners
+    deleted = (
+        sa.delete(partners)
+        .where(partners.c.user_id.in_(list(user_ids)), is_pending(partners.c.status))
+        .returning(partners.c.id, partners.c.user_id)
+        .cte("deleted_requests")
+    )
+    inbox = (
+        sa.delete(notification_history)
+        .where(
+            notification_history.c.entity_type == EntityType.PARTNER_REQUEST.value,
+            notification_history.c.entity_id.in_(sa.select(deleted.c.id)),
+        )
+        .cte("deleted_inbox")
+    )
+    result = await connection.execute(sa.select(deleted.c.id, deleted.c.user_id).add_cte(inbox))
+    return [(row.id, row.user_id) for row in result]
+
+
 async def log_deactivations(
     connection: AsyncConnection,
     reports: Sequence[TeardownReport],
@@ -129,6 +159,7 @@ async def log_deactivations(
                     "deactivation_reason": reason.value,
                     "goals_deactivated": len(report.archived_goal_ids),
                     "deactivated_goal_ids": [str(goal_id) for goal_id in report.archived_goal_ids],
+                    "partner_requests_deleted": len(report.deleted_request_ids),
                     "webhook_event_id": webhook_event_id,
                 }
                 for report in reports

@@ -159,6 +159,12 @@ sa.Index(
     users.c.id,
     postgresql_where=users.c.onboarding_completed_at.is_not(None),
 )
+# The daily clean-up of disabled and suspended accounts walks them in id order (§3.4).
+sa.Index(
+    "ix_users_not_active_id",
+    users.c.id,
+    postgresql_where=sa.text("status IN ('disabled', 'suspended')"),
+)
 sa.Index(
     "ix_users_next_morning_motivation_at",
     users.c.next_morning_motivation_at,
@@ -1043,4 +1049,19 @@ sa.Index(
     user_achievements.c.user_id,
     user_achievements.c.unlocked_at.desc(),
     user_achievements.c.id.desc(),
+)
+
+# --- Partner inactivity ------------------------------------------------------------------------------
+
+# The due index of the "partner inactive" notice (§3.11): one row per user with accepted partners,
+# due at local 10:00 N days after their last completed or rest-day answer (or their acceptance). A row
+# of its own, not a users column, so that an answer (which holds its goal row lock) never has to lock
+# the users row that the downgrade teardown locks before the goals.
+partner_inactive_due = sa.Table(
+    "partner_inactive_due",
+    metadata,
+    sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    tstz("due_at", nullable=False),
+    *timestamps(),
+    sa.Index(None, "due_at"),
 )

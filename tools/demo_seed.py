@@ -1,5 +1,5 @@
-"""`make run` demo data: a ready-to-use, onboarded account with a device and a daily goal. Safe to run
-any number of times.
+"""`make run` demo data: a ready-to-use, onboarded account with a device and a daily goal, a partner
+and a partner request (tools/demo_seed_social.py). Safe to run any number of times.
 
 `python -m tools.demo_seed` creates it through the same functions (and password hashing) as sign-up,
 onboarding, device registration and goal editing, and prints how to log in. Each run moves the demo
@@ -27,6 +27,7 @@ from domain.referrals import new_referral_code
 from services.messages import MessageSender
 from services.transaction import Database, EngineDatabase
 from settings import get_settings
+from tools.demo_seed_social import seed_demo_partners
 
 DEMO_EMAIL = "demo@fitnudge.app"
 DEMO_PASSWORD = "demo-password"
@@ -126,6 +127,7 @@ async def main() -> None:
         )
         user_id = await seed_demo_user(database, now=now)
         reminder_time = await seed_demo_goal_and_device(database, user_id, now=now)
+        await seed_demo_partners(database, user_id, now=now)
     finally:
         await engine.dispose()
     print(f"Demo account: {DEMO_EMAIL} / {DEMO_PASSWORD}  (POST /api/v1/auth/login)")

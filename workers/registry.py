@@ -11,7 +11,9 @@ from workers.jobs import (
     reengagement,
     reminders,
 )
+from workers.jobs import partner_inactivity as partner_inactivity_jobs
 from workers.jobs import refresh_tokens as refresh_token_jobs
+from workers.jobs import social_cleanup as social_cleanup_jobs
 from workers.jobs import subscriptions as billing_jobs
 from workers.mail import actors as mail_actors
 from workers.push import actors as push_actors
@@ -25,8 +27,10 @@ __all__ = [
     "job_markers",
     "mail_actors",
     "morning_motivations",
+    "partner_inactivity_jobs",
     "push_actors",
     "reengagement",
     "refresh_token_jobs",
     "reminders",
+    "social_cleanup_jobs",
 ]

@@ -42,7 +42,9 @@ class Answered:
     week_completions: int  # completions in the owner's current local week
 
 
-async def answer_today(tx: Transaction, *, user_id: UUID, answer: CheckInCreateIn, now: datetime) -> Answered:
+async def answer_today(
+    tx: Transaction, *, user_id: UUID, answer: CheckInCreateIn, now: datetime, partner_inactive_days: int
+) -> Answered:
     """Record the caller's answer for the goal's occurrence on their local today."""
     connection = tx.connection
     goal = await lock_goal_to_answer(connection, user_id=user_id, goal_id=answer.goal_id)
@@ -76,6 +78,7 @@ async def answer_today(tx: Transaction, *, user_id: UUID, answer: CheckInCreateI
         ),
         stats,
         now=now,
+        partner_inactive_days=partner_inactive_days,
     )
     if row is None:
         raise RuleBroken("You have already checked in for this goal today.", code="already_checked_in")

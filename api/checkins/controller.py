@@ -29,6 +29,7 @@ from api.checkins.schemas import (
     StreakOut,
 )
 from api.pagination import Cursor, Limit, Offset, Page, PageNumber
+from api.resources import app_resources
 from api.structs import struct_from_row
 from db.checkins import CheckInFilter, CheckInRow, checkin_of_owner
 from domain.errors import NotFound
@@ -61,7 +62,13 @@ class CheckInsController(Controller):
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> AnsweredCheckInOut:
-        answered = await answer_today(tx, user_id=request.user.id, answer=data, now=now)
+        answered = await answer_today(
+            tx,
+            user_id=request.user.id,
+            answer=data,
+            now=now,
+            partner_inactive_days=app_resources(request.app).settings.partner_inactive_days,
+        )
         return struct_from_row(
             AnsweredCheckInOut,
             answered.row,

@@ -195,7 +195,8 @@ class PartnersController(Controller):
         now: NamedDependency[datetime],
     ) -> Response[Any]:
         try:
-            await accept_request(tx, request.user.id, partnership_id, now=now)
+            inactive_days = app_resources(request.app).settings.partner_inactive_days
+            await accept_request(tx, request.user.id, partnership_id, now=now, inactive_days=inactive_days)
         except CommittedRefusal as refusal:
             # Returned, not raised: the request's deletion commits with this answer.
             return error_response(400, refusal.detail, refusal.code, extra=dict(refusal.extra))

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from api.partners.allowance import Allowance, allowances
+from db.partner_inactivity import schedule_partner_inactivity
 from db.partner_lists import PartnerView, partner_view
 from db.partnerships import (
     PartnershipRow,
@@ -105,7 +106,9 @@ async def _pending_for(
     return row
 
 
-async def accept_request(tx: Transaction, me: UUID, partnership_id: UUID, *, now: datetime) -> None:
+async def accept_request(
+    tx: Transaction, me: UUID, partnership_id: UUID, *, now: datetime, inactive_days: int
+) -> None:
     connection = tx.connection
     seen = await partnership_by_id(connection, me, partnership_id, now=now)
     if seen is None or seen.partner_user_id != me:
@@ -132,6 +135,10 @@ async def accept_request(tx: Transaction, me: UUID, partnership_id: UUID, *, now
             extra=_limit_reached(receiver, "receiver"),
         )
     await accept_partnership(connection, row.id, now=now)
+    # A user who never checks in is reported to a new partner `inactive_days` after acceptance (§3.11).
+    await schedule_partner_inactivity(
+        connection, [row.user_id, me], now=now, days=inactive_days, replace=False
+    )
     content = partner_accepted_notification(me, receiver.name, row.id)
     await notify(tx, [NotificationDraft(row.user_id, content)], now=now)
 

@@ -18,6 +18,7 @@ from db.plan_downgrade import (
     DeactivationReason,
     TeardownReport,
     archive_goals_over_free_limit,
+    delete_sent_partner_requests,
     demote_lapsed_users,
     log_deactivations,
 )
@@ -41,11 +42,15 @@ async def tear_down_lapsed_premium(
     if not demoted:
         return []
     archived = await archive_goals_over_free_limit(tx.connection, demoted, now=now)
-    # Steps 2 and 3 of §3.8 (the user's pending partner requests, the challenge teardown of §3.6)
-    # arrive with the social features: they act on `demoted` here and add their counts and ids to
-    # the report and to the log row below.
+    deleted_requests = await delete_sent_partner_requests(tx.connection, demoted)
+    # Step 3 of §3.8 (the challenge teardown of §3.6) arrives with challenges: it acts on `demoted`
+    # here and adds its counts and ids to the report and to the log row below.
     reports = [
-        TeardownReport(user_id, tuple(goal_id for goal_id, owner in archived if owner == user_id))
+        TeardownReport(
+            user_id,
+            tuple(goal_id for goal_id, owner in archived if owner == user_id),
+            tuple(request_id for request_id, sender in deleted_requests if sender == user_id),
+        )
         for user_id in demoted
     ]
     await log_deactivations(tx.connection, reports, reason=reason, webhook_event_id=webhook_event_id)

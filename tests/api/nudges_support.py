@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import notification_history, social_nudges
 from tests.api.auth_support import MakeUser
-from tests.support.partners import make_partners
+from tests.support.social_rows import insert_pair
 from tests.support.users import ApiUser
 
 NUDGES = "/api/v1/nudges"
@@ -36,7 +36,7 @@ async def partners(
     """Two users with one partnership row of `status`, requested by the recipient-to-be."""
     sender = await make_user(**(sender_fields or {}))
     recipient = await make_user(**(recipient_fields or {}))
-    partnership_id = await make_partners(connection, recipient.id, sender.id, status=status)
+    partnership_id = await insert_pair(connection, recipient.id, sender.id, status=status)
     return Pair(sender, recipient, partnership_id)
 
 

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.tables import device_tokens, goals, reminder_slots
+from db.tables import accountability_partners, device_tokens, goals, reminder_slots, social_nudges
 from tests.support.savepoint_database import SavepointDatabase
 from tools.demo_seed import (
     DEMO_EMAIL,
@@ -22,6 +22,7 @@ from tools.demo_seed import (
     seed_demo_goal_and_device,
     seed_demo_user,
 )
+from tools.demo_seed_social import seed_demo_partners
 
 
 async def test_the_demo_account_is_seeded_once_and_can_log_in(
@@ -104,3 +105,23 @@ async def test_the_demo_seed_refuses_to_run_outside_dev_and_test(client: httpx.A
     assert "demo account is for APP_ENV dev or test only, not 'production'" in stderr.decode()
     login = await client.post("/api/v1/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
     assert login.status_code == 401
+
+
+async def test_the_demo_account_gets_a_partner_a_request_and_nudges_once(
+    connection: AsyncConnection, database: SavepointDatabase
+) -> None:
+    user_id = await seed_demo_user(database, now=datetime.now(UTC))
+    for _ in range(2):
+        await seed_demo_partners(database, user_id, now=datetime.now(UTC))
+    statuses = await connection.execute(
+        sa.select(accountability_partners.c.status, accountability_partners.c.initiated_by_user_id).where(
+            accountability_partners.c.partner_user_id == user_id
+        )
+    )
+    assert sorted(row.status for row in statuses) == ["accepted", "pending"]
+    nudges = await connection.execute(
+        sa.select(social_nudges.c.nudge_type).where(
+            sa.or_(social_nudges.c.sender_id == user_id, social_nudges.c.recipient_id == user_id)
+        )
+    )
+    assert sorted(nudges.scalars()) == ["cheer", "nudge"]

@@ -18,7 +18,7 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import metadata, notification_history
-from tests.support.partners import make_partners
+from tests.support.social_rows import insert_pair
 from tests.support.users import ApiUser
 
 MakeUser = Callable[..., Awaitable[ApiUser]]
@@ -67,7 +67,7 @@ async def a_notification(scene: Scene) -> dict[str, str]:
 async def a_nudge(scene: Scene) -> dict[str, str]:
     """A cheer the owner received from their partner."""
     partner = await scene.make_user()
-    await make_partners(scene.connection, partner.id, scene.owner.id)
+    await insert_pair(scene.connection, partner.id, scene.owner.id)
     body = {"recipient_id": str(scene.owner.id), "nudge_type": "cheer"}
     response = await scene.client.post("/api/v1/nudges", json=body, headers=partner.headers)
     assert response.status_code == 201, response.text
@@ -80,7 +80,7 @@ async def a_partnership(scene: Scene, status: str, *, owner_sent: bool = True) -
     other = await scene.make_user()
     sender, receiver = (scene.owner, other) if owner_sent else (other, scene.owner)
     blocked_by = scene.owner.id if status == "blocked" else None
-    partnership_id = await make_partners(
+    partnership_id = await insert_pair(
         scene.connection, sender.id, receiver.id, status=status, blocked_by=blocked_by
     )
     return {"partnership_id": str(partnership_id)}

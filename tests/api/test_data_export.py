@@ -16,13 +16,22 @@ import sqlalchemy as sa
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.tables import check_ins, data_export_chunks, data_exports, device_tokens, notification_history
+from db.tables import (
+    achievement_types,
+    check_ins,
+    data_export_chunks,
+    data_exports,
+    device_tokens,
+    notification_history,
+    user_achievements,
+)
 from sandbox.smtp.testing import SinkHandle
 from services.export_links import signature
 from settings import Settings
 from tests.support.mail import latest_text, send_queued_mail
 from tests.support.rows import insert_goal_row
 from tests.support.savepoint_database import SavepointDatabase
+from tests.support.social_rows import insert_nudge, insert_partnership
 from tests.support.users import ApiUser, create_user
 from workers.exports import build as build_module
 from workers.exports.build import BuildOutcome, build_export
@@ -366,3 +375,65 @@ async def test_the_status_of_an_export_whose_link_expired_carries_no_link(
     assert status["status"] == "completed"
     assert status["download_url"] is None
     assert status["expires_at"] is None
+
+
+async def test_the_export_holds_partnerships_on_either_side_nudges_sent_and_received_and_badges(
+    client: httpx.AsyncClient,
+    app: Litestar,
+    connection: AsyncConnection,
+    database: SavepointDatabase,
+    settings: Settings,
+) -> None:
+    # Given an owner with a partnership they asked for, one they were asked into, a nudge each way,
+    # a badge, and strangers with a partnership and a nudge of their own
+    owner = await create_user(connection, app)
+    friend, asker = await create_user(connection, app), await create_user(connection, app)
+    sent_to_friend = await insert_partnership(connection, owner.id, friend.id, status="accepted")
+    from_asker = await insert_partnership(connection, asker.id, owner.id)
+    sent_nudge = await insert_nudge(connection, sent_to_friend, owner.id, friend.id, nudge_type="nudge")
+    received_nudge = await insert_nudge(connection, sent_to_friend, friend.id, owner.id)
+    stranger, other = await create_user(connection, app), await create_user(connection, app)
+    strangers = await insert_partnership(connection, stranger.id, other.id, status="accepted")
+    await insert_nudge(connection, strangers, stranger.id, other.id)
+    badge_type = (
+        await connection.execute(
+            sa.insert(achievement_types)
+            .values(
+                badge_key=f"test_{uuid4().hex[:8]}",
+                badge_name="First Ally",
+                badge_description="Made a partner",
+                badge_icon="handshake",
+                unlock_condition={"type": "partner_count", "value": 1},
+                category="social",
+                rarity="common",
+                points=20,
+                sort_order=9999,
+            )
+            .returning(achievement_types.c.id)
+        )
+    ).scalar_one()
+    await connection.execute(
+        sa.insert(user_achievements).values(user_id=owner.id, achievement_type_id=badge_type)
+    )
+    # When the owner's export is built and downloaded
+    export_id = await request_export(client, owner)
+    assert await build(database, settings, export_id) == BuildOutcome.BUILT
+    expires = int((datetime.now(UTC) + timedelta(days=1)).timestamp())
+    document = json.loads((await client.get(signed_path(settings, export_id, expires))).content)
+    # Then both partnerships are there, the strangers' is not
+    assert {row["id"] for row in document["accountability_partners"]} == {
+        str(sent_to_friend),
+        str(from_asker),
+    }
+    # And the nudges are split into sent and received
+    assert [row["id"] for row in document["social_nudges"]["sent"]] == [str(sent_nudge)]
+    assert [row["id"] for row in document["social_nudges"]["received"]] == [str(received_nudge)]
+    # And the badge carries its type's fields
+    (badge,) = document["achievements"]
+    assert badge["achievement_type_id"] == str(badge_type)
+    assert (badge["badge_name"], badge["rarity"], badge["points"], badge["category"]) == (
+        "First Ally",
+        "common",
+        20,
+        "social",
+    )

@@ -17,7 +17,7 @@ from db.tables import notification_history, social_nudges
 from tests.api.auth_support import MakeUser
 from tests.api.checkins_support import counted_statements
 from tests.api.nudges_support import NUDGES, Pair, notices_of, partners, send
-from tests.support.partners import make_partners
+from tests.support.social_rows import insert_pair
 from tests.support.users import ApiUser
 
 START = datetime(2025, 3, 5, 12, 0, tzinfo=UTC)
@@ -127,7 +127,7 @@ async def test_a_page_costs_one_statement_whatever_its_size(
     recipient = await make_user()
     for _ in range(3):
         sender = await make_user()
-        await make_partners(connection, sender.id, recipient.id)
+        await insert_pair(connection, sender.id, recipient.id)
         await send(client, sender, recipient.id, "cheer")
     # When the recipient lists them, the senders come in the page's statement, not one per row
     with counted_statements(engine) as statements:

@@ -21,8 +21,8 @@ from services.transaction import EngineDatabase
 from settings import Settings
 from tests.api.nudges_support import send
 from tests.support.client import api_client
-from tests.support.partners import make_partners
 from tests.support.rows import insert_goal_row
+from tests.support.social_rows import insert_pair
 from tests.support.users import ApiUser, create_user
 
 
@@ -32,7 +32,7 @@ async def committed_partners(
     app = create_app(settings, database=committed_database)
     async with committed_database.engine.begin() as connection:
         sender, recipient = [await create_user(connection, app) for _ in range(2)]
-        partnership_id = await make_partners(connection, recipient.id, sender.id)
+        partnership_id = await insert_pair(connection, recipient.id, sender.id)
     return app, sender, recipient, partnership_id
 
 

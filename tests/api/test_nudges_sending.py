@@ -20,9 +20,9 @@ from domain.nudges import NudgeType
 from tests.api.auth_support import MakeUser
 from tests.api.nudges_support import NUDGES, notices_of, nudge_rows, partners, send
 from tests.push.support import add_devices, set_preferences
-from tests.support.partners import make_partners
 from tests.support.rows import insert_goal_row
 from tests.support.savepoint_database import SavepointDatabase
+from tests.support.social_rows import insert_pair
 
 NOON_UTC = datetime(2025, 3, 5, 12, 0, tzinfo=UTC)
 
@@ -237,7 +237,7 @@ async def test_partners_of_partners_are_not_partners(
     # Given A–B and B–C accepted
     pair = await partners(connection, make_user)
     third = await make_user()
-    await make_partners(connection, pair.recipient.id, third.id)
+    await insert_pair(connection, pair.recipient.id, third.id)
     # Then A cannot nudge C
     assert (await send(client, pair.sender, third.id)).status_code == 403
 
@@ -302,7 +302,7 @@ async def test_limits_count_per_type_per_direction_and_cheers_and_milestones_are
 ) -> None:
     pair = await partners(connection, make_user)
     third = await make_user()
-    await make_partners(connection, pair.sender.id, third.id)
+    await insert_pair(connection, pair.sender.id, third.id)
     # One nudge each to two partners, and one back: three different counts
     assert (await send(client, pair.sender, pair.recipient.id, "nudge")).status_code == 201
     assert (await send(client, pair.sender, third.id, "nudge")).status_code == 201

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.clock import FixedClock
 from db import plans
-from db.tables import notification_history, social_nudges, user_reports, users
+from db.tables import notification_history, partner_inactive_due, social_nudges, user_reports, users
+from settings import Settings
 from tests.api.auth_support import MakeUser
 from tests.api.partners_support import (
     NOW,
@@ -387,3 +388,22 @@ async def test_block_via_report_turns_an_accepted_partnership_into_a_block(
     assert (await client.get(PARTNERS, headers=partner.headers)).json() == []
     dashboard = await client.get(f"{PARTNERS}/{me.id}/dashboard", headers=partner.headers)
     assert dashboard.status_code == 404
+
+
+async def test_accepting_starts_watching_both_users_for_a_silence(
+    client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection, settings: Settings
+) -> None:
+    # Given a request between two UTC users who never checked in
+    sender, receiver = await make_user(), await make_user()
+
+    # When it is accepted
+    await make_partners(client, sender, receiver)
+
+    # Then each is due for a "partner inactive" notice at 10:00 local, PARTNER_INACTIVE_DAYS days on (§3.11)
+    due = dict(
+        (
+            await connection.execute(sa.select(partner_inactive_due.c.user_id, partner_inactive_due.c.due_at))
+        ).all()
+    )
+    expected = (NOW + timedelta(days=settings.partner_inactive_days)).replace(hour=10)
+    assert due == {sender.id: expected, receiver.id: expected}

@@ -22,6 +22,7 @@ from tests.support.revenuecat import (
     make_premium,
     subscription_notices,
 )
+from tests.support.social_rows import inbox_entities, insert_inbox_row, insert_partnership, partnership_ids
 
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 TODAY = date(2025, 6, 2)
@@ -228,3 +229,69 @@ async def test_several_users_are_torn_down_together_each_keeping_their_own_oldes
     assert {report.user_id for report in result} == {first, second}
     assert await goal_statuses(connection, first_goals) == ["active", "active", "archived"]
     assert await goal_statuses(connection, second_goals) == ["active", "active", "archived"]
+
+
+async def test_the_requests_the_user_sent_go_with_their_inbox_rows_and_partnerships_stay(
+    connection: AsyncConnection,
+) -> None:
+    # Given a lapsed premium user with 3 accepted partnerships (above the free limit of 1), 2 pending
+    # requests they sent, 1 they received, each with its inbox row
+    user_id = await lapsed_premium_user(connection)
+    others = [await add_user(connection) for _ in range(6)]
+    accepted = [
+        await insert_partnership(connection, user_id, others[0], status="accepted"),
+        await insert_partnership(connection, others[1], user_id, status="accepted"),
+        await insert_partnership(connection, user_id, others[2], status="accepted"),
+    ]
+    sent = [await insert_partnership(connection, user_id, other) for other in others[3:5]]
+    received = await insert_partnership(connection, others[5], user_id)
+    for request_id, receiver in zip(sent, others[3:5], strict=True):
+        await insert_inbox_row(connection, receiver, "partner_request", request_id)
+    await insert_inbox_row(connection, user_id, "partner_request", received)
+    await insert_inbox_row(connection, others[0], "partner_accepted", accepted[0])
+    kept_inbox = {("partner_request", received), ("partner_accepted", accepted[0])}
+    # When the teardown runs
+    (report,) = await tear_down_lapsed_premium(
+        Transaction(connection), [user_id], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, now=NOW
+    )
+    # Then the sent requests and their inbox rows are gone; partnerships and the received request stay
+    assert set(report.deleted_request_ids) == set(sent)
+    assert await partnership_ids(connection) == {*accepted, received}
+    assert await inbox_entities(connection) == kept_inbox
+    (log,) = await deactivation_logs(connection, user_id)
+    assert log.partner_requests_deleted == 2
+    # And a second run changes nothing
+    again = await tear_down_lapsed_premium(
+        Transaction(connection), [user_id], reason=DeactivationReason.SUBSCRIPTION_EXPIRED, now=NOW
+    )
+    assert again == []
+    assert await partnership_ids(connection) == {*accepted, received}
+    assert await inbox_entities(connection) == kept_inbox
+    assert len(await deactivation_logs(connection, user_id)) == 1
+
+
+async def test_the_partner_step_is_one_statement_for_any_number_of_users(connection: AsyncConnection) -> None:
+    # Given three lapsed users, each with a sent request
+    lapsed = [await lapsed_premium_user(connection) for _ in range(3)]
+    receivers = [await add_user(connection) for _ in range(3)]
+    for sender, receiver in zip(lapsed, receivers, strict=True):
+        await insert_partnership(connection, sender, receiver)
+    # When the teardown runs for all three, counting statements that touch partnerships
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "accountability_partners" in statement:
+            statements.append(statement)
+
+    sync_engine = connection.sync_engine
+    sa.event.listen(sync_engine, "before_cursor_execute", record)
+    try:
+        reports = await tear_down_lapsed_premium(
+            Transaction(connection), lapsed, reason=DeactivationReason.SUBSCRIPTION_EXPIRED, now=NOW
+        )
+    finally:
+        sa.event.remove(sync_engine, "before_cursor_execute", record)
+    # Then one statement did it for everyone
+    assert len(statements) == 1
+    assert sorted(len(report.deleted_request_ids) for report in reports) == [1, 1, 1]
+    assert await partnership_ids(connection) == set()

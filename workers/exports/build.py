@@ -21,8 +21,20 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import data_exports as exports
+from db.data_exports import EXPORT_OWNER
 from db.outgoing_mail import MailDraft
-from db.tables import check_ins, device_tokens, goals, notification_history, subscriptions, users
+from db.tables import (
+    accountability_partners,
+    achievement_types,
+    check_ins,
+    device_tokens,
+    goals,
+    notification_history,
+    social_nudges,
+    subscriptions,
+    user_achievements,
+    users,
+)
 from domain.mail_copy import data_export_mail
 from services.export_links import LINK_LIFETIME, download_url, link_expiry
 from services.mail import queue_mail
@@ -36,24 +48,89 @@ FORMAT_VERSION: Final = "V2"
 
 @dataclass(frozen=True, slots=True)
 class Section:
+    """One array of the document: `columns` of the rows `owned` picks (written with EXPORT_OWNER), walked
+    in `keyed`'s (created_at, id) order."""
+
     name: str
     columns: Sequence[sa.ColumnElement[Any]]
-    owner: sa.ColumnElement[Any]
+    owned: sa.ColumnElement[bool]
+    keyed: sa.Table
 
+
+def _owned_by(column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    return column == EXPORT_OWNER
+
+
+def _all_of(table: sa.Table) -> Section:
+    """The whole rows of a table with a user_id column."""
+    return Section(str(table.name), list(table.c), _owned_by(table.c.user_id), table)
+
+
+_BADGE_COLUMNS: Final = (
+    "badge_key",
+    "badge_name",
+    "badge_description",
+    "badge_icon",
+    "category",
+    "rarity",
+    "points",
+)
 
 # Devices without their push token (a credential for pushing to the phone); referrals as the referred
-# people's usernames and join dates only, what the app's referral screen already shows.
+# people's usernames and join dates only, what the app's referral screen already shows; partnerships on
+# either side; badges with the fields of their type (the join is the unlock's own foreign key).
 SECTIONS: Final = (
-    Section("goals", list(goals.c), goals.c.user_id),
-    Section("check_ins", list(check_ins.c), check_ins.c.user_id),
-    Section("notifications", list(notification_history.c), notification_history.c.user_id),
+    _all_of(goals),
+    _all_of(check_ins),
+    Section(
+        "notifications",
+        list(notification_history.c),
+        _owned_by(notification_history.c.user_id),
+        notification_history,
+    ),
     Section(
         "devices",
         [column for column in device_tokens.c if column.name != "fcm_token"],
-        device_tokens.c.user_id,
+        _owned_by(device_tokens.c.user_id),
+        device_tokens,
     ),
-    Section("subscriptions", list(subscriptions.c), subscriptions.c.user_id),
-    Section("referrals", [users.c.id, users.c.username, users.c.created_at], users.c.referred_by_user_id),
+    _all_of(subscriptions),
+    Section(
+        "referrals",
+        [users.c.id, users.c.username, users.c.created_at],
+        _owned_by(users.c.referred_by_user_id),
+        users,
+    ),
+    Section(
+        "accountability_partners",
+        list(accountability_partners.c),
+        sa.or_(
+            _owned_by(accountability_partners.c.user_id), _owned_by(accountability_partners.c.partner_user_id)
+        ),
+        accountability_partners,
+    ),
+    Section(
+        "achievements",
+        [*user_achievements.c, *(achievement_types.c[name] for name in _BADGE_COLUMNS)],
+        sa.and_(
+            _owned_by(user_achievements.c.user_id),
+            achievement_types.c.id == user_achievements.c.achievement_type_id,
+        ),
+        user_achievements,
+    ),
+)
+
+# Objects of several arrays: "social_nudges": {"sent": [...], "received": [...]}.
+GROUPS: Final = (
+    (
+        "social_nudges",
+        (
+            Section("sent", list(social_nudges.c), _owned_by(social_nudges.c.sender_id), social_nudges),
+            Section(
+                "received", list(social_nudges.c), _owned_by(social_nudges.c.recipient_id), social_nudges
+            ),
+        ),
+    ),
 )
 
 
@@ -89,14 +166,14 @@ class ChunkWriter:
 
 
 async def _write_section(
-    writer: ChunkWriter, connection: AsyncConnection, user_id: UUID, section: Section
+    writer: ChunkWriter, connection: AsyncConnection, user_id: UUID, section: Section, *, first: bool = False
 ) -> None:
-    await writer.write(f",{_json(section.name)}:[")
+    await writer.write(f"{'' if first else ','}{_json(section.name)}:[")
     after: tuple[datetime, UUID] | None = None
     separator = ""
     while True:
         rows = await exports.owned_rows_after(
-            connection, section.columns, section.owner, user_id, after, limit=BATCH_ROWS
+            connection, section.columns, section.owned, section.keyed, user_id, after, limit=BATCH_ROWS
         )
         if rows:
             await writer.write(separator + ",".join(_json(row) for row in rows))
@@ -129,6 +206,11 @@ async def build_export(
         await writer.write(f',"notification_preferences":{_json(preferences)}')
         for section in SECTIONS:
             await _write_section(writer, tx.connection, user_id, section)
+        for name, members in GROUPS:
+            await writer.write(f",{_json(name)}:{{")
+            for position, member in enumerate(members):
+                await _write_section(writer, tx.connection, user_id, member, first=position == 0)
+            await writer.write("}")
         await writer.write("}")
         await writer.flush()
         expires_at = link_expiry(now)
