@@ -83,14 +83,12 @@ def watch_silence(rows: sa.Select[Any], *, replace: bool) -> Insert:
 
 
 async def schedule_partner_inactivity(
-    connection: AsyncConnection, user_ids: Sequence[UUID], *, now: datetime, days: int, replace: bool
+    connection: AsyncConnection, user_ids: Sequence[UUID], *, now: datetime, days: int
 ) -> None:
     """Watch the silence of `user_ids` from their local today at `now`: due at 10:00 local, `days` days
-    on. One statement; users without an accepted partnership are left out.
-
-    `replace=True` after a completed or rest-day answer (the silence restarts); `replace=False` from
-    the accept route, for both users, after the row turned accepted: sets the instant only when unset.
-    """
+    on, unless an instant is already set. One statement; users without an accepted partnership are
+    left out. The accept route calls it for both users once the row is accepted; an answer moves the
+    instant in its own statement (db/checkins.py)."""
     days_param = sa.bindparam("days", days, type_=sa.Integer)
     now_param = sa.bindparam("now", now, type_=sa.DateTime(timezone=True))
     rows = sa.select(
@@ -102,14 +100,9 @@ async def schedule_partner_inactivity(
     statement = insert(partner_inactive_due).from_select(
         ["user_id", "due_at", "created_at", "updated_at"], rows
     )
-    if replace:
-        statement = statement.on_conflict_do_update(
-            index_elements=[partner_inactive_due.c.user_id],
-            set_={"due_at": statement.excluded.due_at, "updated_at": statement.excluded.updated_at},
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=[partner_inactive_due.c.user_id])
-    await connection.execute(statement)
+    await connection.execute(
+        statement.on_conflict_do_nothing(index_elements=[partner_inactive_due.c.user_id])
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,9 +136,7 @@ async def accept_request(
         )
     await accept_partnership(connection, row.id, now=now)
     # A user who never checks in is reported to a new partner `inactive_days` after acceptance (§3.11).
-    await schedule_partner_inactivity(
-        connection, [row.user_id, me], now=now, days=inactive_days, replace=False
-    )
+    await schedule_partner_inactivity(connection, [row.user_id, me], now=now, days=inactive_days)
     content = partner_accepted_notification(me, receiver.name, row.id)
     await notify(tx, [NotificationDraft(row.user_id, content)], now=now)
 

@@ -35,7 +35,9 @@ async def answered(
     await connection.execute(
         sa.insert(check_ins).values(user_id=user_id, goal_id=goal_id, check_in_date=day, status="completed")
     )
-    await schedule_partner_inactivity(connection, [user_id], now=at, days=DAYS, replace=True)
+    # The answer statement restarts the silence: the old instant goes, the new one is set.
+    await connection.execute(sa.delete(partner_inactive_due).where(partner_inactive_due.c.user_id == user_id))
+    await schedule_partner_inactivity(connection, [user_id], now=at, days=DAYS)
 
 
 async def notices(connection: AsyncConnection) -> list[Any]:
@@ -161,7 +163,7 @@ async def test_a_partner_who_never_checked_in_is_counted_from_the_acceptance(
     partner = await insert_user_row(connection, "Europe/London")
     accepted_at = utc("2025-06-01T08:00")
     await insert_partnership(connection, partner, quiet, status="accepted", created_at=accepted_at)
-    await schedule_partner_inactivity(connection, [quiet, partner], now=accepted_at, days=DAYS, replace=False)
+    await schedule_partner_inactivity(connection, [quiet, partner], now=accepted_at, days=DAYS)
     # Then at 10:00 London (BST) three days later, each hears that the other has been quiet
     assert await due_at(connection, quiet) == utc("2025-06-04T09:00")
     assert await run(database, utc("2025-06-04T08:59")) == 0
@@ -184,15 +186,11 @@ async def test_a_partner_accepted_during_a_silence_hears_of_it_from_their_own_ac
     assert await run(database, utc("2025-06-04T10:00")) == 1
     # When a second partner accepts on 5 June (the accept route sets the instant: none was set) ...
     await insert_partnership(connection, second, quiet, status="accepted", created_at=utc("2025-06-05T12:00"))
-    await schedule_partner_inactivity(
-        connection, [quiet], now=utc("2025-06-05T12:00"), days=DAYS, replace=False
-    )
+    await schedule_partner_inactivity(connection, [quiet], now=utc("2025-06-05T12:00"), days=DAYS)
     # ... and a third accepts on 6 June, while the instant of the 5th is pending
     third = await insert_user_row(connection)
     await insert_partnership(connection, third, quiet, status="accepted", created_at=utc("2025-06-06T12:00"))
-    await schedule_partner_inactivity(
-        connection, [quiet], now=utc("2025-06-06T12:00"), days=DAYS, replace=False
-    )
+    await schedule_partner_inactivity(connection, [quiet], now=utc("2025-06-06T12:00"), days=DAYS)
     # Then on 8 June the second hears, and the first does not hear the same silence twice
     assert await run(database, utc("2025-06-08T10:00")) == 1
     # And the job came back for the third partner's own three days
@@ -210,9 +208,7 @@ async def test_suspended_users_are_not_reported_and_leave_the_index(
     await insert_partnership(
         connection, partner, quiet, status="accepted", created_at=utc("2025-06-01T08:00")
     )
-    await schedule_partner_inactivity(
-        connection, [quiet], now=utc("2025-06-01T08:00"), days=DAYS, replace=False
-    )
+    await schedule_partner_inactivity(connection, [quiet], now=utc("2025-06-01T08:00"), days=DAYS)
     await connection.execute(sa.update(users).where(users.c.id == quiet).values(status="suspended"))
     counts = await notify_inactive_partners_at(database, now=utc("2025-06-04T10:00"), days=DAYS)
     assert (counts["due"], counts["inactive_accounts"], counts["notified"]) == (1, 1, 0)
@@ -226,9 +222,7 @@ async def test_a_user_whose_partnerships_ended_leaves_the_index_quietly(
     quiet = await insert_user_row(connection)
     partner = await insert_user_row(connection)
     partnership = await insert_partnership(connection, partner, quiet, status="accepted")
-    await schedule_partner_inactivity(
-        connection, [quiet], now=utc("2025-06-01T08:00"), days=DAYS, replace=False
-    )
+    await schedule_partner_inactivity(connection, [quiet], now=utc("2025-06-01T08:00"), days=DAYS)
     await connection.execute(
         sa.text("DELETE FROM accountability_partners WHERE id = :id"), {"id": partnership}
     )
@@ -246,9 +240,7 @@ async def test_many_due_users_are_taken_in_batches(
         await insert_partnership(
             connection, partner, quiet, status="accepted", created_at=utc("2025-06-01T08:00")
         )
-    await schedule_partner_inactivity(
-        connection, quiet_users, now=utc("2025-06-01T08:00"), days=DAYS, replace=False
-    )
+    await schedule_partner_inactivity(connection, quiet_users, now=utc("2025-06-01T08:00"), days=DAYS)
     counts = await notify_inactive_partners_at(
         database, now=utc("2025-06-04T10:00"), days=DAYS, batch_size=batch_size
     )
