@@ -97,12 +97,7 @@ async def schedule_partner_inactivity(
         now_param,
         now_param,
     ).where(users.c.id == sa.any_(uuid_array("user_ids", user_ids)), has_accepted_partner(users.c.id))
-    statement = insert(partner_inactive_due).from_select(
-        ["user_id", "due_at", "created_at", "updated_at"], rows
-    )
-    await connection.execute(
-        statement.on_conflict_do_nothing(index_elements=[partner_inactive_due.c.user_id])
-    )
+    await connection.execute(watch_silence(rows, replace=False))
 
 
 @dataclass(frozen=True, slots=True)
