@@ -42,13 +42,20 @@ RowT = TypeVar("RowT")
 _KEY_TYPES: Final[dict[type[Any], Any]] = {datetime: Annotated[datetime, msgspec.Meta(tz=True)]}
 
 
-def encode_cursor(*key: date | datetime | UUID) -> str:
-    parts = [value.isoformat() if isinstance(value, date | datetime) else str(value) for value in key]
+def encode_cursor(*key: date | datetime | UUID | int) -> str:
+    parts = [
+        value.isoformat()
+        if isinstance(value, date | datetime)
+        else value
+        if isinstance(value, int)
+        else str(value)
+        for value in key
+    ]
     return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, *types: type[Any]) -> tuple[Any, ...]:
-    """The sort key a cursor carries, as values of the given types (datetime, date, UUID); 422 when it
+    """The sort key a cursor carries, as values of the given types (datetime, date, UUID, int); 422 when it
     is not one this server issues: malformed, nested, naive, or an instant PostgreSQL cannot hold."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)

@@ -51,6 +51,7 @@ from domain.streaks import AnswerStatus
 
 __all__ = [
     "AchievementTypeRow",
+    "CreatedPosition",
     "InsertedUnlock",
     "NewUnlock",
     "PartnerLink",
@@ -58,6 +59,7 @@ __all__ = [
     "active_achievement_types",
     "condition_counts",
     "insert_unlocks",
+    "users_created_between",
 ]
 
 _UUID = postgresql.UUID(as_uuid=True)
@@ -329,3 +331,38 @@ async def insert_unlocks(
         },
     )
     return [InsertedUnlock(**row._mapping) for row in result]
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedPosition:
+    """A user by creation instant: the keyset of the account-age sweep."""
+
+    created_at: datetime
+    id: UUID
+
+
+async def users_created_between(
+    connection: AsyncConnection,
+    start: datetime,
+    end: datetime,
+    *,
+    after: CreatedPosition | None,
+    limit: int,
+) -> list[CreatedPosition]:
+    """Up to `limit` active users created strictly between `start` and `end`, in (created_at, id)
+    order after the position (the users (created_at, id) index)."""
+    key = sa.tuple_(users.c.created_at, users.c.id)
+    query = (
+        sa.select(users.c.created_at, users.c.id)
+        .where(users.c.created_at > start, users.c.created_at < end, users.c.status == ACTIVE_STATUS)
+        .order_by(users.c.created_at, users.c.id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(
+            key
+            > sa.tuple_(
+                sa.literal(after.created_at, users.c.created_at.type), sa.literal(after.id, users.c.id.type)
+            )
+        )
+    return [CreatedPosition(row.created_at, row.id) for row in await connection.execute(query)]

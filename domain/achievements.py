@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final, Protocol, TypeVar
 
@@ -21,6 +22,7 @@ __all__ = [
     "Condition",
     "ConditionCounts",
     "UnlockCondition",
+    "account_age_windows",
     "earned_badges",
     "measure",
 ]
@@ -371,3 +373,17 @@ CATALOGUE: Final[tuple[Badge, ...]] = (
 ACCOUNT_AGE_THRESHOLDS: Final = tuple(
     sorted({badge.condition.value for badge in CATALOGUE if badge.condition.type == Condition.ACCOUNT_AGE})
 )
+
+
+def account_age_windows(now: datetime) -> list[tuple[datetime, datetime]]:
+    """The creation instants (start, end), both open, of the users the daily sweep evaluates at `now`:
+    those whose local account age is, or became during the last day, a threshold N.
+
+    The local age (local today minus the local date of creation, one zone) differs from the elapsed
+    time by less than a day, so age N means N − 1 < elapsed < N + 1 days and age N + 1 means
+    N < elapsed < N + 2: created in (now − (N + 2) days, now − (N − 1) days). A user is in a window on
+    three daily runs, so one missed run still unlocks on time; the evaluation is idempotent."""
+    return [
+        (now - timedelta(days=threshold + 2), now - timedelta(days=threshold - 1))
+        for threshold in sorted(ACCOUNT_AGE_THRESHOLDS, reverse=True)
+    ]
