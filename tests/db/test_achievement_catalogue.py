@@ -22,7 +22,8 @@ MIGRATION = Path(__file__).parents[2] / "alembic" / "versions" / "0012_achieveme
 
 def load_migration() -> ModuleType:
     spec = importlib.util.spec_from_file_location("migration_0012", MIGRATION)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
