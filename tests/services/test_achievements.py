@@ -268,7 +268,7 @@ async def test_two_evaluations_at_once_unlock_and_announce_each_badge_once(
             .where(notification_history.c.user_id.in_([user, partner]))
             .group_by(notification_history.c.notification_type)
         )
-        by_kind = dict(kinds.all())
+        by_kind: dict[str, int] = dict(kinds.all())
     assert rows == 3  # first_checkin, first_goal, first_partner
     assert sorted(results) == [0, 0, 0, 3]
     assert by_kind == {"achievement": 3, "partner_milestone": 1}
