@@ -132,24 +132,28 @@ class UserConditions:
 
 
 def _build_counts_statement() -> sa.Select[Any]:
-    ids = (
-        sa.func.unnest(sa.bindparam("user_ids", type_=ARRAY(_UUID)))
-        .table_valued(sa.column("user_id", _UUID), name="ids")
-        .render_derived()
-    )
     today = sa.cast(sa.func.timezone(users.c.timezone, _NOW), sa.Date)
-    day = check_ins.c.check_in_date
+    # One row per completed day first: the index yields a user's completed rows in date order, so the
+    # grouping needs no sort, and the windows below are plain filtered counts (five DISTINCT
+    # aggregates would sort the rows five times).
+    days = (
+        sa.select(check_ins.c.check_in_date.label("day"), sa.func.count().label("completed"))
+        .where(check_ins.c.user_id == users.c.id, check_ins.c.status == AnswerStatus.COMPLETED.value)
+        .group_by(check_ins.c.check_in_date)
+        .correlate(users)
+        .subquery("days")
+    )
     completed = (
         sa.select(
-            sa.func.count().label("checkin_count"),
+            sa.cast(sa.func.coalesce(sa.func.sum(days.c.completed), 0), sa.BigInteger).label("checkin_count"),
             *(
-                sa.func.count(sa.distinct(day))
-                .filter(day > today - window, day <= today)
+                sa.func.count()
+                .filter(days.c.day > today - window, days.c.day <= today)
                 .label(f"perfect_{window}")
                 for window in PERFECT_WINDOWS
             ),
         )
-        .where(check_ins.c.user_id == users.c.id, check_ins.c.status == AnswerStatus.COMPLETED.value)
+        .select_from(days)
         .lateral("completed")
     )
     active = goals.c.status == GoalStatus.ACTIVE.value
@@ -210,13 +214,15 @@ def _build_counts_statement() -> sa.Select[Any]:
             account_age.label("account_age"),
             unlocked.label("unlocked_type_ids"),
         )
-        .select_from(ids)
-        .join(users, users.c.id == ids.c.user_id)
+        .select_from(users)
         .join(completed, sa.true())
         .join(goal_counts, sa.true())
         .join(partners, sa.true())
         .join(nudges, sa.true())
-        .where(users.c.status == ACTIVE_STATUS)
+        .where(
+            users.c.id == sa.any_(sa.bindparam("user_ids", type_=ARRAY(_UUID))),
+            users.c.status == ACTIVE_STATUS,
+        )
         .order_by(users.c.id)
     )
 
