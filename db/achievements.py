@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
@@ -80,13 +80,15 @@ class AchievementTypeRow:
     sort_order: int
     is_active: bool
 
-    @property
-    def condition(self) -> UnlockCondition:
-        """The stored condition. The CHECK only asks for a number: a fractional value N unlocks at
-        the first whole count ≥ N."""
-        return UnlockCondition(
+    # The stored condition, parsed once per row (evaluation reads it for every user). The CHECK only
+    # asks for a number: a fractional value N unlocks at the first whole count ≥ N.
+    condition: UnlockCondition = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        condition = UnlockCondition(
             str(self.unlock_condition["type"]), math.ceil(float(self.unlock_condition["value"]))
         )
+        object.__setattr__(self, "condition", condition)
 
 
 ACHIEVEMENT_TYPE_COLUMNS: Final = (

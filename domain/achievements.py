@@ -105,7 +105,8 @@ class ConditionCounts:
         }
 
 
-_PLAIN_COUNTS: Final[Mapping[Condition, str]] = {
+# Keyed by the condition text (a StrEnum member is equal to its text).
+_PLAIN_COUNTS: Final[Mapping[str, str]] = {
     Condition.CHECKIN_COUNT: "checkin_count",
     Condition.GOAL_COUNT: "goal_count",
     Condition.PARTNER_COUNT: "partner_count",
@@ -123,13 +124,10 @@ _PLAIN_COUNTS: Final[Mapping[Condition, str]] = {
 def measure(counts: ConditionCounts, condition: UnlockCondition) -> int | None:
     """What `counts` says about `condition`; None when it cannot be measured (unknown type, a perfect
     window that is not loaded). A perfect condition of value N reads the N-day window."""
-    try:
-        kind = Condition(condition.type)
-    except ValueError:
-        return None
-    if kind in PERFECT_CONDITIONS:
+    if condition.type in PERFECT_CONDITIONS:
         return (counts.perfect_days or {}).get(condition.value)
-    return int(getattr(counts, _PLAIN_COUNTS[kind]))
+    attribute = _PLAIN_COUNTS.get(condition.type)
+    return None if attribute is None else int(getattr(counts, attribute))
 
 
 class HasCondition(Protocol):

@@ -26,12 +26,14 @@ SCRATCH = use_scratch_environment("achievements")
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Awaitable, Callable, Sequence  # noqa: E402
+from collections.abc import Awaitable, Callable, Iterator, Sequence  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
 from typing import Any  # noqa: E402
 from uuid import UUID  # noqa: E402
 
 import asyncpg  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
 
 from bench.recorded_statements import recorded_statements  # noqa: E402
 from bench.scheduling.seed import analyze, seed_daily_goals, seed_users  # noqa: E402
@@ -162,21 +164,43 @@ def statement_kind(sql: str) -> str:
     return "other"
 
 
-async def evaluate_recorded(
+@contextmanager
+def timed_statements(engine: Any) -> Iterator[list[tuple[str, float]]]:
+    """Each statement the engine sends inside the block, with its kind and its seconds."""
+    timings: list[tuple[str, float]] = []
+    started: list[float] = []
+
+    def before(*_: Any) -> None:
+        started.append(time.perf_counter())
+
+    def after(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        timings.append((statement_kind(statement), time.perf_counter() - started.pop()))
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", before)
+    sa.event.listen(engine.sync_engine, "after_cursor_execute", after)
+    try:
+        yield timings
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", before)
+        sa.event.remove(engine.sync_engine, "after_cursor_execute", after)
+
+
+async def evaluate_timed(
     engine: Any, database: EngineDatabase, user_batches: list[Sequence[UUID]]
-) -> tuple[float, int, list[tuple[str, Any]]]:
-    with recorded_statements(engine) as statements:
+) -> tuple[float, int, list[tuple[str, float]]]:
+    with timed_statements(engine) as timings:
         seconds, unlocked = await timed_batches(database, user_batches, evaluation)
-    return seconds, unlocked, statements
+    return seconds, unlocked, timings
 
 
-def statement_summary(statements: list[tuple[str, Any]], batches_run: int) -> str:
-    kinds: dict[str, int] = {}
-    for sql, _ in statements:
-        kind = statement_kind(sql)
-        kinds[kind] = kinds.get(kind, 0) + 1
-    shown = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
-    return f"{len(statements)} statements for {batches_run} batches ({shown})"
+def statement_summary(timings: list[tuple[str, float]], batches_run: int) -> str:
+    """Statements per kind with their total seconds: the count must not depend on the badges."""
+    kinds: dict[str, tuple[int, float]] = {}
+    for kind, seconds in timings:
+        count, total = kinds.get(kind, (0, 0.0))
+        kinds[kind] = (count + 1, total + seconds)
+    shown = ", ".join(f"{kind} {count} ({total:.2f} s)" for kind, (count, total) in sorted(kinds.items()))
+    return f"{len(timings)} statements for {batches_run} batches: {shown}"
 
 
 async def explain(connection: asyncpg.Connection, statement: str, parameters: Any) -> str:
@@ -220,7 +244,7 @@ async def run(users: int, batch_size: int) -> None:
         if scanned:
             raise SystemExit(f"the counts statement reads {scanned} sequentially")
 
-        evaluate_s, unlocked, statements = await evaluate_recorded(engine, database, user_batches)
+        evaluate_s, unlocked, statements = await evaluate_timed(engine, database, user_batches)
         rate = users / evaluate_s
         print(
             f"evaluate_achievements, 69 badges: {unlocked:,} unlocks in {evaluate_s:.2f} s = "
@@ -237,7 +261,7 @@ async def run(users: int, batch_size: int) -> None:
             """,
             EXTRA_BADGES,
         )
-        more_s, more_unlocked, more_statements = await evaluate_recorded(engine, database, user_batches)
+        more_s, more_unlocked, more_statements = await evaluate_timed(engine, database, user_batches)
         print(
             f"evaluate_achievements, {69 + EXTRA_BADGES} badges (each extra one earned by everyone): "
             f"{more_unlocked:,} unlocks in {more_s:.2f} s = {more_unlocked / more_s:,.0f} unlocks/s, "
