@@ -21,6 +21,7 @@ __all__ = [
     "Badge",
     "Condition",
     "ConditionCounts",
+    "SourceType",
     "UnlockCondition",
     "account_age_windows",
     "earned_badges",
@@ -45,6 +46,16 @@ class Condition(StrEnum):
     ACCOUNT_AGE = "account_age"
     CHALLENGE_COUNT = "challenge_count"
     CHALLENGE_WON = "challenge_won"
+
+
+class SourceType(StrEnum):
+    """What triggered an evaluation: user_achievements.metadata.source_type (§3.7)."""
+
+    GOAL = "goal"  # a goal created or checked in; source_id is the goal (the app's goal_id)
+    CHECK = "check"  # POST /achievements/check
+    ACCOUNT_AGE = "account_age"  # the daily sweep
+    PARTNERSHIP = "partnership"  # an accepted partnership; source_id is the partnership
+    NUDGE = "nudge"  # a sent nudge or cheer; source_id is the nudge
 
 
 PERFECT_CONDITIONS: Final = frozenset(

@@ -1,6 +1,6 @@
 """Badge evaluation (§3.7): counts → the pure choice → one insert → notices for what was inserted.
 
-    await evaluate_achievements(tx, [user_id], now=now, source=AchievementSource("goal", goal_id))
+    await evaluate_achievements(tx, [user_id], now=now, source=AchievementSource(SourceType.GOAL, goal_id))
 
 runs inside the caller's transaction, so an unlock and its notices commit (or roll back) with what
 caused them. For any number of users and badges it issues at most four statements: the active
@@ -12,8 +12,13 @@ badge, or "<N> achievements"). Two evaluations racing for the same badge insert 
 announced once.
 
 Triggers: a completed check-in and goal creation (the API), POST /achievements/check, the daily
-account-age sweep (workers/jobs/achievements.py); partnership acceptance (both users) and a sent nudge
-or cheer call it the same way from their own transactions.
+account-age sweep (workers/jobs/achievements.py). Partnership acceptance and a sent nudge or cheer call
+it the same way from their own transactions:
+
+    accepted = AchievementSource(SourceType.PARTNERSHIP, partnership_id)
+    await evaluate_achievements(tx, [sender_id, accepter_id], now=now, source=accepted)
+    sent = AchievementSource(SourceType.NUDGE, nudge_id)
+    await evaluate_achievements(tx, [sender_id], now=now, source=sent)
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from db.achievements import (
     insert_unlocks,
 )
 from db.notifications import NotificationDraft
-from domain.achievements import earned_badges
+from domain.achievements import SourceType, earned_badges
 from domain.notification_copy.achievement_notices import achievement_notification
 from domain.notification_copy.partner_notices import partner_achievements_notification
 from services.notify import notify
@@ -46,10 +51,9 @@ __all__ = ["AchievementSource", "Unlocked", "evaluate_achievements"]
 
 @dataclass(frozen=True, slots=True)
 class AchievementSource:
-    """What triggered the evaluation, kept in each unlock's metadata as source_type / source_id
-    ("goal" + the goal's id is what the app shows as the badge's goal_id)."""
+    """What triggered the evaluation, kept in each unlock's metadata as source_type / source_id."""
 
-    type: str
+    type: SourceType
     id: UUID | None = None
 
 
@@ -103,7 +107,7 @@ def _metadata(user: UserConditions, source: AchievementSource | None) -> dict[st
     """The counts at unlock time and the trigger."""
     return {
         **user.counts.as_json(),
-        "source_type": source.type if source else None,
+        "source_type": source.type.value if source else None,
         "source_id": str(source.id) if source and source.id else None,
     }
 

@@ -26,12 +26,13 @@ from db.achievement_lists import (
     user_achievement_page,
 )
 from db.achievements import AchievementTypeRow
+from domain.achievements import SourceType
 from services.achievements import AchievementSource, evaluate_achievements
 from services.transaction import Transaction
 
 DEFAULT_PAGE_SIZE = MAX_LIMIT
 # metadata.source_type of an unlock found by POST /achievements/check.
-CHECK_SOURCE = AchievementSource("check")
+CHECK_SOURCE = AchievementSource(SourceType.CHECK)
 
 
 class AchievementsController(Controller):

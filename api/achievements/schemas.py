@@ -11,10 +11,8 @@ import msgspec
 from api.structs import struct_from_row
 from db.achievement_lists import AchievementTotals, UserAchievementRow
 from db.achievements import AchievementTypeRow
+from domain.achievements import SourceType
 from services.achievements import Unlocked
-
-# metadata.source_type of an unlock triggered by a goal (created, or checked in): its goal_id.
-GOAL_SOURCE = "goal"
 
 
 class AchievementTypeOut(msgspec.Struct):
@@ -81,7 +79,7 @@ class UserAchievementOut(msgspec.Struct):
 def goal_id_of(metadata: dict[str, Any]) -> UUID | None:
     """metadata.source_id when the unlock came from a goal, else None (the app's goal_id)."""
     source_id = metadata.get("source_id")
-    if metadata.get("source_type") != GOAL_SOURCE or not isinstance(source_id, str):
+    if metadata.get("source_type") != SourceType.GOAL or not isinstance(source_id, str):
         return None
     try:
         return UUID(source_id)

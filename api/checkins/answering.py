@@ -25,6 +25,7 @@ from db.checkins import (
     record_answer,
 )
 from db.plans import plan_catalog
+from domain.achievements import SourceType
 from domain.errors import NotFound, RuleBroken
 from domain.goal_rules import GoalSchedule, GoalStatus
 from domain.local_time import local_monday, local_today
@@ -91,7 +92,9 @@ async def answer_today(tx: Transaction, *, user_id: UUID, answer: CheckInCreateI
             now=now,
         )
     if status is AnswerStatus.COMPLETED:
-        await evaluate_achievements(tx, [user_id], now=now, source=AchievementSource("goal", goal.goal_id))
+        await evaluate_achievements(
+            tx, [user_id], now=now, source=AchievementSource(SourceType.GOAL, goal.goal_id)
+        )
     week_completions = stats.week_completions if stats.week_start_date == local_monday(today) else 0
     return Answered(row=row, stats=stats, week_completions=week_completions)
 

@@ -28,6 +28,7 @@ from db.goals import (
 )
 from db.plan_limits import plan_features_for
 from db.reminder_slots import rebuild_goal_slots
+from domain.achievements import SourceType
 from domain.errors import NotFound
 from domain.goal_rules import (
     GoalSchedule,
@@ -98,7 +99,7 @@ async def create_goal(tx: Transaction, user_id: UUID, data: GoalCreateIn, *, now
     )
     goal = await load_owned_goal(connection, user_id, goal_id, now=now)
     await sync_due_rows(connection, goal_id, today=goal.owner_today, now=now)
-    await evaluate_achievements(tx, [user_id], now=now, source=AchievementSource("goal", goal_id))
+    await evaluate_achievements(tx, [user_id], now=now, source=AchievementSource(SourceType.GOAL, goal_id))
     return goal
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.achievements import condition_counts
 from db.tables import achievement_types, notification_history, user_achievements
+from domain.achievements import SourceType
 from services.achievements import AchievementSource, evaluate_achievements
 from services.transaction import EngineDatabase, Transaction
 from tests.api.checkins_support import counted_statements
@@ -96,7 +97,7 @@ async def test_unlocks_are_written_once_with_their_counts_and_announced_once(
     await add_completed_days(connection, user, goal, days_up_to(date(2025, 6, 1), 10))
 
     # When the badges are evaluated twice
-    source = AchievementSource("goal", goal)
+    source = AchievementSource(SourceType.GOAL, goal)
     first = await evaluate_achievements(Transaction(connection), [user], now=NOW, source=source)
     second = await evaluate_achievements(Transaction(connection), [user], now=NOW, source=source)
 

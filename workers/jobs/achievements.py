@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import datetime
 
 from db.achievements import CreatedPosition, users_created_between
-from domain.achievements import account_age_windows
+from domain.achievements import SourceType, account_age_windows
 from services.achievements import AchievementSource, evaluate_achievements
 from services.transaction import Transaction
 from workers.periodic_jobs import JobContext, periodic_job, run_locked_batches
@@ -23,7 +23,7 @@ from workers.periodic_jobs import JobContext, periodic_job, run_locked_batches
 ACCOUNT_AGE_JOB = "achievements.account_age"
 BATCH_SIZE = 500
 # metadata.source_type of the unlocks the sweep writes.
-SWEEP_SOURCE = AchievementSource("account_age")
+SWEEP_SOURCE = AchievementSource(SourceType.ACCOUNT_AGE)
 
 
 @periodic_job(ACCOUNT_AGE_JOB, "30 4 * * *")
