@@ -31,7 +31,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import (
@@ -105,17 +105,72 @@ ACHIEVEMENT_TYPE_COLUMNS: Final = (
     achievement_types.c.is_active,
 )
 
+
+def _catalogue_version() -> sa.ScalarSelect[Any]:
+    """A digest of every active badge row (all columns): it changes with any change to the active
+    catalogue, so a cached copy is reused exactly as long as it is current."""
+    badge = achievement_types.alias("badge")
+    return (
+        sa.select(
+            sa.func.md5(
+                sa.func.coalesce(
+                    sa.func.string_agg(
+                        sa.cast(sa.literal_column("badge"), sa.Text),
+                        aggregate_order_by(sa.literal(","), badge.c.id),
+                    ),
+                    "",
+                )
+            )
+        )
+        .where(badge.c.is_active)
+        .scalar_subquery()
+    )
+
+
 _ACTIVE_TYPES: Final = (
-    sa.select(*ACHIEVEMENT_TYPE_COLUMNS)
+    sa.select(*ACHIEVEMENT_TYPE_COLUMNS, _catalogue_version().label("catalogue_version"))
     .where(achievement_types.c.is_active)
     .order_by(achievement_types.c.sort_order, achievement_types.c.id)
 )
 
 
-async def active_achievement_types(connection: AsyncConnection) -> list[AchievementTypeRow]:
-    """Every active badge, in sort order."""
-    result = await connection.execute(_ACTIVE_TYPES)
-    return [AchievementTypeRow(**row._mapping) for row in result]
+@dataclass(frozen=True, slots=True)
+class ActiveCatalogue:
+    version: str
+    badges: tuple[AchievementTypeRow, ...]
+
+
+class ActiveCatalogueCache:
+    """The active badges of the last version seen by this process (every evaluation would otherwise
+    read and decode the whole catalogue again; the counts statement reports the current version)."""
+
+    def __init__(self) -> None:
+        self._catalogue = ActiveCatalogue(version="", badges=())
+
+    async def get(self, connection: AsyncConnection, version: str) -> tuple[AchievementTypeRow, ...]:
+        """The active badges at `version`, read again when the cached copy is of another version."""
+        if self._catalogue.version != version:
+            # Two concurrent misses may both load; the reads are identical and cheap, so no lock.
+            rows = (await connection.execute(_ACTIVE_TYPES)).all()
+            badges = tuple(
+                AchievementTypeRow(
+                    **{key: value for key, value in row._mapping.items() if key != "catalogue_version"}
+                )
+                for row in rows
+            )
+            self._catalogue = ActiveCatalogue(rows[0].catalogue_version if rows else version, badges)
+        return self._catalogue.badges
+
+
+_PROCESS_CACHE: Final = ActiveCatalogueCache()
+
+
+async def active_achievement_types(
+    connection: AsyncConnection, version: str
+) -> tuple[AchievementTypeRow, ...]:
+    """Every active badge, in sort order, as of the catalogue `version` (`UserConditions`): from the
+    process cache, or one statement when the catalogue changed since it was filled."""
+    return await _PROCESS_CACHE.get(connection, version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +185,8 @@ class UserConditions:
     name: str
     counts: ConditionCounts
     unlocked_type_ids: frozenset[UUID]
+    # The digest of the active catalogue when the counts were read (`active_achievement_types`).
+    catalogue_version: str
     partners: tuple[PartnerLink, ...]
 
 
@@ -223,6 +280,7 @@ def _build_counts_statement() -> sa.Select[Any]:
             nudges.c.cheers_sent,
             account_age.label("account_age"),
             unlocked.label("unlocked_type_ids"),
+            _catalogue_version().label("catalogue_version"),
         )
         .select_from(users)
         .join(local, sa.true())
@@ -271,6 +329,7 @@ def _user_conditions(row: Mapping[str, Any]) -> UserConditions:
         name=row["name"],
         counts=counts,
         unlocked_type_ids=frozenset(row["unlocked_type_ids"] or ()),
+        catalogue_version=row["catalogue_version"],
         partners=partners,
     )
 

@@ -3,13 +3,14 @@
     await evaluate_achievements(tx, [user_id], now=now, source=AchievementSource(SourceType.GOAL, goal_id))
 
 runs inside the caller's transaction, so an unlock and its notices commit (or roll back) with what
-caused them. For any number of users and badges it issues at most four statements: the active
-catalogue, every condition count of the set (db/achievements.py), one INSERT … ON CONFLICT DO NOTHING
-RETURNING of all the unlocks, and one notify() of all the notices; the last two only when something
-was earned. Notices go out for inserted rows only: an `achievement` notice per badge to its user, and
-one `partner_milestone` notice to each accepted partner of a user who unlocked anything (naming the
-badge, or "<N> achievements"). Two evaluations racing for the same badge insert it once, so it is
-announced once.
+caused them. For any number of users and badges it issues at most four statements: every condition
+count of the set with the active catalogue's version (db/achievements.py), the catalogue itself only
+when this process has not cached that version yet, one INSERT … ON CONFLICT DO NOTHING RETURNING of
+all the unlocks, and one notify() of all the notices; the last two only when something was earned. A
+completed check-in that earns nothing costs one statement. Notices go out for inserted rows only:
+an `achievement` notice per badge to its user, and one `partner_milestone` notice to each accepted
+partner of a user who unlocked anything (naming the badge, or "<N> achievements"). Two evaluations
+racing for the same badge insert it once, so it is announced once.
 
 Triggers: a completed check-in and goal creation (the API), POST /achievements/check, the daily
 account-age sweep (workers/jobs/achievements.py). Partnership acceptance and a sent nudge or cheer call
@@ -77,8 +78,10 @@ async def evaluate_achievements(
     if not user_ids:
         return []
     connection = tx.connection
-    badges = await active_achievement_types(connection)
     users = await condition_counts(connection, sorted(set(user_ids)), now=now)
+    if not users:
+        return []
+    badges = await active_achievement_types(connection, users[0].catalogue_version)
     earned = [
         (user, badge)
         for user in users
