@@ -54,7 +54,7 @@ def _key_part(value: date | datetime | UUID | str | int) -> str | int:
 
 
 def decode_cursor(cursor: str, *types: type[Any]) -> tuple[Any, ...]:
-    """The sort key a cursor carries, as values of the given types (datetime, date, UUID); 422 when it
+    """The sort key a cursor carries, as values of the given types (datetime, date, UUID, int); 422 when it
     is not one this server issues: malformed, nested, naive, or an instant PostgreSQL cannot hold."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
+from api.achievements.controller import AchievementsController
 from api.app_config.controller import AppConfigController, AppVersionController
 from api.auth.controller import AuthController
 from api.blog.admin import BlogAdminController
@@ -27,6 +28,7 @@ from api.webhooks.controller import RevenueCatWebhookController
 API_PREFIX = "/api/v1"
 
 RESOURCE_HANDLERS: list[ControllerRouterHandler] = [
+    AchievementsController,
     AppConfigController,
     AppVersionController,
     AuthController,

@@ -165,6 +165,8 @@ sa.Index(
     users.c.id,
     postgresql_where=sa.text("status IN ('disabled', 'suspended')"),
 )
+# The daily account-age sweep walks the users created around each threshold day (§3.7).
+sa.Index("ix_users_created_at_id", users.c.created_at, users.c.id)
 sa.Index(
     "ix_users_next_morning_motivation_at",
     users.c.next_morning_motivation_at,

@@ -107,7 +107,7 @@ async def seed_demo_goal_and_device(database: Database, user_id: UUID, *, now: d
         ).scalar_one_or_none()
         if goal_id is None:
             goal = GoalCreateIn(title=DEMO_GOAL_TITLE, frequency_type="daily", reminder_times=[reminder_time])
-            await create_goal(tx.connection, user_id, goal, now=now)
+            await create_goal(tx, user_id, goal, now=now)
         else:
             update = GoalUpdateIn(reminder_times=[reminder_time])
             await update_goal_fields(tx.connection, user_id, goal_id, update, now=now)

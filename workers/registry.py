@@ -4,6 +4,7 @@ and what `python -m workers.run_job` imports to find every periodic job."""
 from workers import heartbeat
 from workers.exports import actors as export_actors
 from workers.jobs import (
+    achievements,
     checkin_prompts,
     daily_checkins,
     job_markers,
@@ -19,6 +20,7 @@ from workers.mail import actors as mail_actors
 from workers.push import actors as push_actors
 
 __all__ = [
+    "achievements",
     "billing_jobs",
     "checkin_prompts",
     "daily_checkins",

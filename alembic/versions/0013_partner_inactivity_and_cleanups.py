@@ -1,7 +1,7 @@
 """partner-inactive due index; index of disabled and suspended users for the partnership clean-up
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-05
 
 docs/domain.md §3.11 "Partner inactive" and §4: `partner_inactive_due` holds one due instant per user
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

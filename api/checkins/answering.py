@@ -1,8 +1,9 @@
-"""Answering today's occurrence of a goal: POST /check-ins (§3.2, §3.3, §3.11 streak milestone).
+"""Answering today's occurrence of a goal: POST /check-ins (§3.2, §3.3, §3.11 streak milestone, §3.7).
 
 Everything happens in the request's transaction, under the goal row lock (db/checkins.py): older
 pending rows become missed first, then today's row is answered and the goal's stats are advanced by
-domain.streaks, and a streak milestone writes its notice (the inbox row is the outbox). The push is
+domain.streaks, a streak milestone writes its notice (the inbox row is the outbox), and a completed
+answer evaluates the user's badges (their unlocks and notices commit with the answer). The push is
 enqueued after commit.
 """
 
@@ -24,6 +25,7 @@ from db.checkins import (
     record_answer,
 )
 from db.plans import plan_catalog
+from domain.achievements import SourceType
 from domain.errors import NotFound, RuleBroken
 from domain.goal_rules import GoalSchedule, GoalStatus
 from domain.local_time import local_monday, local_today
@@ -31,6 +33,7 @@ from domain.notification_copy.checkin_replies import checkin_reply
 from domain.plans import Feature
 from domain.schedule import FrequencyType, is_scheduled
 from domain.streaks import AnswerStatus, GoalStreakStats, answer_status, apply_answer, apply_missed
+from services.achievements import AchievementSource, evaluate_achievements
 from services.streak_milestones import notify_streak_milestone
 from services.transaction import Transaction
 
@@ -90,6 +93,10 @@ async def answer_today(
             streak=stats.current_streak,
             since=stats.streak_start_date,
             now=now,
+        )
+    if status is AnswerStatus.COMPLETED:
+        await evaluate_achievements(
+            tx, [user_id], now=now, source=AchievementSource(SourceType.GOAL, goal.goal_id)
         )
     week_completions = stats.week_completions if stats.week_start_date == local_monday(today) else 0
     return Answered(row=row, stats=stats, week_completions=week_completions)

@@ -70,7 +70,7 @@ class GoalController(Controller):
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> GoalOut:
-        return goal_out(await create_goal(tx.connection, request.user.id, data, now=now))
+        return goal_out(await create_goal(tx, request.user.id, data, now=now))
 
     @get("/stats/summary")
     async def summary(self, request: AuthRequest, tx: NamedDependency[Transaction]) -> GoalsSummaryOut:

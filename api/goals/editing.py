@@ -28,6 +28,7 @@ from db.goals import (
 )
 from db.plan_limits import plan_features_for
 from db.reminder_slots import rebuild_goal_slots
+from domain.achievements import SourceType
 from domain.errors import NotFound
 from domain.goal_rules import (
     GoalSchedule,
@@ -40,6 +41,8 @@ from domain.goal_rules import (
     normalize_schedule,
 )
 from domain.plans import Feature, PlanFeatures
+from services.achievements import AchievementSource, evaluate_achievements
+from services.transaction import Transaction
 
 STATUS_MESSAGES = {
     GoalStatus.ACTIVE: "Goal activated.",
@@ -74,9 +77,10 @@ def _clean_why(why_statement: str | None) -> str | None:
     return (why_statement or "").strip() or None
 
 
-async def create_goal(
-    connection: AsyncConnection, user_id: UUID, data: GoalCreateIn, *, now: datetime
-) -> GoalRow:
+async def create_goal(tx: Transaction, user_id: UUID, data: GoalCreateIn, *, now: datetime) -> GoalRow:
+    """Create the goal and its due rows, then evaluate the user's badges (goal_count) in the same
+    transaction."""
+    connection = tx.connection
     features = await plan_features_for(connection, user_id)
     title = normalize_goal_title(data.title)
     schedule = normalize_schedule(data.frequency_type, data.frequency_count, data.target_days)
@@ -95,6 +99,7 @@ async def create_goal(
     )
     goal = await load_owned_goal(connection, user_id, goal_id, now=now)
     await sync_due_rows(connection, goal_id, today=goal.owner_today, now=now)
+    await evaluate_achievements(tx, [user_id], now=now, source=AchievementSource(SourceType.GOAL, goal_id))
     return goal
 
 

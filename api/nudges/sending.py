@@ -14,20 +14,19 @@ from uuid import UUID
 from api.nudges.schemas import NudgeCreateIn
 from db.notifications import NotificationDraft
 from db.nudges import NewNudge, NudgeRow, insert_nudge, key_share_pair_goal, lock_partnership_to_nudge
+from domain.achievements import SourceType
 from domain.errors import DailyLimitReached, Forbidden, NotFound
 from domain.local_time import local_today
 from domain.notification_copy.partner_notices import partner_nudge_notification
 from domain.nudges import daily_nudge_limit, emoji_character
+from services.achievements import AchievementSource, evaluate_achievements
 from services.notify import notify
 from services.transaction import Transaction
 
 
 async def send_nudge(tx: Transaction, sender_id: UUID, data: NudgeCreateIn, *, now: datetime) -> NudgeRow:
-    """Store the nudge and write the recipient's notice; 403, 404 or 429 write nothing.
-
-    Seam for achievements (§3.7): the sender's badge evaluation (nudges_sent / cheers_sent) follows
-    the commit, queued here on `tx` once the nudge is stored.
-    """
+    """Store the nudge, write the recipient's notice and unlock the sender's nudge and cheer badges
+    (§3.7), all in the request's transaction; 403, 404 or 429 write nothing."""
     partnership = await lock_partnership_to_nudge(
         tx.connection, sender_id=sender_id, recipient_id=data.recipient_id
     )
@@ -70,4 +69,7 @@ async def send_nudge(tx: Transaction, sender_id: UUID, data: NudgeCreateIn, *, n
         message=nudge.message,
     )
     await notify(tx, [NotificationDraft(nudge.recipient_id, content)], now=now)
+    await evaluate_achievements(
+        tx, [sender_id], now=now, source=AchievementSource(SourceType.NUDGE, nudge.id)
+    )
     return nudge

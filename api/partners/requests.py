@@ -25,11 +25,13 @@ from db.partnerships import (
     pair_row,
     partnership_by_id,
 )
+from domain.achievements import SourceType
 from domain.errors import NotFound, PlanLimitReached, RuleBroken
 from domain.notification_copy.partner_notices import (
     partner_accepted_notification,
     partner_request_notification,
 )
+from services.achievements import AchievementSource, evaluate_achievements
 from services.notify import NotificationDraft, notify
 from services.transaction import Transaction
 
@@ -139,6 +141,9 @@ async def accept_request(
     await schedule_partner_inactivity(connection, [row.user_id, me], now=now, days=inactive_days)
     content = partner_accepted_notification(me, receiver.name, row.id)
     await notify(tx, [NotificationDraft(row.user_id, content)], now=now)
+    await evaluate_achievements(
+        tx, [row.user_id, me], now=now, source=AchievementSource(SourceType.PARTNERSHIP, row.id)
+    )
 
 
 async def reject_request(tx: Transaction, me: UUID, partnership_id: UUID, *, now: datetime) -> None:

@@ -57,9 +57,10 @@ async def nudge_rows(connection: AsyncConnection, sender_id: UUID) -> list[Any]:
 
 
 async def notices_of(connection: AsyncConnection, user_id: UUID) -> list[Any]:
+    """The user's notices of nudges (not those of the badges a send may unlock)."""
     result = await connection.execute(
         sa.select(notification_history)
-        .where(notification_history.c.user_id == user_id)
+        .where(notification_history.c.user_id == user_id, notification_history.c.entity_type == "nudge")
         .order_by(notification_history.c.sent_at, notification_history.c.id)
     )
     return list(result)

@@ -53,9 +53,13 @@ async def rows_between(connection: AsyncConnection, a: UUID, b: UUID) -> list[An
 
 
 async def inbox_types(connection: AsyncConnection, user_id: UUID) -> list[str]:
+    """The user's notices of partnerships and nudges (not of the badges an accept or a nudge unlocks)."""
     result = await connection.execute(
         sa.select(notification_history.c.notification_type)
-        .where(notification_history.c.user_id == user_id)
+        .where(
+            notification_history.c.user_id == user_id,
+            notification_history.c.entity_type.in_(("partner_request", "partner_accepted", "nudge")),
+        )
         .order_by(notification_history.c.created_at)
     )
     return list(result.scalars())

@@ -224,7 +224,8 @@ async def test_no_one_else_deletes_a_nudge_or_its_notice(
     assert response.status_code == 404, response.text
     assert response.json()["code"] == "nudge_not_found"
     assert await connection.scalar(sa.select(sa.func.count()).select_from(social_nudges)) == 1
-    assert await connection.scalar(sa.select(sa.func.count()).select_from(notification_history)) == 1
+    nudge_notices = sa.select(sa.func.count()).where(notification_history.c.entity_id == nudge_id)
+    assert await connection.scalar(nudge_notices) == 1
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.clock import FixedClock
 from api.nudges.schemas import NudgeCreateIn
 from api.nudges.sending import send_nudge
-from db.tables import users
+from db.tables import notification_history, users
 from domain.nudges import NudgeType
 from tests.api.auth_support import MakeUser
 from tests.api.nudges_support import NUDGES, notices_of, nudge_rows, partners, send
@@ -412,3 +412,29 @@ async def test_a_send_rolled_back_after_the_notice_leaves_neither_nudge_nor_noti
     # Then nothing of it remains
     assert await nudge_rows(connection, pair.sender.id) == []
     assert await notices_of(connection, pair.recipient.id) == []
+
+
+async def test_a_first_cheer_unlocks_the_senders_badge_in_the_same_transaction(
+    client: AsyncClient, make_user: MakeUser, connection: AsyncConnection
+) -> None:
+    # Given two partners
+    sender, recipient = await make_user(), await make_user()
+    await insert_pair(connection, sender.id, recipient.id)
+
+    # When the sender cheers for the first time
+    response = await client.post(
+        NUDGES, json={"recipient_id": str(recipient.id), "nudge_type": "cheer"}, headers=sender.headers
+    )
+
+    # Then the sender holds "Cheerleader" (and "First Ally", never evaluated since the partnership
+    # row was written directly), and the recipient, a partner, hears of both in one notice
+    assert response.status_code == 201, response.text
+    badges = (await client.get("/api/v1/achievements/me", headers=sender.headers)).json()
+    assert {badge["badge_key"] for badge in badges} == {"first_cheer", "first_partner"}
+    assert {badge["metadata"]["source_type"] for badge in badges} == {"nudge"}
+    types = await connection.scalars(
+        sa.select(notification_history.c.notification_type).where(
+            notification_history.c.user_id == recipient.id
+        )
+    )
+    assert sorted(types) == ["partner_cheer", "partner_milestone"]

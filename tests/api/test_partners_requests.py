@@ -407,3 +407,19 @@ async def test_accepting_starts_watching_both_users_for_a_silence(
     )
     expected = (NOW + timedelta(days=settings.partner_inactive_days)).replace(hour=10)
     assert due == {sender.id: expected, receiver.id: expected}
+
+
+async def test_accepting_unlocks_first_ally_for_both_and_tells_each_other(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    # Given a request between two users without badges
+    sender, receiver = await make_user(), await make_user()
+
+    # When it is accepted
+    await make_partners(client, sender, receiver)
+
+    # Then both hold "First Ally" (§3.7), unlocked by the partnership
+    for user in (sender, receiver):
+        badges = (await client.get("/api/v1/achievements/me", headers=user.headers)).json()
+        assert [badge["badge_key"] for badge in badges] == ["first_partner"]
+        assert badges[0]["metadata"]["source_type"] == "partnership"

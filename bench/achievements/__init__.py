@@ -1,0 +1,1 @@
+"""Badge evaluation benchmarks."""
