@@ -20,7 +20,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -51,6 +52,46 @@ class Result:
 def scratch_url(base: str, name: str) -> str:
     parts = urlsplit(base)
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+
+
+@dataclass(frozen=True)
+class ScratchDatabase:
+    dsn: str  # for asyncpg (the seeders)
+    env: dict[str, str]  # for the server processes
+
+
+async def _admin(admin_dsn: str, statement: str) -> None:
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@contextmanager
+def migrated_scratch_database(prefix: str) -> Iterator[ScratchDatabase]:
+    """A database of its own on the server of DATABASE_URL, migrated, and the environment the API
+    servers run with; dropped afterwards. This process reads the same settings: it signs the tokens."""
+    base_url = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/fitnudge")
+    database_name = f"{prefix}_{uuid.uuid4().hex[:6]}"
+    database_url = scratch_url(base_url, database_name)
+    admin_dsn = scratch_url(base_url, "postgres").replace("postgresql+asyncpg://", "postgresql://", 1)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "APP_ENV": "dev",
+        "AUTH_RATE_LIMIT_PER_MINUTE": "0",
+        "JWT_SECRET": os.environ.get("JWT_SECRET", "bench-secret-0123456789abcdef-0123456789"),
+    }
+    os.environ.update({key: env[key] for key in ("APP_ENV", "DATABASE_URL", "JWT_SECRET")})
+    asyncio.run(_admin(admin_dsn, f'CREATE DATABASE "{database_name}"'))
+    try:
+        subprocess.run(
+            [str(BIN / "alembic"), "upgrade", "head"], cwd=REPO_ROOT, env=env, check=True, capture_output=True
+        )
+        yield ScratchDatabase(database_url.replace("postgresql+asyncpg://", "postgresql://", 1), env)
+    finally:
+        asyncio.run(_admin(admin_dsn, f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)'))
 
 
 def ensure_wrk() -> str:
@@ -161,42 +202,11 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    base_url = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/fitnudge")
-    database_name = f"fitnudge_bench_api_{uuid.uuid4().hex[:6]}"
-    database_url = scratch_url(base_url, database_name)
-    admin_dsn = scratch_url(base_url, "postgres").replace("postgresql+asyncpg://", "postgresql://", 1)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "APP_ENV": "dev",
-        "AUTH_RATE_LIMIT_PER_MINUTE": "0",
-        "JWT_SECRET": os.environ.get("JWT_SECRET", "bench-secret-0123456789abcdef-0123456789"),
-    }
-    # This process signs the benchmark's tokens (get_settings), so it reads the same settings.
-    os.environ.update({key: env[key] for key in ("APP_ENV", "DATABASE_URL", "JWT_SECRET")})
     wrk = ensure_wrk()
-
-    async def create() -> None:
-        admin = await asyncpg.connect(admin_dsn)
-        await admin.execute(f'CREATE DATABASE "{database_name}"')
-        await admin.close()
-
-    async def drop() -> None:
-        admin = await asyncpg.connect(admin_dsn)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
-        await admin.close()
-
-    asyncio.run(create())
-    try:
-        subprocess.run(
-            [str(BIN / "alembic"), "upgrade", "head"], cwd=REPO_ROOT, env=env, check=True, capture_output=True
-        )
-        dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-        seeded = asyncio.run(seed(dsn, args.users + WARMUP_USERS, args.goals_per_user))
+    with migrated_scratch_database("fitnudge_bench_api") as scratch:
+        seeded = asyncio.run(seed(scratch.dsn, args.users + WARMUP_USERS, args.goals_per_user))
         tokens = issue_tokens([user_id for user_id, _ in seeded])
-        results = benchmark(wrk, env, args, seeded[: args.users], seeded[args.users :], tokens)
-    finally:
-        asyncio.run(drop())
+        results = benchmark(wrk, scratch.env, args, seeded[: args.users], seeded[args.users :], tokens)
     report(results)
 
 

@@ -13,25 +13,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
 import tempfile
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
 
 from bench.api.run import (
-    BIN,
-    REPO_ROOT,
     WARMUP_USERS,
     WRK_THREADS,
     Result,
     ensure_wrk,
     issue_tokens,
+    migrated_scratch_database,
     run_wrk,
-    scratch_url,
     start_server,
     stop_server,
 )
@@ -77,38 +72,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args()
 
-    base_url = os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/fitnudge")
-    database_name = f"fitnudge_bench_partners_{uuid.uuid4().hex[:6]}"
-    database_url = scratch_url(base_url, database_name)
-    admin_dsn = scratch_url(base_url, "postgres").replace("postgresql+asyncpg://", "postgresql://", 1)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "APP_ENV": "dev",
-        "AUTH_RATE_LIMIT_PER_MINUTE": "0",
-        "JWT_SECRET": os.environ.get("JWT_SECRET", "bench-secret-0123456789abcdef-0123456789"),
-    }
-    os.environ.update({key: env[key] for key in ("APP_ENV", "DATABASE_URL", "JWT_SECRET")})
     wrk = ensure_wrk()
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(admin_dsn)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{database_name}"'))
-    try:
-        subprocess.run(
-            [str(BIN / "alembic"), "upgrade", "head"], cwd=REPO_ROOT, env=env, check=True, capture_output=True
-        )
-        dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-        pairs = asyncio.run(seed_pairs(dsn, args.users + WARMUP_USERS))
+    with migrated_scratch_database("fitnudge_bench_partners") as scratch:
+        pairs = asyncio.run(seed_pairs(scratch.dsn, args.users + WARMUP_USERS))
         tokens = issue_tokens([user for user, _ in pairs])
-        results = benchmark(wrk, env, args, pairs[: args.users], pairs[args.users :], tokens)
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)'))
+        results = benchmark(wrk, scratch.env, args, pairs[: args.users], pairs[args.users :], tokens)
     report(results)
 
 

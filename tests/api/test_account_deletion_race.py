@@ -19,6 +19,7 @@ from db.refresh_tokens import NewRefreshToken, TokenClient, insert_refresh_token
 from db.tables import refresh_tokens, users
 from services.transaction import EngineDatabase
 from settings import Settings
+from tests.support.lock_waits import wait_until_a_session_waits_for_a_lock
 from tests.support.rows import insert_user_row
 
 NOW = datetime.now(UTC)
@@ -34,21 +35,6 @@ def token(user_id: UUID, token_id: str) -> NewRefreshToken:
         expires_at=NOW + timedelta(days=30),
         client=TokenClient(),
     )
-
-
-async def wait_until_a_session_waits_for_a_lock(engine: AsyncEngine) -> None:
-    async with engine.connect() as connection:
-        for _ in range(300):
-            waiting = await connection.scalar(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                )
-            )
-            if waiting:
-                return
-            await asyncio.sleep(0.02)
-    raise AssertionError("the deletion never waited for the refresh's lock")
 
 
 async def test_a_deletion_during_a_refresh_waits_for_it_instead_of_deadlocking(
@@ -69,7 +55,7 @@ async def test_a_deletion_during_a_refresh_waits_for_it_instead_of_deadlocking(
         # When a refresh holds the token, the deletion starts, and the refresh then writes the next token
         assert await lock_refresh_token(refreshing, "family", "first") is not None
         deletion = asyncio.create_task(delete())
-        await wait_until_a_session_waits_for_a_lock(engine)
+        await wait_until_a_session_waits_for_a_lock(engine, "the deletion")
         await insert_refresh_token(refreshing, token(user_id, "second"), now=NOW)
         await refreshing.commit()
 

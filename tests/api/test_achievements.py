@@ -15,8 +15,9 @@ from db.tables import achievement_types
 from tests.api.auth_support import MakeUser
 from tests.api.checkins_support import answer, insert_checkin
 from tests.api.test_goals import post_goal
-from tests.services.achievements_support import add_completed_days, add_partnership
+from tests.services.achievements_support import add_completed_days
 from tests.support.rows import insert_goal_row as insert_goal
+from tests.support.social_rows import insert_pair
 
 ACHIEVEMENTS = "/api/v1/achievements"
 NOON_UTC = datetime(2024, 6, 12, 12, 0, tzinfo=UTC)
@@ -181,7 +182,7 @@ async def test_stats_sum_points_and_count_rarities(
     user, partner = await make_user(), await make_user()
     for title in ("A", "B", "C"):
         await insert_goal(connection, user.id, title=title)
-    await add_partnership(connection, user.id, partner.id, now=NOON_UTC)
+    await insert_pair(connection, user.id, partner.id)
     await client.post(f"{ACHIEVEMENTS}/check", headers=user.headers)
 
     # Then

@@ -21,6 +21,7 @@ from services.transaction import EngineDatabase
 from settings import Settings
 from tests.api.nudges_support import send
 from tests.support.client import api_client
+from tests.support.lock_waits import wait_until_a_session_waits_for_a_lock
 from tests.support.rows import insert_goal_row
 from tests.support.social_rows import insert_pair
 from tests.support.users import ApiUser, create_user
@@ -76,28 +77,13 @@ async def test_a_block_committed_while_a_send_waits_for_the_partnership_refuses_
         )
         # When the sender sends meanwhile (it waits for the row), and the block then commits
         sending = asyncio.create_task(send(client, sender, recipient.id, "cheer"))
-        await wait_until_a_session_waits_for_a_lock(engine)
+        await wait_until_a_session_waits_for_a_lock(engine, "the send")
         await blocking.commit()
         response = await sending
     # Then the send is refused as between non-partners, and nothing was written
     assert response.status_code == 403, response.text
     assert await count(engine, social_nudges) == 0
     assert await count(engine, notification_history) == 0
-
-
-async def wait_until_a_session_waits_for_a_lock(engine: AsyncEngine) -> None:
-    async with engine.connect() as connection:
-        for _ in range(300):
-            waiting = await connection.scalar(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                )
-            )
-            if waiting:
-                return
-            await asyncio.sleep(0.02)
-    raise AssertionError("the send never waited for the partnership lock")
 
 
 async def test_an_account_deletion_during_a_send_waits_for_it_instead_of_deadlocking(
@@ -117,7 +103,7 @@ async def test_an_account_deletion_during_a_send_waits_for_it_instead_of_deadloc
         assert locked is not None
         # When the recipient deletes their account meanwhile, and the send then writes its nudge
         deletion = asyncio.create_task(delete_recipient())
-        await wait_until_a_session_waits_for_a_lock(engine)
+        await wait_until_a_session_waits_for_a_lock(engine, "the send")
         new = NewNudge(
             locked.sender, recipient.id, partnership_id, "cheer", None, None, None, date(2025, 3, 5)
         )
@@ -143,7 +129,7 @@ async def test_a_goal_deleted_while_a_send_naming_it_waits_makes_the_send_a_404(
         assert await delete_goal(deleting, recipient.id, goal_id)
         # When the partner cheers that goal meanwhile, and the deletion then commits
         sending = asyncio.create_task(send(client, sender, recipient.id, "cheer", goal_id=str(goal_id)))
-        await wait_until_a_session_waits_for_a_lock(engine)
+        await wait_until_a_session_waits_for_a_lock(engine, "the send")
         await deleting.commit()
         response = await sending
     # Then the send is a 404 (never a foreign-key 500), and nothing was written

@@ -1,35 +1,17 @@
-"""Rows the achievement tests insert directly: partnerships, nudges, completed days, unlocks."""
+"""Rows the achievement tests insert directly: nudges, completed days, unlocks (partnerships:
+tests/support/social_rows.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.tables import accountability_partners, achievement_types, check_ins, social_nudges, user_achievements
-
-
-async def add_partnership(
-    connection: AsyncConnection, sender: UUID, receiver: UUID, *, now: datetime, status: str = "accepted"
-) -> UUID:
-    partnership_id: UUID = (
-        await connection.execute(
-            sa.insert(accountability_partners)
-            .values(
-                user_id=sender,
-                partner_user_id=receiver,
-                initiated_by_user_id=sender,
-                status=status,
-                accepted_at=now if status == "accepted" else None,
-            )
-            .returning(accountability_partners.c.id)
-        )
-    ).scalar_one()
-    return partnership_id
+from db.tables import achievement_types, check_ins, social_nudges, user_achievements
 
 
 async def add_nudges(

@@ -19,11 +19,11 @@ from tests.jobs.scheduling_support import add_goal, add_user, notices
 from tests.services.achievements_support import (
     add_completed_days,
     add_nudges,
-    add_partnership,
     unlock_metadata,
     unlocked_keys,
 )
 from tests.support.rows import utc
+from tests.support.social_rows import insert_pair
 
 # 18:05 UTC on Tuesday 2025-06-10: already Wednesday 2025-06-11 in Auckland (+12).
 NOW = utc("2025-06-10T18:05")
@@ -51,9 +51,9 @@ async def test_one_statement_loads_every_count_in_the_users_local_days(connectio
         await add_user(connection),
         await add_user(connection),
     )
-    first = await add_partnership(connection, user, friend, now=NOW)
-    second = await add_partnership(connection, other, user, now=NOW)
-    await add_partnership(connection, user, stranger, now=NOW, status="pending")
+    first = await insert_pair(connection, user, friend)
+    second = await insert_pair(connection, other, user)
+    await insert_pair(connection, user, stranger, status="pending")
     await add_nudges(connection, user, friend, first, ["nudge", "nudge", "cheer", "custom"])
     await add_nudges(connection, friend, user, first, ["nudge"])
 
@@ -125,11 +125,11 @@ async def test_accepted_partners_get_one_milestone_notice_per_evaluation(connect
     # Ben, with one partner, about to unlock a single badge
     ana, ben = await add_user(connection, name="Ana"), await add_user(connection, name="Ben")
     ana_partners = [await add_user(connection), await add_user(connection)]
-    await add_partnership(connection, ana_partners[0], ana, now=NOW)
-    await add_partnership(connection, ana, ana_partners[1], now=NOW)
-    await add_partnership(connection, ana, await add_user(connection), now=NOW, status="pending")
+    await insert_pair(connection, ana_partners[0], ana)
+    await insert_pair(connection, ana, ana_partners[1])
+    await insert_pair(connection, ana, await add_user(connection), status="pending")
     ben_partner = await add_user(connection)
-    await add_partnership(connection, ben, ben_partner, now=NOW)
+    await insert_pair(connection, ben, ben_partner)
     ana_goal = await add_goal(connection, ana, now=NOW)
     await add_completed_days(connection, ana, ana_goal, [date(2025, 6, 10)])
     await add_goal(connection, ben, now=NOW)
@@ -155,7 +155,7 @@ async def test_accepted_partners_get_one_milestone_notice_per_evaluation(connect
 async def test_a_single_badge_is_named_in_the_partner_notice(connection: AsyncConnection) -> None:
     # Given Ana, who already has every badge she qualifies for, and one partner
     ana, partner = await add_user(connection, name="Ana"), await add_user(connection)
-    await add_partnership(connection, ana, partner, now=NOW)
+    await insert_pair(connection, ana, partner)
     await evaluate_achievements(Transaction(connection), [ana], now=NOW)
 
     # When her first goal appears and she is evaluated again
@@ -176,7 +176,7 @@ async def test_statements_are_constant_in_badges_and_users(
         members = []
         for _ in range(size):
             user, partner = await add_user(connection), await add_user(connection)
-            await add_partnership(connection, user, partner, now=NOW)
+            await insert_pair(connection, user, partner)
             goal = await add_goal(connection, user, now=NOW)
             await add_completed_days(connection, user, goal, days_up_to(date(2025, 6, 10), 12))
             members.append(user)
@@ -255,7 +255,7 @@ async def test_two_evaluations_at_once_unlock_and_announce_each_badge_once(
     # Given a committed user with a partner, a goal and a completed check-in
     async with committed_database.transaction() as tx:
         user, partner = await add_user(tx.connection, name="Ana"), await add_user(tx.connection)
-        await add_partnership(tx.connection, user, partner, now=NOW)
+        await insert_pair(tx.connection, user, partner)
         goal = await add_goal(tx.connection, user, now=NOW)
         await add_completed_days(tx.connection, user, goal, [date(2025, 6, 10)])
 
