@@ -55,6 +55,7 @@ async def _link(
             partner_user_id=receiver,
             initiated_by_user_id=sender,
             status="accepted" if accepted else "pending",
+            created_at=now,
             accepted_at=now if accepted else None,
             expires_at=None if accepted else now + REQUEST_LIFETIME,
         )
