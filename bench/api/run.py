@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -127,6 +128,32 @@ def run_wrk(wrk: str, name: str, url: str, script: Path | None, connections: int
     p99 = latency_ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
     non_2xx_match = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return Result(name, rps, p50, p99, int(non_2xx_match.group(1)) if non_2xx_match else 0)
+
+
+RowT = TypeVar("RowT")
+
+
+def run_scenario(
+    wrk: str,
+    directory: Path,
+    args: argparse.Namespace,
+    *,
+    key: str,
+    name: str,
+    url: str,
+    lines: Callable[[list[RowT]], list[str]] | None,
+    warmup: list[RowT],
+    measured: list[RowT],
+) -> Result:
+    """`args.warmup` seconds on the warm-up rows first (a fresh server's first seconds build caches and
+    open statements), then `args.duration` seconds measured on rows it has not seen yet."""
+    passes = (("warm-up", warmup, args.warmup), ("measured", measured, args.duration))
+    result: Result | None = None
+    for label, of, seconds in passes:
+        script = write_script(directory, f"{key}-{label}", lines(of), WRK_THREADS) if lines else None
+        result = run_wrk(wrk, name, url, script, args.connections, seconds)
+    assert result is not None
+    return result
 
 
 def start_server(app_factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -244,10 +271,17 @@ def benchmark(
         directory = Path(scratch)
 
         def measure(key: str, name: str, url: str, lines: Callable[[Users], list[str]] | None) -> None:
-            passes = (("warm-up", warmup_users, args.warmup), ("measured", users, args.duration))
-            for label, of, seconds in passes:
-                script = write_script(directory, f"{key}-{label}", lines(of), WRK_THREADS) if lines else None
-                results[key] = run_wrk(wrk, name, url, script, args.connections, seconds)
+            results[key] = run_scenario(
+                wrk,
+                directory,
+                args,
+                key=key,
+                name=name,
+                url=url,
+                lines=lines,
+                warmup=warmup_users,
+                measured=users,
+            )
 
         server = start_server("bench.api.ceiling_app:create_app", args.port, env)
         try:

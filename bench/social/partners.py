@@ -21,17 +21,15 @@ import asyncpg
 
 from bench.api.run import (
     WARMUP_USERS,
-    WRK_THREADS,
     Result,
     ensure_wrk,
     issue_tokens,
     migrated_scratch_database,
-    run_wrk,
+    run_scenario,
     start_server,
     stop_server,
 )
 from bench.api.seed import seed
-from bench.api.wrk_scripts import write_script
 
 # Pairs neighbours in id order: users 1–2, 3–4, … become accepted partners.
 PAIR_SQL = """
@@ -107,9 +105,9 @@ def benchmark(
         directory = Path(scratch)
 
         def measure(key: str, name: str, lines: Callable[[Pairs], list[str]]) -> None:
-            for label, of, seconds in (("warm-up", warmup, args.warmup), ("measured", pairs, args.duration)):
-                script = write_script(directory, f"{key}-{label}", lines(of), WRK_THREADS)
-                results[key] = run_wrk(wrk, name, base, script, args.connections, seconds)
+            results[key] = run_scenario(
+                wrk, directory, args, key=key, name=name, url=base, lines=lines, warmup=warmup, measured=pairs
+            )
 
         server = start_server("bench.api.ceiling_app:create_app", args.port, env)
         try:
