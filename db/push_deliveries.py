@@ -4,7 +4,9 @@ The life of a delivery row (workers/push/delivery.py drives it and explains the 
 
     pending, unclaimed          due when next_attempt_at <= now (and sent_at IS NULL)
       └ claim_due_deliveries    an attempt starts: claimed_at = sent_at = now, attempts + 1, and a lease
-                                (next_attempt_at = now + lease) that keeps the rows away from others
+                                (next_attempt_at = now + lease) that keeps the rows away from others;
+                                a timed notice's row past the staleness bound is failed instead
+                                (ticket_error Stale, never sent)
          └ record_send_results  sent (ok ticket) / failed (error ticket, 400, out of attempts) /
                                 pending again after a backoff (429, 5xx, connection error)
     lapsed claim (lease over, still pending)  → the sweeper asks Redis whether its request may have
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 from uuid import UUID
 
@@ -29,10 +31,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.partial_index_predicates import is_not_pending, is_pending
 from db.tables import device_tokens, notification_history, push_deliveries
+from domain.delivery_policy import TIMED_TYPES
 
 __all__ = [
     "DEVICE_NOT_REGISTERED",
     "RECEIPT_EXPIRED",
+    "STALE",
     "UNCONFIRMED_SEND",
     "AwaitingReceipt",
     "ClaimedDelivery",
@@ -59,6 +63,9 @@ DEVICE_NOT_REGISTERED: Final = "DeviceNotRegistered"
 # ticket_error of a delivery whose request may or may not have reached Expo (timeout after sending,
 # 504, a worker that died after its request may have left): it counts as sent, is never sent again.
 UNCONFIRMED_SEND: Final = "SendUnconfirmed"
+# ticket_error of a timed notice's delivery claimed more than the staleness bound after the notice was
+# produced for its due minute: failed at claim, never sent (domain/delivery_policy.py).
+STALE: Final = "Stale"
 # receipt_error of a ticket whose receipt never appeared within Expo's 24 h.
 RECEIPT_EXPIRED: Final = "ReceiptExpired"
 
@@ -87,6 +94,8 @@ class ClaimedDelivery:
     data: dict[str, Any]
     ios_category: str | None
     attempts: int
+    # A timed notice claimed too late: the claim already failed it (ticket_error Stale); not to be sent.
+    stale: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +145,12 @@ def _build_claim() -> sa.Update:
         .limit(sa.bindparam("limit"))
         .with_for_update(skip_locked=True)
     )
+    # A timed notice's sent_at is the instant it was produced for its due minute (producers drop it
+    # when that is already more than the bound late), so past `stale_before` it is out of context.
+    stale = sa.and_(
+        notification_history.c.notification_type.in_(sorted(TIMED_TYPES)),
+        notification_history.c.sent_at < sa.bindparam("stale_before", type_=_TSTZ),
+    )
     return (
         sa.update(push_deliveries)
         .where(
@@ -146,10 +161,16 @@ def _build_claim() -> sa.Update:
             device_tokens.c.id == push_deliveries.c.device_token_id,
         )
         .values(
+            # A stale row is closed here rather than claimed: failed, no attempt, nothing in flight.
+            status=sa.case((stale, "failed"), else_=push_deliveries.c.status),
+            ticket_error=sa.case((stale, STALE), else_=push_deliveries.c.ticket_error),
             claimed_at=_NOW,
-            sent_at=_NOW,
-            attempts=push_deliveries.c.attempts + 1,
-            next_attempt_at=sa.bindparam("lease_until", type_=_TSTZ),
+            sent_at=sa.case((stale, sa.null()), else_=_NOW),
+            attempts=sa.case((stale, push_deliveries.c.attempts), else_=push_deliveries.c.attempts + 1),
+            next_attempt_at=sa.case(
+                (stale, push_deliveries.c.next_attempt_at),
+                else_=sa.bindparam("lease_until", type_=_TSTZ),
+            ),
             updated_at=_NOW,
         )
         .returning(
@@ -169,6 +190,7 @@ def _build_claim() -> sa.Update:
             ),
             notification_history.c.ios_category,
             push_deliveries.c.attempts,
+            stale.label("stale"),
         )
     )
 
@@ -177,12 +199,18 @@ _CLAIM: Final = _build_claim()
 
 
 async def claim_due_deliveries(
-    connection: AsyncConnection, *, now: datetime, lease_until: datetime, limit: int
+    connection: AsyncConnection, *, now: datetime, lease_until: datetime, stale_after: timedelta, limit: int
 ) -> list[ClaimedDelivery]:
     """Claim up to `limit` due rows (oldest due first) for one send attempt, skipping rows other
     workers hold locked. `now` doubles as the claim's token: pass it to the later writes of the batch.
-    `attempts` in the result counts this attempt."""
-    result = await connection.execute(_CLAIM, {"now": now, "lease_until": lease_until, "limit": limit})
+    `attempts` in the result counts this attempt.
+
+    Rows of timed notices produced more than `stale_after` before `now` come back with `stale` set,
+    already failed with ticket_error Stale by the same statement: the caller sends none of them and
+    settles their notifications."""
+    result = await connection.execute(
+        _CLAIM, {"now": now, "lease_until": lease_until, "stale_before": now - stale_after, "limit": limit}
+    )
     return [ClaimedDelivery(*row) for row in result]
 
 

@@ -77,9 +77,14 @@ async def _inbox_page(connection: AsyncConnection, sample: Sample, *, second: bo
 
 
 async def _claim(connection: AsyncConnection, sample: Sample) -> Any:
-    lease = timedelta(seconds=get_settings().push_claim_lease_seconds)
+    settings = get_settings()
+    lease = timedelta(seconds=settings.push_claim_lease_seconds)
     return await claim_due_deliveries(
-        connection, now=sample.now, lease_until=sample.now + lease, limit=DELIVERY_BATCH_SIZE
+        connection,
+        now=sample.now,
+        lease_until=sample.now + lease,
+        stale_after=timedelta(minutes=settings.reminder_stale_after_minutes),
+        limit=DELIVERY_BATCH_SIZE,
     )
 
 

@@ -42,6 +42,7 @@ from workers.push.expo_client import MAX_CONNECTIONS, ExpoPushClient, PreparedSe
 from workers.push.send_markers import SendMarkers
 
 LEASE = timedelta(minutes=5)
+STALE_AFTER = timedelta(minutes=60)  # the default REMINDER_STALE_AFTER_MINUTES
 T = TypeVar("T")
 
 
@@ -109,7 +110,11 @@ async def sandbox_ceiling(seconds: float = 4.0) -> float:
 async def _claim(database: EngineDatabase, claimed_at: datetime) -> list[ClaimedDelivery]:
     async with database.transaction() as tx:
         return await claim_due_deliveries(
-            tx.connection, now=claimed_at, lease_until=claimed_at + LEASE, limit=BATCH_SIZE
+            tx.connection,
+            now=claimed_at,
+            lease_until=claimed_at + LEASE,
+            stale_after=STALE_AFTER,
+            limit=BATCH_SIZE,
         )
 
 

@@ -153,6 +153,7 @@ class PushRig:
         database: Database,
         *,
         lease: timedelta = timedelta(minutes=5),
+        stale_after: timedelta = timedelta(minutes=60),
         clock: ShiftableClock | None = None,
     ) -> PushSender:
         """A sender without a limit of its own (the sandbox's limit still applies): the limiter has
@@ -164,17 +165,21 @@ class PushRig:
             # The broker's namespace is the test's own, so its send notes are too.
             markers=SendMarkers(self.redis, self.broker.namespace, timedelta(minutes=30)),
             claim_lease=lease,
+            stale_after=stale_after,
             clock=clock or ShiftableClock(),
         )
 
 
-async def notify(database: Database, user_ids: Sequence[UUID]) -> list[UUID]:
-    """One general notice per user, committed (or savepointed); returns the inbox ids in user order."""
+async def notify(
+    database: Database, user_ids: Sequence[UUID], content: NotificationContent | None = None
+) -> list[UUID]:
+    """One notice per user (a general one unless `content` is given), committed (or savepointed);
+    returns the inbox ids in user order."""
     async with database.transaction() as tx:
         created = await create_notifications(
             tx.connection,
             [
-                NotificationDraft(user_id, general_notice(), dedupe_key=f"test:{uuid.uuid4()}")
+                NotificationDraft(user_id, content or general_notice(), dedupe_key=f"test:{uuid.uuid4()}")
                 for user_id in user_ids
             ],
             now=datetime.now(UTC),

@@ -48,7 +48,9 @@ async def test_a_claim_abandoned_before_sending_is_delivered_once_its_lease_laps
     # Given a delivery claimed by a worker that then died before its request left
     _, [token], [notification_id] = await users_with_notices(database, 1)
     now = datetime.now(UTC)
-    await claim_due_deliveries(connection, now=now, lease_until=now + LEASE, limit=100)
+    await claim_due_deliveries(
+        connection, now=now, lease_until=now + LEASE, stale_after=timedelta(hours=1), limit=100
+    )
     clock = ShiftableClock()
     sender = push.sender(database, lease=LEASE, clock=clock)
 
@@ -77,7 +79,9 @@ async def test_a_batch_left_in_flight_by_a_dead_worker_is_sent_unconfirmed_never
     clock = ShiftableClock()
     sender = push.sender(database, lease=LEASE, clock=clock)
     now = datetime.now(UTC)
-    await claim_due_deliveries(connection, now=now, lease_until=now + LEASE, limit=100)
+    await claim_due_deliveries(
+        connection, now=now, lease_until=now + LEASE, stale_after=timedelta(hours=1), limit=100
+    )
     await sender.markers.mark(now)
 
     # When its lease lapses, the workers and the sweeper run

@@ -11,7 +11,10 @@ before the next (db/push_deliveries.py for the rows, workers/push/send_markers.p
    now (the attempt starts), attempts + 1 and a lease (next_attempt_at = now +
    PUSH_CLAIM_LEASE_SECONDS) that keeps them away from other workers. A duplicated Dramatiq message
    finds the rows taken and sends nothing. A full batch enqueues the next message at once, so the
-   next batch is claimed while this one waits for permits and for Expo.
+   next batch is claimed while this one waits for permits and for Expo. The same statement fails,
+   instead of claiming, the rows of timed notices (domain/delivery_policy.py) produced more than
+   REMINDER_STALE_AFTER_MINUTES ago — "time for your 18:00 run" at 23:00, after an outage or a
+   backlog — with ticket_error Stale; they are counted (BatchReport.stale) and never sent.
 2. permits from the global limiter (workers/push/limiter.py) for the batch size.
 3. the send note in Redis, then the request. The note is what tells, after a crash, "the request
    may have left" from "it never left": one fast Redis round trip, so the request still leaves within
@@ -48,6 +51,7 @@ from uuid import UUID
 from exponent_server_sdk import PushTicket
 
 from db.push_deliveries import (
+    STALE,
     UNCONFIRMED_SEND,
     ClaimedDelivery,
     DeliveryResult,
@@ -104,6 +108,8 @@ class PushSender:
     limiter: PermitSource
     markers: SendMarkers
     claim_lease: timedelta
+    # REMINDER_STALE_AFTER_MINUTES: timed notices claimed later than this after production are dropped.
+    stale_after: timedelta
     clock: Clock = utc_now
 
 
@@ -115,6 +121,7 @@ class BatchReport:
     retried: int = 0
     unconfirmed: int = 0
     deactivated: int = 0
+    stale: int = 0  # timed notices failed at claim as too late to send (also counted in `failed`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +163,11 @@ async def deliver_due_batch(sender: PushSender) -> BatchReport:
     claimed_at = sender.clock()
     async with sender.database.transaction() as tx:
         claimed = await claim_due_deliveries(
-            tx.connection, now=claimed_at, lease_until=claimed_at + sender.claim_lease, limit=BATCH_SIZE
+            tx.connection,
+            now=claimed_at,
+            lease_until=claimed_at + sender.claim_lease,
+            stale_after=sender.stale_after,
+            limit=BATCH_SIZE,
         )
         if len(claimed) == BATCH_SIZE:
             # More is probably due: let another worker thread claim the next batch in parallel.
@@ -164,13 +175,17 @@ async def deliver_due_batch(sender: PushSender) -> BatchReport:
     if not claimed:
         return BatchReport()
 
-    sendable = [row for row in claimed if row.token_usable and is_expo_push_token(row.token)]
+    stale = [row for row in claimed if row.stale]
+    if stale:
+        logger.warning("push: %d timed notices claimed too late to be sent; failed as %s", len(stale), STALE)
+    live = [row for row in claimed if not row.stale]
+    sendable = [row for row in live if row.token_usable and is_expo_push_token(row.token)]
     outcome = _Outcome(
         [
             DeliveryResult(
                 row.id, "failed", ticket_error=TOKEN_INACTIVE if not row.token_usable else INVALID_TOKEN
             )
-            for row in claimed
+            for row in live
             if not (row.token_usable and is_expo_push_token(row.token))
         ],
         [],
@@ -190,7 +205,7 @@ async def deliver_due_batch(sender: PushSender) -> BatchReport:
     # pending any more?); an ok ticket already gave its inbox row delivered_at above.
     unsettled = {
         result.id for result in outcome.results if result.ticket_id is None and result.status != "pending"
-    }
+    } | {row.id for row in stale}
     if unsettled:
         async with sender.database.transaction() as tx:
             await settle_notifications(
@@ -198,7 +213,7 @@ async def deliver_due_batch(sender: PushSender) -> BatchReport:
                 [row.notification_id for row in claimed if row.id in unsettled],
                 now=sender.clock(),
             )
-    return _report(claimed, outcome.results, deactivated)
+    return _report(claimed, outcome.results, deactivated, stale=len(stale))
 
 
 async def _send(sender: PushSender, rows: Sequence[ClaimedDelivery], claimed_at: datetime) -> _Outcome:
@@ -262,13 +277,14 @@ def _ticket_outcomes(
 
 
 def _report(
-    claimed: Sequence[ClaimedDelivery], results: Sequence[DeliveryResult], deactivated: int
+    claimed: Sequence[ClaimedDelivery], results: Sequence[DeliveryResult], deactivated: int, *, stale: int
 ) -> BatchReport:
     return BatchReport(
         claimed=len(claimed),
         accepted=sum(1 for result in results if result.ticket_id is not None),
-        failed=sum(1 for result in results if result.status == "failed"),
+        failed=stale + sum(1 for result in results if result.status == "failed"),
         retried=sum(1 for result in results if result.status == "pending"),
         unconfirmed=sum(1 for result in results if result.ticket_error == UNCONFIRMED_SEND),
         deactivated=deactivated,
+        stale=stale,
     )
