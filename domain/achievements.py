@@ -389,10 +389,12 @@ def account_age_windows(now: datetime) -> list[tuple[datetime, datetime]]:
     those whose local account age is, or became during the last day, a threshold N.
 
     The local age (local today minus the local date of creation, one zone) differs from the elapsed
-    time by less than a day, so age N means N − 1 < elapsed < N + 1 days and age N + 1 means
-    N < elapsed < N + 2: created in (now − (N + 2) days, now − (N − 1) days). A user is in a window on
-    three daily runs, so one missed run still unlocks on time; the evaluation is idempotent."""
+    time by less than a day, or by less than two in a zone that jumped across the date line meanwhile
+    (Pacific/Apia skipped 30 December 2011). So age N means N − 2 < elapsed < N + 2 days and age N + 1
+    means N − 1 < elapsed < N + 3: created in (now − (N + 3) days, now − (N − 2) days). A user is in
+    a window on several daily runs, so a missed run still unlocks on time; the evaluation is
+    idempotent."""
     return [
-        (now - timedelta(days=threshold + 2), now - timedelta(days=threshold - 1))
+        (now - timedelta(days=threshold + 3), now - timedelta(days=threshold - 2))
         for threshold in sorted(ACCOUNT_AGE_THRESHOLDS, reverse=True)
     ]
