@@ -34,6 +34,7 @@ from api.routes import api_router
 from api.transaction import provide_single_read, provide_transaction
 from api.write_behind import WriteBehind
 from db.engine import create_engine, open_connections
+from services.ai.client import build_text_model
 from services.messages import MessageSender
 from services.transaction import Database, EngineDatabase
 from settings import Settings, get_settings
@@ -79,6 +80,7 @@ def create_app(
         redis = aioredis.Redis.from_url(settings.redis_url)
         activity = ActivityRecorder(app_database)
         blog_views = BlogViews(app_database)
+        ai = build_text_model(settings, redis)
         app.state.resources = AppResources(
             settings=settings,
             database=app_database,
@@ -88,6 +90,7 @@ def create_app(
             access_states=AccessStates(redis, app_database, settings.redis_key_prefix),
             id_tokens=build_verifiers(settings),
             nonces=NonceLedger(redis, settings.redis_key_prefix),
+            ai=ai,
         )
         buffers: tuple[WriteBehind[Any], ...] = (activity, blog_views)
         # Only on a pool the app owns: a Database handed in may be one shared connection (the tests'
@@ -108,6 +111,7 @@ def create_app(
             try:
                 await _flush_all(buffers)
             finally:
+                await ai.aclose()
                 await redis.aclose()
                 if engine is not None:
                     await engine.dispose()

@@ -13,6 +13,7 @@ from api.auth.activity import ActivityRecorder
 from api.auth.id_tokens import IdentityProvider, IdTokenVerifier
 from api.auth.nonces import NonceLedger
 from api.blog.views import BlogViews
+from services.ai.model import TextModel
 from services.transaction import Database
 from settings import Settings
 
@@ -27,6 +28,7 @@ class AppResources:
     access_states: AccessStates
     id_tokens: dict[IdentityProvider, IdTokenVerifier]
     nonces: NonceLedger
+    ai: TextModel
 
 
 def app_resources(app: Litestar) -> AppResources:

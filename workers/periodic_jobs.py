@@ -25,6 +25,7 @@ from typing import Final, Protocol, TypeVar
 import redis.asyncio as aioredis
 
 from db.locks import try_job_lock
+from services.ai.model import NO_MODEL, TextModel
 from services.transaction import Database, Transaction
 from settings import Settings
 from workers.actor import scheduled_actor
@@ -44,6 +45,8 @@ class JobContext:
     database: Database
     redis: aioredis.Redis
     settings: Settings
+    # Templates only unless the worker was given a model (services/ai/client.py).
+    ai: TextModel = NO_MODEL
 
     @property
     def stale_after(self) -> timedelta:
@@ -123,7 +126,7 @@ async def run_logged(
 def worker_job_context() -> JobContext:
     """The context inside a booted worker (or an operator command that opened the same resources)."""
     resources = WorkerResources.current()
-    return JobContext(resources.database, resources.redis, resources.settings)
+    return JobContext(resources.database, resources.redis, resources.settings, resources.ai)
 
 
 async def run_locked_batches(

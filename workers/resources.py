@@ -16,6 +16,8 @@ from dramatiq import Broker, Middleware, Worker
 from dramatiq.asyncio import get_event_loop_thread
 
 from db.engine import create_engine
+from services.ai.client import build_text_model
+from services.ai.model import TextModel
 from services.messages import MessageSender
 from services.transaction import EngineDatabase
 from settings import Settings
@@ -32,6 +34,7 @@ class Resources:
     settings: Settings
     database: EngineDatabase
     redis: aioredis.Redis
+    ai: TextModel
     # What was built on top of these later (the push sender's Expo client), closed first.
     closers: list[CloseCallback] = field(default_factory=list)
 
@@ -41,6 +44,7 @@ class Resources:
     async def close(self) -> None:
         for callback in reversed(self.closers):
             await callback()
+        await self.ai.aclose()
         await self.database.engine.dispose()
         await self.redis.aclose()
 
@@ -65,10 +69,12 @@ class WorkerResources(Middleware):
             pool_size=pool_size,
             max_overflow=settings.db_max_overflow,
         )
+        redis = aioredis.Redis.from_url(settings.redis_url)
         cls._current = Resources(
             settings=settings,
             database=EngineDatabase(engine, MessageSender(broker)),
-            redis=aioredis.Redis.from_url(settings.redis_url),
+            redis=redis,
+            ai=build_text_model(settings, redis),
         )
         return cls._current
 
