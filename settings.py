@@ -95,6 +95,11 @@ class Settings:
     push_receipt_delay_seconds: int = field(
         default_factory=lambda: _env_int("PUSH_RECEIPT_DELAY_SECONDS", 900)
     )
+    # A push Expo did not take (429, 5xx, connection errors) is retried, backing off up to 5 minutes,
+    # for this long after its notice was produced (timed notices: until REMINDER_STALE_AFTER_MINUTES).
+    push_retry_window_minutes: int = field(
+        default_factory=lambda: _env_int("PUSH_RETRY_WINDOW_MINUTES", 24 * 60)
+    )
     # How long a push worker may hold claimed deliveries before they count as abandoned (worker died).
     push_claim_lease_seconds: int = field(default_factory=lambda: _env_int("PUSH_CLAIM_LEASE_SECONDS", 300))
     # Where mailed links (data-export downloads) point: this API's public address. Empty = the local

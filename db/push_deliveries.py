@@ -36,6 +36,7 @@ from domain.delivery_policy import TIMED_TYPES
 __all__ = [
     "DEVICE_NOT_REGISTERED",
     "RECEIPT_EXPIRED",
+    "RETRIES_EXHAUSTED",
     "STALE",
     "UNCONFIRMED_SEND",
     "AwaitingReceipt",
@@ -53,6 +54,7 @@ __all__ = [
     "prune_deliveries",
     "record_receipts",
     "record_send_results",
+    "redrive_exhausted",
     "release_claims",
     "requeue_for_resend",
     "settle_notifications",
@@ -66,6 +68,9 @@ UNCONFIRMED_SEND: Final = "SendUnconfirmed"
 # ticket_error of a timed notice's delivery claimed more than the staleness bound after the notice was
 # produced for its due minute: failed at claim, never sent (domain/delivery_policy.py).
 STALE: Final = "Stale"
+# ticket_error of a delivery that Expo did not take (429, 5xx, connection errors) on any attempt within
+# its retry window; `python -m workers.push.redrive` puts such rows back in the queue.
+RETRIES_EXHAUSTED: Final = "RetriesExhausted"
 # receipt_error of a ticket whose receipt never appeared within Expo's 24 h.
 RECEIPT_EXPIRED: Final = "ReceiptExpired"
 
@@ -96,6 +101,9 @@ class ClaimedDelivery:
     attempts: int
     # A timed notice claimed too late: the claim already failed it (ticket_error Stale); not to be sent.
     stale: bool
+    # When the notice was produced, and whether it is timed: how long it is still worth retrying.
+    produced_at: datetime
+    timed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +199,8 @@ def _build_claim() -> sa.Update:
             notification_history.c.ios_category,
             push_deliveries.c.attempts,
             stale.label("stale"),
+            notification_history.c.sent_at.label("produced_at"),
+            notification_history.c.notification_type.in_(sorted(TIMED_TYPES)).label("timed"),
         )
     )
 
@@ -585,6 +595,55 @@ async def requeue_for_resend(
         {"ids": list(ids), "retry_at": retry_at, "now": now},
     )
     return int(result.rowcount)
+
+
+async def redrive_exhausted(
+    connection: AsyncConnection, *, created_since: datetime, now: datetime, dry_run: bool = False
+) -> int:
+    """Put the deliveries that ran out of retries (ticket_error RetriesExhausted) created since
+    `created_since` back in the queue, due now, and reopen their inbox rows that had failed; returns
+    how many deliveries. A timed notice still meets the staleness bound when it is claimed again.
+    With `dry_run`, only counts them."""
+    exhausted = sa.and_(
+        push_deliveries.c.status == "failed",
+        push_deliveries.c.ticket_error == RETRIES_EXHAUSTED,
+        push_deliveries.c.created_at >= sa.bindparam("since", type_=_TSTZ),
+    )
+    params = {"since": created_since, "now": now}
+    if dry_run:
+        counted = await connection.execute(
+            sa.select(sa.func.count()).select_from(push_deliveries).where(exhausted), params
+        )
+        return int(counted.scalar_one())
+    redriven = (
+        sa.update(push_deliveries)
+        .where(exhausted)
+        .values(
+            status="pending",
+            ticket_error=sa.null(),
+            claimed_at=sa.null(),
+            sent_at=sa.null(),
+            next_attempt_at=_NOW,
+            updated_at=_NOW,
+        )
+        .returning(push_deliveries.c.notification_id)
+        .cte("redriven")
+    )
+    # Only inbox rows that had failed: one whose other device got the push stays sent.
+    reopened = (
+        sa.update(notification_history)
+        .where(
+            notification_history.c.id.in_(sa.select(redriven.c.notification_id)),
+            notification_history.c.push_status == "failed",
+        )
+        .values(push_status="pending", failed_at=sa.null(), failure_reason=sa.null(), updated_at=_NOW)
+        .returning(notification_history.c.id)
+        .cte("reopened")
+    )
+    result = await connection.execute(
+        sa.select(sa.func.count()).select_from(redriven).add_cte(reopened), params
+    )
+    return int(result.scalar_one())
 
 
 # --- Retention ----------------------------------------------------------------------------------------

@@ -116,8 +116,15 @@ def _outage(state: SandboxState, request: Request, body: Any) -> Response:
     status = body.get("status", 503) if isinstance(body, dict) else 503
     if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
         raise ControlError(400, "status must be an HTTP error status (400-599)")
-    state.outage.start(state.clock.now(), seconds, status)
-    return json_response(200, {"ok": True, "until": state.outage.until, "status": status})
+    retry_after = body.get("retry_after_s") if isinstance(body, dict) else None
+    if retry_after is not None and (
+        isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0
+    ):
+        raise ControlError(400, "retry_after_s must be a non-negative integer of seconds")
+    state.outage.start(state.clock.now(), seconds, status, retry_after)
+    return json_response(
+        200, {"ok": True, "until": state.outage.until, "status": status, "retry_after_s": retry_after}
+    )
 
 
 _ROUTES: dict[tuple[str, str], Handler] = {

@@ -33,10 +33,13 @@ class OutageWindow:
     def __init__(self) -> None:
         self.until = 0.0
         self.status = 503
+        # Expo documents no Retry-After; a proxy or load balancer in front of it may send one.
+        self.retry_after_s: int | None = None
 
-    def start(self, now: float, seconds: float, status: int) -> None:
+    def start(self, now: float, seconds: float, status: int, retry_after_s: int | None = None) -> None:
         self.until = now + seconds
         self.status = status
+        self.retry_after_s = retry_after_s
 
     def active(self, now: float) -> bool:
         return now < self.until

@@ -35,8 +35,12 @@ def outage_response(state: SandboxState) -> Response | None:
         return None
     status = state.outage.status
     if status >= 500:
-        return error_response(status, "INTERNAL_SERVER_ERROR", _UNKNOWN_ERROR)
-    return html_response(status, "Service Unavailable")
+        response = error_response(status, "INTERNAL_SERVER_ERROR", _UNKNOWN_ERROR)
+    else:
+        response = html_response(status, "Service Unavailable")
+    if state.outage.retry_after_s is not None:
+        response.headers.append((b"retry-after", str(state.outage.retry_after_s).encode()))
+    return response
 
 
 def server_error(status: int, html: bool) -> Response:

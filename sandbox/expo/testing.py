@@ -111,8 +111,10 @@ class SandboxHandle:
     def register(self, tokens: Iterable[str]) -> None:
         self._post("/__sandbox/tokens/register", {"tokens": list(tokens)})
 
-    def outage(self, seconds: float, status: int = 503) -> None:
-        self._post("/__sandbox/outage", {"seconds": seconds, "status": status})
+    def outage(self, seconds: float, status: int = 503, retry_after_s: int | None = None) -> None:
+        self._post(
+            "/__sandbox/outage", {"seconds": seconds, "status": status, "retry_after_s": retry_after_s}
+        )
 
 
 class _ServerThread:

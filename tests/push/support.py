@@ -154,6 +154,7 @@ class PushRig:
         *,
         lease: timedelta = timedelta(minutes=5),
         stale_after: timedelta = timedelta(minutes=60),
+        retry_window: timedelta = timedelta(hours=24),
         clock: ShiftableClock | None = None,
     ) -> PushSender:
         """A sender without a limit of its own (the sandbox's limit still applies): the limiter has
@@ -166,6 +167,7 @@ class PushRig:
             markers=SendMarkers(self.redis, self.broker.namespace, timedelta(minutes=30)),
             claim_lease=lease,
             stale_after=stale_after,
+            retry_window=retry_window,
             clock=clock or ShiftableClock(),
         )
 
@@ -199,6 +201,21 @@ class Recipients(NamedTuple):
     user_ids: list[UUID]
     tokens: list[str]
     notification_ids: list[UUID]
+
+
+async def one_notice(database: Database, notification_type: NotificationType) -> tuple[str, UUID]:
+    """A new user with one device and one notice of `notification_type` produced now."""
+    async with database.transaction() as tx:
+        user_ids = await insert_users(tx.connection, 1)
+        [token] = await add_devices(tx.connection, user_ids)
+    content = NotificationContent(
+        notification_type=notification_type,
+        title=f"A {notification_type.value}",
+        body="A notice for the delivery-policy tests",
+        data={"type": notification_type.value, "deepLink": "/(user)/(tabs)"},
+    )
+    [notification_id] = await notify(database, user_ids, content)
+    return token, notification_id
 
 
 async def users_with_notices(database: Database, count: int, behaviour: str = "") -> Recipients:

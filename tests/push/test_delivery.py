@@ -28,7 +28,7 @@ from tests.push.support import (
     users_with_notices,
 )
 from tests.support.savepoint_database import SavepointDatabase
-from workers.push.delivery import MAX_SEND_ATTEMPTS, deliver_due_batch
+from workers.push.delivery import deliver_due_batch
 
 
 async def test_a_notice_goes_out_once_with_its_id_and_the_inbox_row_records_the_delivery(
@@ -152,29 +152,6 @@ async def test_server_errors_back_off_through_a_delayed_message_then_recover(
     deliveries = await deliveries_of(connection, notification_ids)
     assert {(row.status, row.attempts) for row in deliveries} == {("sent", 2)}
     assert push.sandbox.project_stats()["recipients_accepted"] == 3
-
-
-async def test_server_errors_fail_the_delivery_after_the_last_attempt(
-    connection: AsyncConnection, database: SavepointDatabase, push: PushRig
-) -> None:
-    # Given an Expo that stays down
-    push.sandbox.configure(fault_5xx_rate=1.0)
-    _, _, [notification_id] = await users_with_notices(database, 1)
-    clock = ShiftableClock()
-    sender = push.sender(database, clock=clock)
-
-    # When every backoff (2, 4, 8 s) runs out
-    for _ in range(MAX_SEND_ATTEMPTS):
-        assert (await deliver_due_batch(sender)).claimed == 1
-        clock.advance(10)
-
-    # Then the delivery failed after MAX_SEND_ATTEMPTS and so did the notice
-    [delivery] = await deliveries_of(connection, [notification_id])
-    assert (delivery.status, delivery.attempts) == ("failed", MAX_SEND_ATTEMPTS)
-    assert delivery.ticket_error.startswith("HTTP_5") or delivery.ticket_error == "INTERNAL_SERVER_ERROR"
-    inbox = (await inbox_rows(connection, [notification_id]))[notification_id]
-    assert inbox.push_status == "failed"
-    assert (await deliver_due_batch(sender)).claimed == 0
 
 
 async def test_429s_back_off_and_every_notice_still_goes_out_once(

@@ -4,43 +4,24 @@ failed at claim (ticket_error Stale) and never sent; other notices still go out 
 from __future__ import annotations
 
 from datetime import timedelta
-from uuid import UUID
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.push_deliveries import STALE
 from domain.delivery_policy import TIMED_TYPES
-from domain.notification_copy.content import NotificationContent
 from domain.notification_types import NotificationType
 from tests.push.support import (
     PushRig,
     ShiftableClock,
-    add_devices,
     deliveries_of,
     drain,
     inbox_rows,
-    insert_users,
-    notify,
+    one_notice,
 )
 from tests.support.savepoint_database import SavepointDatabase
 
 STALE_AFTER = timedelta(minutes=60)
-
-
-async def _one_notice(database: SavepointDatabase, notification_type: NotificationType) -> tuple[str, UUID]:
-    """A new user with one device and one notice of `notification_type` produced now."""
-    async with database.transaction() as tx:
-        user_ids = await insert_users(tx.connection, 1)
-        [token] = await add_devices(tx.connection, user_ids)
-    content = NotificationContent(
-        notification_type=notification_type,
-        title=f"A {notification_type.value}",
-        body="A notice for the stale-claim tests",
-        data={"type": notification_type.value, "deepLink": "/(user)/(tabs)"},
-    )
-    [notification_id] = await notify(database, user_ids, content)
-    return token, notification_id
 
 
 def _late_clock(minutes: float) -> ShiftableClock:
@@ -61,7 +42,7 @@ async def test_a_reminder_claimed_within_the_bound_is_sent(
     connection: AsyncConnection, database: SavepointDatabase, push: PushRig
 ) -> None:
     # Given a reminder produced now
-    token, notification_id = await _one_notice(database, NotificationType.REMINDER)
+    token, notification_id = await one_notice(database, NotificationType.REMINDER)
 
     # When the worker first claims it 59 minutes later (bound 60)
     reports = await drain(push.sender(database, stale_after=STALE_AFTER, clock=_late_clock(59)))
@@ -81,7 +62,7 @@ async def test_a_timed_notice_claimed_past_the_bound_is_failed_as_stale_and_not_
     notification_type: NotificationType,
 ) -> None:
     # Given a timed notice produced now
-    token, notification_id = await _one_notice(database, notification_type)
+    token, notification_id = await one_notice(database, notification_type)
 
     # When the worker first claims it 61 minutes later (after an outage; bound 60)
     reports = await drain(push.sender(database, stale_after=STALE_AFTER, clock=_late_clock(61)))
@@ -110,7 +91,7 @@ async def test_a_notice_that_is_not_timed_is_sent_just_as_late(
     notification_type: NotificationType,
 ) -> None:
     # Given a partner request or a billing notice produced now
-    token, notification_id = await _one_notice(database, notification_type)
+    token, notification_id = await one_notice(database, notification_type)
 
     # When the worker first claims it 61 minutes later
     reports = await drain(push.sender(database, stale_after=STALE_AFTER, clock=_late_clock(61)))
@@ -126,8 +107,8 @@ async def test_in_one_batch_only_the_stale_timed_rows_are_held_back(
     connection: AsyncConnection, database: SavepointDatabase, push: PushRig
 ) -> None:
     # Given a reminder and a partner request, both produced now
-    reminder_token, reminder_id = await _one_notice(database, NotificationType.REMINDER)
-    request_token, request_id = await _one_notice(database, NotificationType.PARTNER_REQUEST)
+    reminder_token, reminder_id = await one_notice(database, NotificationType.REMINDER)
+    request_token, request_id = await one_notice(database, NotificationType.PARTNER_REQUEST)
 
     # When one batch claims both 61 minutes later
     reports = await drain(push.sender(database, stale_after=STALE_AFTER, clock=_late_clock(61)))

@@ -23,9 +23,13 @@ before the next (db/push_deliveries.py for the rows, workers/push/send_markers.p
 4. outcome, one statement fenced by the claim: ok ticket → sent with its ticket id; error ticket →
    failed (DeviceNotRegistered also deactivates the token, one statement per batch;
    MessageRateExceeded is retried); 429 / 5xx / connection errors → back in the queue after 2 s, 4 s,
-   8 s (±20 % jitter) through next_attempt_at plus a delayed message — never a sleep in the worker —
-   and failed after MAX_SEND_ATTEMPTS; any other 4xx → failed at once, not retried. The same
-   statement gives the inbox rows with an ok ticket their delivered_at.
+   8 s … doubling up to 5 minutes (±20 % jitter), never sooner than Expo's Retry-After, through
+   next_attempt_at plus a delayed message — never a sleep in the worker. Retries go on for as long as
+   the notice is worth sending: a timed notice until its staleness bound, any other for
+   PUSH_RETRY_WINDOW_MINUTES after it was produced, so a long Expo outage delays pushes instead of
+   losing them. A row whose next try would fall past that is failed as RetriesExhausted, which
+   `python -m workers.push.redrive` can put back in the queue. Any other 4xx → failed at once, not
+   retried. The same statement gives the inbox rows with an ok ticket their delivered_at.
 5. settle, only after other outcomes, in its own transaction after 4 commits: failed_at once every
    delivery of the notification failed, push_status sent once none is pending any more.
 
@@ -51,6 +55,7 @@ from uuid import UUID
 from exponent_server_sdk import PushTicket
 
 from db.push_deliveries import (
+    RETRIES_EXHAUSTED,
     STALE,
     UNCONFIRMED_SEND,
     ClaimedDelivery,
@@ -76,9 +81,10 @@ from workers.push.send_markers import SendMarkers
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE: Final = MAX_MESSAGES_PER_REQUEST
-# The first try plus the three retries of §3.9 (2 s, 4 s, 8 s).
-MAX_SEND_ATTEMPTS: Final = 4
 BACKOFF_BASE_SECONDS: Final = 2.0
+# Backoff doubles up to this: an outage of minutes is retried every few minutes, not hammered, and a
+# recovery is noticed within one step.
+MAX_BACKOFF_SECONDS: Final = 300.0
 BACKOFF_JITTER: Final = 0.2
 # Added to a wake-up message's delay so it never runs before the rows it is for are due.
 WAKE_SLACK_MS: Final = 100
@@ -110,7 +116,13 @@ class PushSender:
     claim_lease: timedelta
     # REMINDER_STALE_AFTER_MINUTES: timed notices claimed later than this after production are dropped.
     stale_after: timedelta
+    # PUSH_RETRY_WINDOW_MINUTES: how long after production any other notice is still retried.
+    retry_window: timedelta
     clock: Clock = utc_now
+
+    def retry_deadline(self, row: ClaimedDelivery) -> datetime:
+        """The last instant a retry of `row` may be due at."""
+        return row.produced_at + (self.stale_after if row.timed else self.retry_window)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +144,9 @@ class _Outcome:
 
 
 def backoff_seconds(attempts_done: int) -> float:
-    """2 s after the first attempt, then 4 s, 8 s …, ±20 % so the retries of many batches spread out."""
-    base = BACKOFF_BASE_SECONDS * 2 ** (attempts_done - 1)
+    """2 s after the first attempt, then 4 s, 8 s … up to 5 minutes, ±20 % so the retries of many
+    batches spread out."""
+    base = min(MAX_BACKOFF_SECONDS, BACKOFF_BASE_SECONDS * 2 ** min(attempts_done - 1, 16))
     return float(base * random.uniform(1 - BACKOFF_JITTER, 1 + BACKOFF_JITTER))
 
 
@@ -232,7 +245,7 @@ async def _send(sender: PushSender, rows: Sequence[ClaimedDelivery], claimed_at:
         logger.warning(
             "push: Expo did not take %d messages (%s); retrying with backoff", len(rows), error.code
         )
-        return _retry_or_fail(rows, error.code, sender.clock())
+        return _retry_or_fail(sender, rows, error.code, retry_after=error.retry_after)
     except ExpoRejectedError as error:
         logger.error("push: Expo rejected %d messages: %s %s", len(rows), error.code, error.message)
         return _Outcome([DeliveryResult(row.id, "failed", ticket_error=error.code) for row in rows], [], None)
@@ -241,24 +254,36 @@ async def _send(sender: PushSender, rows: Sequence[ClaimedDelivery], claimed_at:
         return _Outcome(
             [DeliveryResult(row.id, "sent", ticket_error=UNCONFIRMED_SEND) for row in rows], [], None
         )
-    return _ticket_outcomes(rows, tickets, sender.clock())
+    return _ticket_outcomes(sender, rows, tickets)
 
 
-def _retry_or_fail(rows: Sequence[ClaimedDelivery], reason: str, now: datetime) -> _Outcome:
-    """Rows with attempts left go back to the queue together, after one jittered backoff."""
-    results, retry_delay = [], None
+def _retry_or_fail(
+    sender: PushSender, rows: Sequence[ClaimedDelivery], reason: str, *, retry_after: float | None = None
+) -> _Outcome:
+    """Rows go back to the queue together, after one jittered backoff (no sooner than Expo's
+    Retry-After); a row whose retry would be due past its deadline fails as RetriesExhausted."""
+    if not rows:
+        return _Outcome([], [], None)
+    now = sender.clock()
+    delay = max(backoff_seconds(max(row.attempts for row in rows)), retry_after or 0.0)
+    retry_at = now + timedelta(seconds=delay)
+    results, retried = [], False
     for row in rows:
-        if row.attempts >= MAX_SEND_ATTEMPTS:
-            results.append(DeliveryResult(row.id, "failed", ticket_error=reason))
+        if retry_at > sender.retry_deadline(row):
+            results.append(DeliveryResult(row.id, "failed", ticket_error=RETRIES_EXHAUSTED))
             continue
-        retry_delay = backoff_seconds(row.attempts) if retry_delay is None else retry_delay
-        retry_at = now + timedelta(seconds=retry_delay)
+        retried = True
         results.append(DeliveryResult(row.id, "pending", ticket_error=reason, retry_at=retry_at))
-    return _Outcome(results, [], retry_delay)
+    exhausted = len(results) - sum(1 for result in results if result.status == "pending")
+    if exhausted:
+        logger.warning(
+            "push: %d deliveries out of retries after %s; failed as %s", exhausted, reason, RETRIES_EXHAUSTED
+        )
+    return _Outcome(results, [], delay if retried else None)
 
 
 def _ticket_outcomes(
-    rows: Sequence[ClaimedDelivery], tickets: Sequence[PushTicket], now: datetime
+    sender: PushSender, rows: Sequence[ClaimedDelivery], tickets: Sequence[PushTicket]
 ) -> _Outcome:
     results, dnr_ids, rate_limited = [], [], []
     for row, ticket in zip(rows, tickets, strict=True):
@@ -272,7 +297,7 @@ def _ticket_outcomes(
         if error == PushTicket.ERROR_DEVICE_NOT_REGISTERED:
             dnr_ids.append(row.id)
         results.append(DeliveryResult(row.id, "failed", ticket_error=error))
-    retried = _retry_or_fail(rate_limited, PushTicket.ERROR_MESSAGE_RATE_EXCEEDED, now)
+    retried = _retry_or_fail(sender, rate_limited, PushTicket.ERROR_MESSAGE_RATE_EXCEEDED)
     return _Outcome(results + retried.results, dnr_ids, retried.retry_delay)
 
 

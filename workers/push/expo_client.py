@@ -26,11 +26,14 @@ import gzip
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import httpx
 import msgspec
 from exponent_server_sdk import PushClient, PushReceipt, PushServerError, PushTicket
+
+from services.retry_after import retry_after_seconds
 
 # Expo's limits per request: recipients on /push/send, ids on /push/getReceipts.
 MAX_MESSAGES_PER_REQUEST: Final = PushClient.DEFAULT_MAX_MESSAGE_COUNT
@@ -78,7 +81,15 @@ class ExpoRequestError(PushServerError):  # type: ignore[misc]
 
 
 class ExpoRetryableError(ExpoRequestError):
-    """Expo did not take the request: retry later with backoff."""
+    """Expo did not take the request: retry later with backoff, no sooner than `retry_after` seconds
+    when Expo said so (a Retry-After header on a 429 or 503)."""
+
+    def __init__(
+        self, code: str, message: str, response: httpx.Response | None = None, errors: Any = None
+    ) -> None:
+        super().__init__(code, message, response, errors)
+        header = response.headers.get("retry-after") if response is not None else None
+        self.retry_after = retry_after_seconds(header, now=datetime.now(UTC))
 
 
 class ExpoRejectedError(ExpoRequestError):

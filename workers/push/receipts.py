@@ -36,13 +36,17 @@ from db.push_deliveries import (
 )
 from services.addresses import PUSH_DELIVER
 from services.transaction import Database, Transaction
-from workers.push.delivery import MAX_SEND_ATTEMPTS, backoff_seconds, wake_delay_ms
+from workers.push.delivery import backoff_seconds, wake_delay_ms
 from workers.push.expo_client import MAX_RECEIPT_IDS_PER_REQUEST, ExpoPushClient, ExpoRequestError
 
 logger = logging.getLogger(__name__)
 
 # Expo deletes receipts after 24 hours (docs/push-contract.md §1.5).
 RECEIPT_LIFETIME: Final = timedelta(hours=24)
+# A MessageRateExceeded receipt puts the push back in the queue while its attempts (sends so far,
+# this one included) are below this: Expo accepted the request, so the outage policy of a send does
+# not apply, and a device Expo keeps throttling is not hammered.
+MAX_RESENDS_AFTER_RECEIPT: Final = 4
 # Rows given up per transaction: a day of lost receipts must not become one long statement.
 EXPIRE_BATCH_SIZE: Final = 1000
 MISMATCH_SENDER_ID: Final = "MismatchSenderId"
@@ -170,7 +174,7 @@ async def _apply(
         tx.connection,
         rate_limited_ids,
         retry_at=now + timedelta(seconds=delay),
-        max_attempts=MAX_SEND_ATTEMPTS,
+        max_attempts=MAX_RESENDS_AFTER_RECEIPT,
         now=now,
     )
     report.resend += resend

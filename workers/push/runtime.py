@@ -50,6 +50,7 @@ async def push_sender() -> PushSender:
             markers=send_markers(resources.redis, settings),
             claim_lease=timedelta(seconds=settings.push_claim_lease_seconds),
             stale_after=timedelta(minutes=settings.reminder_stale_after_minutes),
+            retry_window=timedelta(minutes=settings.push_retry_window_minutes),
         )
         resources.close_later(_close_sender)
         _sender = sender
