@@ -3,17 +3,19 @@
 The life of a delivery row (workers/push/delivery.py drives it and explains the policy):
 
     pending, unclaimed          due when next_attempt_at <= now (and sent_at IS NULL)
-      └ claim_due_deliveries    an attempt starts: claimed_at = sent_at = now, attempts + 1, and a lease
-                                (next_attempt_at = now + lease) that keeps the rows away from others;
+      └ claim_due_deliveries    an attempt starts: claimed_at = sent_at = now, a fresh claim_id, the
+                                owner (claimed_by), attempts + 1, and a lease (next_attempt_at = now +
+                                lease) that keeps the rows away from others;
                                 a timed notice's row past the staleness bound is failed instead
                                 (ticket_error Stale, never sent)
          └ record_send_results  sent (ok ticket) / failed (error ticket, 400, out of attempts) /
                                 pending again after a backoff (429, 5xx, connection error)
-    lapsed claim (lease over, still pending)  → the sweeper asks Redis whether its request may have
-                                left: release_claims (due again) or mark_unconfirmed (sent, unconfirmed)
+    lapsed claim (lease over, or its owner stopped beating, still pending)  → the sweeper revokes it in
+                                Redis unless its request may have left: release_claims (due again) or
+                                mark_unconfirmed (sent, unconfirmed)
 
-Writes after the claim are fenced by `claimed_at = <the claim's timestamp>`: a worker whose lease
-lapsed can no longer change rows that the sweeper released to someone else.
+Writes after the claim are fenced by `claim_id = <the claim's id>`: a worker whose claim was taken
+back can no longer change rows that the sweeper released to someone else.
 """
 
 from __future__ import annotations
@@ -84,6 +86,13 @@ def _array(name: str, item_type: Any) -> sa.Cast[Any]:
 
 _IDS = _array("ids", _UUID)
 _NOW = sa.bindparam("now", type_=_TSTZ)
+# A row back in the queue: no claim, nothing in flight.
+_UNCLAIMED: Final[dict[str, Any]] = {
+    "claimed_at": sa.null(),
+    "claim_id": sa.null(),
+    "claimed_by": sa.null(),
+    "sent_at": sa.null(),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +182,8 @@ def _build_claim() -> sa.Update:
             status=sa.case((stale, "failed"), else_=push_deliveries.c.status),
             ticket_error=sa.case((stale, STALE), else_=push_deliveries.c.ticket_error),
             claimed_at=_NOW,
+            claim_id=sa.case((stale, sa.null()), else_=sa.bindparam("claim_id", type_=_UUID)),
+            claimed_by=sa.case((stale, sa.null()), else_=sa.bindparam("owner", type_=sa.Text())),
             sent_at=sa.case((stale, sa.null()), else_=_NOW),
             attempts=sa.case((stale, push_deliveries.c.attempts), else_=push_deliveries.c.attempts + 1),
             next_attempt_at=sa.case(
@@ -209,17 +220,32 @@ _CLAIM: Final = _build_claim()
 
 
 async def claim_due_deliveries(
-    connection: AsyncConnection, *, now: datetime, lease_until: datetime, stale_after: timedelta, limit: int
+    connection: AsyncConnection,
+    *,
+    claim_id: UUID,
+    owner: str,
+    now: datetime,
+    lease_until: datetime,
+    stale_after: timedelta,
+    limit: int,
 ) -> list[ClaimedDelivery]:
-    """Claim up to `limit` due rows (oldest due first) for one send attempt, skipping rows other
-    workers hold locked. `now` doubles as the claim's token: pass it to the later writes of the batch.
-    `attempts` in the result counts this attempt.
+    """Claim up to `limit` due rows (oldest due first) for one send attempt as `claim_id` (fresh per
+    claim: the token the later writes of the batch are fenced by) held by the worker process `owner`,
+    skipping rows other workers hold locked. `attempts` in the result counts this attempt.
 
     Rows of timed notices produced more than `stale_after` before `now` come back with `stale` set,
     already failed with ticket_error Stale by the same statement: the caller sends none of them and
     settles their notifications."""
     result = await connection.execute(
-        _CLAIM, {"now": now, "lease_until": lease_until, "stale_before": now - stale_after, "limit": limit}
+        _CLAIM,
+        {
+            "claim_id": claim_id,
+            "owner": owner,
+            "now": now,
+            "lease_until": lease_until,
+            "stale_before": now - stale_after,
+            "limit": limit,
+        },
     )
     return [ClaimedDelivery(*row) for row in result]
 
@@ -250,7 +276,7 @@ def _build_record_results() -> sa.Update:
             push_deliveries.c.id == results.c.id,
             # Lets the planner fetch the batch by primary key (the unnest alone hides the row count).
             push_deliveries.c.id == sa.any_(_IDS),
-            push_deliveries.c.claimed_at == sa.bindparam("claim", type_=_TSTZ),
+            push_deliveries.c.claim_id == sa.bindparam("claim", type_=_UUID),
         )
         .values(
             status=results.c.status,
@@ -258,6 +284,8 @@ def _build_record_results() -> sa.Update:
             ticket_error=results.c.ticket_error,
             next_attempt_at=sa.func.coalesce(results.c.retry_at, push_deliveries.c.next_attempt_at),
             claimed_at=sa.case((back_in_queue, sa.null()), else_=push_deliveries.c.claimed_at),
+            claim_id=sa.case((back_in_queue, sa.null()), else_=push_deliveries.c.claim_id),
+            claimed_by=sa.case((back_in_queue, sa.null()), else_=push_deliveries.c.claimed_by),
             sent_at=sa.case((back_in_queue, sa.null()), else_=push_deliveries.c.sent_at),
             # A resend (after a MessageRateExceeded receipt) starts a new receipt cycle.
             receipt_status=sa.null(),
@@ -293,7 +321,7 @@ _RECORD_RESULTS: Final = _build_record_results()
 
 
 async def record_send_results(
-    connection: AsyncConnection, results: Sequence[DeliveryResult], *, claimed_at: datetime, now: datetime
+    connection: AsyncConnection, results: Sequence[DeliveryResult], *, claim_id: UUID, now: datetime
 ) -> None:
     """Store tickets and outcomes of one batch (only rows still claimed by us), and give the inbox rows
     with an ok ticket their delivered_at, in one statement."""
@@ -307,7 +335,7 @@ async def record_send_results(
             "ticket_ids": [result.ticket_id for result in results],
             "ticket_errors": [result.ticket_error for result in results],
             "retry_ats": [result.retry_at for result in results],
-            "claim": claimed_at,
+            "claim": claim_id,
             "now": now,
         },
     )
@@ -403,28 +431,38 @@ async def settle_notifications(
 
 @dataclass(frozen=True, slots=True)
 class LapsedClaim:
-    claimed_at: datetime
+    claim_id: UUID
     delivery_ids: list[UUID]
     notification_ids: list[UUID]
 
 
-async def lapsed_claims(connection: AsyncConnection, *, now: datetime, limit: int) -> list[LapsedClaim]:
-    """Claims whose lease ran out while their rows were still pending: their worker died (or hung)."""
+async def lapsed_claims(
+    connection: AsyncConnection,
+    *,
+    now: datetime,
+    live_owners: Sequence[str],
+    claimed_before: datetime,
+    limit: int,
+) -> list[LapsedClaim]:
+    """Claims whose rows are still pending although their worker is gone: the lease ran out (it died
+    or hangs), or its owner is not among `live_owners` (it stopped beating) and claimed before
+    `claimed_before` (so a claim is never judged on a beat older than itself)."""
+    in_flight = sa.and_(is_pending(push_deliveries.c.status), push_deliveries.c.sent_at.is_not(None))
+    owner_gone = sa.and_(
+        push_deliveries.c.claimed_by != sa.all_(_array("live_owners", sa.Text())),
+        push_deliveries.c.claimed_at < sa.bindparam("claimed_before", type_=_TSTZ),
+    )
     result = await connection.execute(
-        sa.select(push_deliveries.c.claimed_at, push_deliveries.c.id, push_deliveries.c.notification_id)
-        .where(
-            is_pending(push_deliveries.c.status),
-            push_deliveries.c.sent_at.is_not(None),
-            push_deliveries.c.next_attempt_at <= _NOW,
-        )
+        sa.select(push_deliveries.c.claim_id, push_deliveries.c.id, push_deliveries.c.notification_id)
+        .where(in_flight, sa.or_(push_deliveries.c.next_attempt_at <= _NOW, owner_gone))
         .order_by(push_deliveries.c.claimed_at)
         .limit(limit)
         .with_for_update(skip_locked=True),
-        {"now": now},
+        {"now": now, "live_owners": list(live_owners), "claimed_before": claimed_before},
     )
-    claims: dict[datetime, LapsedClaim] = {}
-    for claimed_at, delivery_id, notification_id in result:
-        claim = claims.setdefault(claimed_at, LapsedClaim(claimed_at, [], []))
+    claims: dict[UUID, LapsedClaim] = {}
+    for claim_id, delivery_id, notification_id in result:
+        claim = claims.setdefault(claim_id, LapsedClaim(claim_id, [], []))
         claim.delivery_ids.append(delivery_id)
         claim.notification_ids.append(notification_id)
     return list(claims.values())
@@ -436,7 +474,7 @@ async def release_claims(connection: AsyncConnection, ids: Sequence[UUID], *, no
         await connection.execute(
             sa.update(push_deliveries)
             .where(push_deliveries.c.id == sa.any_(_IDS), push_deliveries.c.status == "pending")
-            .values(claimed_at=sa.null(), sent_at=sa.null(), next_attempt_at=_NOW, updated_at=_NOW),
+            .values(**_UNCLAIMED, next_attempt_at=_NOW, updated_at=_NOW),
             {"ids": list(ids), "now": now},
         )
 
@@ -587,8 +625,7 @@ async def requeue_for_resend(
         .values(
             status="pending",
             ticket_id=sa.null(),
-            claimed_at=sa.null(),
-            sent_at=sa.null(),
+            **_UNCLAIMED,
             next_attempt_at=sa.bindparam("retry_at", type_=_TSTZ),
             updated_at=_NOW,
         ),
@@ -621,8 +658,7 @@ async def redrive_exhausted(
         .values(
             status="pending",
             ticket_error=sa.null(),
-            claimed_at=sa.null(),
-            sent_at=sa.null(),
+            **_UNCLAIMED,
             next_attempt_at=_NOW,
             updated_at=_NOW,
         )

@@ -559,6 +559,9 @@ push_deliveries = sa.Table(
     # worker took it (a claim older than the stale bound belongs to a worker that died).
     tstz("next_attempt_at", nullable=False, default_now=True),
     tstz("claimed_at"),
+    # The claim's fencing token (one per claimed batch) and the worker process holding it.
+    sa.Column("claim_id", UUID(as_uuid=True)),
+    sa.Column("claimed_by", sa.Text),
     tstz("sent_at"),
     tstz("receipt_checked_at"),
     *timestamps(),
@@ -571,6 +574,12 @@ push_deliveries = sa.Table(
         "ix_push_deliveries_pending_created", "created_at", postgresql_where=sa.text("status = 'pending'")
     ),
     sa.Index("ix_push_deliveries_due", "next_attempt_at", postgresql_where=sa.text("status = 'pending'")),
+    # The rows in flight, by owner: the sweeper takes back a dead worker's claims through it.
+    sa.Index(
+        "ix_push_deliveries_in_flight",
+        "claimed_by",
+        postgresql_where=sa.text("status = 'pending' AND sent_at IS NOT NULL"),
+    ),
     # Retention deletes the oldest finished rows first (workers/push/retention.py).
     sa.Index(
         "ix_push_deliveries_finished_created", "created_at", postgresql_where=sa.text("status <> 'pending'")

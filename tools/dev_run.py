@@ -111,12 +111,12 @@ def main() -> int:
     processes.append(
         start(
             [
-                str(BIN / "dramatiq"),
-                "workers.broker",
-                "workers.registry",
-                "-p",
+                str(BIN / "python"),
+                "-m",
+                "workers.supervisor",
+                "--processes",
                 env["WORKER_PROCESSES"],
-                "-t",
+                "--threads",
                 env["WORKER_THREADS"],
             ],
             env,

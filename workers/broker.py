@@ -21,6 +21,7 @@ from dramatiq.middleware import (
 from periodiq import PeriodiqMiddleware
 
 from settings import get_settings
+from workers.liveness import WorkerLiveness
 from workers.resources import WorkerResources
 
 # Actor-level options override these; they only bound an actor that forgot to set its own.
@@ -46,6 +47,7 @@ def build_broker() -> RedisBroker:
             # next one, and every periodic job catches up from its due index anyway.
             PeriodiqMiddleware(skip_delay=30),
             WorkerResources(settings),
+            WorkerLiveness(settings.redis_url, settings.dramatiq_namespace),
         ],
     )
 

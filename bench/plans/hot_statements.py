@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -81,6 +81,8 @@ async def _claim(connection: AsyncConnection, sample: Sample) -> Any:
     lease = timedelta(seconds=settings.push_claim_lease_seconds)
     return await claim_due_deliveries(
         connection,
+        claim_id=uuid4(),
+        owner="bench",
         now=sample.now,
         lease_until=sample.now + lease,
         stale_after=timedelta(minutes=settings.reminder_stale_after_minutes),
@@ -133,7 +135,9 @@ HOT_STATEMENTS: tuple[HotStatement, ...] = (
     HotStatement("push.deliver: claim", _claim),
     HotStatement(
         "push.sweep: lapsed claims",
-        lambda c, s: lapsed_claims(c, now=s.now, limit=MAX_LAPSED_ROWS_PER_SWEEP),
+        lambda c, s: lapsed_claims(
+            c, now=s.now, live_owners=["bench"], claimed_before=s.now, limit=MAX_LAPSED_ROWS_PER_SWEEP
+        ),
     ),
     HotStatement("push.receipts: awaiting receipt", _awaiting_receipt),
     HotStatement(

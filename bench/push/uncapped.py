@@ -24,6 +24,7 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
+from uuid import UUID
 
 import redis.asyncio as aioredis
 
@@ -37,9 +38,9 @@ from db.push_deliveries import (
 )
 from services.transaction import EngineDatabase
 from settings import get_settings
+from workers.push.claim_fence import ClaimFence
 from workers.push.delivery import BATCH_SIZE, expo_message
 from workers.push.expo_client import MAX_CONNECTIONS, ExpoPushClient, PreparedSend
-from workers.push.send_markers import SendMarkers
 
 LEASE = timedelta(minutes=5)
 STALE_AFTER = timedelta(minutes=60)  # the default REMINDER_STALE_AFTER_MINUTES
@@ -107,10 +108,12 @@ async def sandbox_ceiling(seconds: float = 4.0) -> float:
     return sent / elapsed
 
 
-async def _claim(database: EngineDatabase, claimed_at: datetime) -> list[ClaimedDelivery]:
+async def _claim(database: EngineDatabase, claim_id: UUID, claimed_at: datetime) -> list[ClaimedDelivery]:
     async with database.transaction() as tx:
         return await claim_due_deliveries(
             tx.connection,
+            claim_id=claim_id,
+            owner="bench",
             now=claimed_at,
             lease_until=claimed_at + LEASE,
             stale_after=STALE_AFTER,
@@ -118,9 +121,9 @@ async def _claim(database: EngineDatabase, claimed_at: datetime) -> list[Claimed
         )
 
 
-async def _record(database: EngineDatabase, results: list[DeliveryResult], claimed_at: datetime) -> None:
+async def _record(database: EngineDatabase, results: list[DeliveryResult], claim_id: UUID) -> None:
     async with database.transaction() as tx:
-        await record_send_results(tx.connection, results, claimed_at=claimed_at, now=datetime.now(UTC))
+        await record_send_results(tx.connection, results, claim_id=claim_id, now=datetime.now(UTC))
         await deactivate_tokens_of(tx.connection, [], now=datetime.now(UTC))
 
 
@@ -130,12 +133,12 @@ async def database_ceiling(database: EngineDatabase, deliveries: int, concurrenc
 
     async def worker() -> None:
         while True:
-            claimed_at = datetime.now(UTC)
-            rows = await _claim(database, claimed_at)
+            claim_id = uuid.uuid4()
+            rows = await _claim(database, claim_id, datetime.now(UTC))
             if not rows:
                 return
             results = [DeliveryResult(row.id, "sent", ticket_id=str(uuid.uuid4())) for row in rows]
-            await _record(database, results, claimed_at)
+            await _record(database, results, claim_id)
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -148,7 +151,7 @@ async def where_the_time_goes(database: EngineDatabase, batches: int = 30) -> di
     await common.seed(database, batches * BATCH_SIZE)
     settings = get_settings()
     redis_client = aioredis.Redis.from_url(settings.redis_url)
-    markers = SendMarkers(redis_client, settings.dramatiq_namespace, timedelta(minutes=15))
+    fence = ClaimFence(redis_client, settings.dramatiq_namespace, timedelta(minutes=15))
     timings: dict[str, list[float]] = {}
 
     async def timed(step: str, work: Awaitable[T]) -> T:
@@ -164,10 +167,12 @@ async def where_the_time_goes(database: EngineDatabase, batches: int = 30) -> di
         client = ExpoPushClient(sandbox.base_url)
         await client.warm_up()
         for _ in range(batches):
-            claimed_at = datetime.now(UTC)
-            rows = await timed("1 claim: SELECT … SKIP LOCKED + UPDATE, commit", _claim(database, claimed_at))
+            claimed_at, claim_id = datetime.now(UTC), uuid.uuid4()
+            rows = await timed(
+                "1 claim: SELECT … SKIP LOCKED + UPDATE, commit", _claim(database, claim_id, claimed_at)
+            )
             request = await timed("2 build, encode, gzip 100 messages", prepare(client, rows))
-            await timed("3 send note: Redis SET", markers.mark(claimed_at))
+            await timed("3 claim fence: Redis SET NX", fence.enter_send(claim_id))
             tickets = await timed("4 HTTP request to the sandbox", client.send_prepared(request))
             results = [
                 DeliveryResult(row.id, "sent", ticket_id=str(ticket.id))
@@ -175,7 +180,7 @@ async def where_the_time_goes(database: EngineDatabase, batches: int = 30) -> di
             ]
             await timed(
                 "5 record tickets + inbox delivered_at: one statement, commit",
-                _record(database, results, claimed_at),
+                _record(database, results, claim_id),
             )
         await client.aclose()
     await redis_client.aclose()

@@ -25,10 +25,12 @@ from domain.notification_types import NotificationType
 from sandbox.expo.testing import SandboxHandle
 from services.transaction import Database
 from settings import Settings
+from workers.liveness import liveness_key
+from workers.push.claim_fence import ClaimFence
 from workers.push.delivery import BatchReport, PushSender, deliver_due_batch
 from workers.push.expo_client import ExpoPushClient
 from workers.push.limiter import SlidingWindowLimiter
-from workers.push.send_markers import SendMarkers
+from workers.push.sweep import SweepReport, sweep_stalled_deliveries
 
 
 def expo_token(behaviour: str = "") -> str:
@@ -148,6 +150,14 @@ class PushRig:
     broker: RedisBroker
     redis: aioredis.Redis
 
+    async def beat(self, owner: str, *, at: datetime) -> None:
+        """A heartbeat of worker process `owner` at `at`, in the test's own namespace."""
+        await self.redis.zadd(liveness_key(self.broker.namespace), {owner: at.timestamp()})
+
+    async def sweep(self, database: Database, *, now: datetime) -> SweepReport:
+        fence = ClaimFence(self.redis, self.broker.namespace, timedelta(minutes=30))
+        return await sweep_stalled_deliveries(database, fence, self.redis, self.broker.namespace, now=now)
+
     def sender(
         self,
         database: Database,
@@ -156,6 +166,7 @@ class PushRig:
         stale_after: timedelta = timedelta(minutes=60),
         retry_window: timedelta = timedelta(hours=24),
         clock: ShiftableClock | None = None,
+        owner: str = "test-worker",
     ) -> PushSender:
         """A sender without a limit of its own (the sandbox's limit still applies): the limiter has
         tests of its own, tests/workers/test_push_limiter.py."""
@@ -163,8 +174,9 @@ class PushRig:
             database=database,
             client=self.expo_client,
             limiter=SlidingWindowLimiter(self.redis, "unlimited", budget_per_second=0),
-            # The broker's namespace is the test's own, so its send notes are too.
-            markers=SendMarkers(self.redis, self.broker.namespace, timedelta(minutes=30)),
+            # The broker's namespace is the test's own, so its claim keys are too.
+            fence=ClaimFence(self.redis, self.broker.namespace, timedelta(minutes=30)),
+            owner=owner,
             claim_lease=lease,
             stale_after=stale_after,
             retry_window=retry_window,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,9 +24,9 @@ from tests.push.support import (
     users_with_notices,
 )
 from tests.support.savepoint_database import SavepointDatabase
+from workers.liveness import DEAD_AFTER
 from workers.push.delivery import deliver_due_batch
 from workers.push.retention import DELIVERY_RETENTION, PRUNE_BATCH_SIZE, prune_old_deliveries
-from workers.push.sweep import sweep_stalled_deliveries
 
 LEASE = timedelta(minutes=5)
 
@@ -34,60 +38,69 @@ async def test_rows_whose_message_was_lost_get_new_messages_one_per_100(
     await users_with_notices(database, 250)
 
     # When the sweeper runs
-    sender = push.sender(database)
-    report = await sweep_stalled_deliveries(database, sender.markers, now=datetime.now(UTC))
+    report = await push.sweep(database, now=datetime.now(UTC))
 
     # Then three push.deliver messages are queued
     assert (report.due, report.enqueued) == (250, 3)
     assert queue_length(push.broker, settings, "push") == 3
 
 
-async def test_a_claim_abandoned_before_sending_is_delivered_once_its_lease_lapses(
+async def _claim_as(connection: AsyncConnection, owner: str, now: datetime) -> UUID:
+    """Claim every due delivery for `owner`, as its deliver batch would; returns the claim id."""
+    claim_id = uuid.uuid4()
+    await claim_due_deliveries(
+        connection,
+        claim_id=claim_id,
+        owner=owner,
+        now=now,
+        lease_until=now + LEASE,
+        stale_after=timedelta(hours=1),
+        limit=100,
+    )
+    return claim_id
+
+
+async def test_a_dead_workers_claim_is_taken_back_once_it_stops_beating_without_waiting_for_the_lease(
     connection: AsyncConnection, database: SavepointDatabase, push: PushRig
 ) -> None:
-    # Given a delivery claimed by a worker that then died before its request left
+    # Given a delivery claimed by a worker process that was killed before its request left
     _, [token], [notification_id] = await users_with_notices(database, 1)
-    now = datetime.now(UTC)
-    await claim_due_deliveries(
-        connection, now=now, lease_until=now + LEASE, stale_after=timedelta(hours=1), limit=100
-    )
     clock = ShiftableClock()
+    await push.beat("killed-worker", at=clock())
+    await _claim_as(connection, "killed-worker", clock())
     sender = push.sender(database, lease=LEASE, clock=clock)
 
-    # When workers run while the lease holds
-    # Then nobody touches it, and the sweeper sees nothing to do
-    assert (await deliver_due_batch(sender)).claimed == 0
-    assert (await sweep_stalled_deliveries(database, sender.markers, now=clock())).due == 0
+    # When the sweeper runs before its last beat is DEAD_AFTER old
+    # Then it leaves the claim alone
+    assert (await push.sweep(database, now=clock() + DEAD_AFTER / 2)).released == 0
 
-    # When the lease has lapsed
-    clock.advance(LEASE.total_seconds() + 1)
-    report = await sweep_stalled_deliveries(database, sender.markers, now=clock())
+    # When the beats have stopped for DEAD_AFTER (far less than the lease)
+    clock.advance(DEAD_AFTER.total_seconds() + 1)
+    report = await push.sweep(database, now=clock())
     await drain(sender)
 
     # Then the sweeper released it and re-enqueued it, and it went out exactly once
+    assert DEAD_AFTER < LEASE
     assert (report.released, report.unconfirmed, report.enqueued) == (1, 0, 1)
     assert len(push.sandbox.messages(to=token)) == 1
     [delivery] = await deliveries_of(connection, [notification_id])
     assert (delivery.status, delivery.attempts) == ("sent", 2)
 
 
-async def test_a_batch_left_in_flight_by_a_dead_worker_is_sent_unconfirmed_never_resent(
+async def test_a_dead_workers_batch_that_entered_the_send_is_sent_unconfirmed_never_resent(
     connection: AsyncConnection, database: SavepointDatabase, push: PushRig
 ) -> None:
-    # Given a delivery whose worker died after noting that its request was leaving
+    # Given a delivery whose worker died after entering the send (its request may have left)
     _, _, [notification_id] = await users_with_notices(database, 1)
     clock = ShiftableClock()
     sender = push.sender(database, lease=LEASE, clock=clock)
-    now = datetime.now(UTC)
-    await claim_due_deliveries(
-        connection, now=now, lease_until=now + LEASE, stale_after=timedelta(hours=1), limit=100
-    )
-    await sender.markers.mark(now)
+    claim_id = await _claim_as(connection, "killed-worker", clock())
+    assert await sender.fence.enter_send(claim_id)
 
-    # When its lease lapses, the workers and the sweeper run
-    clock.advance(LEASE.total_seconds() + 1)
+    # When it is found dead, the workers and the sweeper run
+    clock.advance(DEAD_AFTER.total_seconds() + 1)
     assert (await deliver_due_batch(sender)).claimed == 0
-    report = await sweep_stalled_deliveries(database, sender.markers, now=clock())
+    report = await push.sweep(database, now=clock())
 
     # Then it counts as sent, unconfirmed, and nothing was (re)sent
     assert (report.released, report.unconfirmed, report.enqueued) == (0, 1, 0)
@@ -96,6 +109,47 @@ async def test_a_batch_left_in_flight_by_a_dead_worker_is_sent_unconfirmed_never
     inbox = (await inbox_rows(connection, [notification_id]))[notification_id]
     assert (inbox.push_status, inbox.delivered_at) == ("sent", None)
     assert push.sandbox.project_stats().get("send_requests", {}).get("total", 0) == 0
+
+
+class GatedPermits:
+    """Permits that wait for the test to open the gate: a worker stalled before its send."""
+
+    def __init__(self) -> None:
+        self.waiting = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def acquire(self, n: int = 1, *, max_wait: float | None = None) -> None:
+        self.waiting.set()
+        await self.gate.wait()
+
+
+async def test_a_worker_stalled_past_its_lease_is_fenced_off_and_the_push_goes_out_once(
+    connection: AsyncConnection, database: SavepointDatabase, push: PushRig
+) -> None:
+    # Given a live worker (still beating) that claimed a delivery and then stalled before sending
+    _, [token], [notification_id] = await users_with_notices(database, 1)
+    clock = ShiftableClock()
+    permits = GatedPermits()
+    stalled = replace(push.sender(database, lease=LEASE, clock=clock, owner="stalled"), limiter=permits)
+    stalled_batch = asyncio.create_task(deliver_due_batch(stalled))
+    await permits.waiting.wait()
+
+    # When its lease lapses while it still beats, the sweeper runs and another worker delivers
+    clock.advance(LEASE.total_seconds() + 1)
+    await push.beat("stalled", at=clock())
+    report = await push.sweep(database, now=clock())
+    await drain(push.sender(database, lease=LEASE, clock=clock))
+
+    # And then the stalled worker wakes up
+    permits.gate.set()
+    stalled_report = await stalled_batch
+
+    # Then the claim was taken back, the push went out once, and the stalled worker sent nothing
+    assert report.released == 1
+    assert stalled_report.accepted == 0
+    assert len(push.sandbox.messages(to=token)) == 1
+    [delivery] = await deliveries_of(connection, [notification_id])
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
 
 
 async def test_finished_deliveries_older_than_the_receipt_window_are_pruned_in_batches(

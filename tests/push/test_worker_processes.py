@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -179,3 +180,69 @@ async def test_two_worker_processes_share_one_sliding_limit(
         assert notification_ids_sent(expo) == Counter(dict.fromkeys(notification_ids, 1))
     # And both processes did send (the budget was shared, not used by one)
     assert len(set(re.findall(r"\[PID (\d+)\][^\n]*push/send", read_logs(log)))) == 2
+
+
+async def a_process_with_claims(database: EngineDatabase) -> int:
+    """The pid of a worker process holding deliveries in flight (claimed_by is host:pid:nonce)."""
+    for _ in range(200):
+        async with database.transaction() as tx:
+            owner = await tx.connection.scalar(
+                sa.select(push_deliveries.c.claimed_by)
+                .where(push_deliveries.c.status == "pending", push_deliveries.c.sent_at.is_not(None))
+                .limit(1)
+            )
+        if owner is not None:
+            return int(owner.split(":")[1])
+        await asyncio.sleep(0.02)
+    raise AssertionError("no worker process held a claim")
+
+
+def children_of(pid: int) -> set[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as children:
+        return {int(child) for child in children.read().split()}
+
+
+async def test_the_supervisor_outlives_a_killed_worker_and_its_pushes_go_out_long_before_the_lease(
+    committed_database: EngineDatabase, settings: Settings, tmp_path: Path
+) -> None:
+    with sandbox(latency_ms=1000) as expo:
+        # Given 600 notices, an Expo that answers a second after accepting a batch, and the Procfile's
+        # worker (the supervisor) with two worker processes at the default 5-minute claim lease
+        notification_ids = await notices_for_new_users(committed_database, 600)
+        env = {"EXPO_PUSH_URL": expo.base_url, "EXPO_RATE_LIMIT_PER_SECOND": "0"}
+        log = tmp_path / "workers.log"
+        command = [sys.executable, "-m", "workers.supervisor", "--processes", "2", "--threads", "3"]
+        with running(command, env=env, log=log) as supervisor:
+            for _ in range(200):
+                if len(children_of(supervisor.pid)) == 2:
+                    break
+                await asyncio.sleep(0.05)
+            enqueue(settings, PUSH_DELIVER, times=2)
+
+            # When one worker process is SIGKILLed while Expo holds batches
+            for _ in range(400):
+                if expo.project_stats().get("recipients_accepted", 0) >= 100:
+                    break
+                await asyncio.sleep(0.05)
+            killed = await a_process_with_claims(committed_database)
+            os.kill(killed, signal.SIGKILL)
+
+            # Then, with no sweep run by hand and long before any lease (300 s) lapses, every notice
+            # reaches Expo exactly once
+            await eventually(committed_database, timeout_s=90, logs=log)
+            stats = expo.project_stats()
+            assert stats["duplicate_notifications"] == 0
+            assert notification_ids_sent(expo) == Counter(dict.fromkeys(notification_ids, 1))
+            # And the supervisor is still running, with a new process in place of the killed one
+            assert supervisor.poll() is None
+            children = children_of(supervisor.pid)
+            assert len(children) == 2
+            assert killed not in children
+        assert "restarting in" in read_logs(log)
+    # And the kill did land mid-request: those batches are the ones recorded as sent but unconfirmed
+    async with committed_database.transaction() as tx:
+        unconfirmed = await tx.connection.scalar(
+            sa.select(sa.func.count()).where(push_deliveries.c.ticket_error == UNCONFIRMED_SEND)
+        )
+    assert unconfirmed is not None
+    assert unconfirmed >= 1

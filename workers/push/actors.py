@@ -37,9 +37,12 @@ async def check_receipts(context: JobContext, now: datetime) -> Mapping[str, int
 
 @periodic_job("push.sweep", SWEEP_CRON, queue=PUSH_QUEUE)
 async def sweep(context: JobContext, now: datetime) -> Mapping[str, int]:
-    """Release lapsed claims that never sent; wake the workers for due rows whose message was lost."""
+    """Take back the claims of dead or stuck workers; wake the workers for due rows whose message was lost."""
     sender = await push_sender()
-    return asdict(await sweep_stalled_deliveries(context.database, sender.markers, now=now))
+    report = await sweep_stalled_deliveries(
+        context.database, sender.fence, context.redis, context.settings.dramatiq_namespace, now=now
+    )
+    return asdict(report)
 
 
 @periodic_job("push.prune", "40 * * * *", queue=PUSH_QUEUE, time_limit_ms=LONG_PUSH_JOB_MS)

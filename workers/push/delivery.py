@@ -5,10 +5,11 @@ holding `FOR UPDATE` across the request would make a killed worker's rows pendin
 its connection drops — including a batch Expo had already accepted, which the next worker would then
 send a second time (Expo has no idempotency key). It would also pin a database connection per batch
 for the length of the permit wait and the request. So a batch goes through short steps, each durable
-before the next (db/push_deliveries.py for the rows, workers/push/send_markers.py for the note):
+before the next (db/push_deliveries.py for the rows, workers/push/claim_fence.py for the fence):
 
 1. claim, committed: `FOR UPDATE SKIP LOCKED` on up to 100 due rows, then claimed_at = sent_at =
-   now (the attempt starts), attempts + 1 and a lease (next_attempt_at = now +
+   now (the attempt starts), a fresh claim_id (the fencing token), claimed_by = this process
+   (workers/liveness.py), attempts + 1 and a lease (next_attempt_at = now +
    PUSH_CLAIM_LEASE_SECONDS) that keeps them away from other workers. A duplicated Dramatiq message
    finds the rows taken and sends nothing. A full batch enqueues the next message at once, so the
    next batch is claimed while this one waits for permits and for Expo. The same statement fails,
@@ -16,10 +17,12 @@ before the next (db/push_deliveries.py for the rows, workers/push/send_markers.p
    REMINDER_STALE_AFTER_MINUTES ago — "time for your 18:00 run" at 23:00, after an outage or a
    backlog — with ticket_error Stale; they are counted (BatchReport.stale) and never sent.
 2. permits from the global limiter (workers/push/limiter.py) for the batch size.
-3. the send note in Redis, then the request. The note is what tells, after a crash, "the request
-   may have left" from "it never left": one fast Redis round trip, so the request still leaves within
-   the limiter's 15 ms margin of its grant (a PostgreSQL commit in that spot took 5–120 ms under load
-   and drew 429s).
+3. the fence in Redis, then the request: the worker takes the claim's key for sending unless the
+   sweeper revoked the claim first (then it sends nothing). The key is what tells, after a crash, "the
+   request may have left" from "it never left", and it stops a worker that stalled past its lease from
+   sending a batch already handed to another: one fast Redis round trip, so the request still leaves
+   within the limiter's 15 ms margin of its grant (a PostgreSQL commit in that spot took 5–120 ms
+   under load and drew 429s).
 4. outcome, one statement fenced by the claim: ok ticket → sent with its ticket id; error ticket →
    failed (DeviceNotRegistered also deactivates the token, one statement per batch;
    MessageRateExceeded is retried); 429 / 5xx / connection errors → back in the queue after 2 s, 4 s,
@@ -33,10 +36,11 @@ before the next (db/push_deliveries.py for the rows, workers/push/send_markers.p
 5. settle, only after other outcomes, in its own transaction after 4 commits: failed_at once every
    delivery of the notification failed, push_status sent once none is pending any more.
 
-A worker killed anywhere in there leaves rows claimed until their lease lapses; then the sweeper
-(workers/push/sweep.py) releases the claims without a send note (nothing left: sent again) and marks
-the others sent with ticket_error SendUnconfirmed. That is the policy for every ambiguous outcome —
-a read timeout after sending, a 504, tickets that do not line up with the messages: the request may
+A worker killed anywhere in there leaves rows claimed until the sweeper (workers/push/sweep.py) sees
+that their process stopped beating or their lease lapsed; it revokes the claims whose worker had not
+entered the send (nothing left: sent again) and marks the others sent with ticket_error
+SendUnconfirmed. That is the policy for every ambiguous outcome — a read timeout after sending, a 504,
+tickets that do not line up with the messages: the request may
 have been accepted, Expo cannot be asked, so it is never resent blindly. Ambiguous sends are
 therefore at most once: a lost push is the lesser harm (the inbox row is there either way), and the
 app drops by data.notification_id the rare duplicate that Expo itself may produce.
@@ -46,6 +50,7 @@ from __future__ import annotations
 
 import logging
 import random
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -67,6 +72,7 @@ from db.push_deliveries import (
 )
 from services.addresses import PUSH_DELIVER
 from services.transaction import Database
+from workers.push.claim_fence import ClaimFence
 from workers.push.expo_client import (
     MAX_MESSAGES_PER_REQUEST,
     ExpoPushClient,
@@ -76,7 +82,6 @@ from workers.push.expo_client import (
     is_expo_push_token,
 )
 from workers.push.limiter import PermitWaitTimeout
-from workers.push.send_markers import SendMarkers
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +117,9 @@ class PushSender:
     database: Database
     client: ExpoPushClient
     limiter: PermitSource
-    markers: SendMarkers
+    fence: ClaimFence
+    # This process's name in its claims (workers/liveness.py).
+    owner: str
     claim_lease: timedelta
     # REMINDER_STALE_AFTER_MINUTES: timed notices claimed later than this after production are dropped.
     stale_after: timedelta
@@ -174,9 +181,12 @@ def expo_message(row: ClaimedDelivery) -> dict[str, Any]:
 async def deliver_due_batch(sender: PushSender) -> BatchReport:
     """Claim and send one batch of due deliveries; returns what happened to it."""
     claimed_at = sender.clock()
+    claim_id = uuid.uuid4()
     async with sender.database.transaction() as tx:
         claimed = await claim_due_deliveries(
             tx.connection,
+            claim_id=claim_id,
+            owner=sender.owner,
             now=claimed_at,
             lease_until=claimed_at + sender.claim_lease,
             stale_after=sender.stale_after,
@@ -205,12 +215,12 @@ async def deliver_due_batch(sender: PushSender) -> BatchReport:
         None,
     )
     if sendable:
-        sent = await _send(sender, sendable, claimed_at)
+        sent = await _send(sender, sendable, claim_id)
         outcome = _Outcome(outcome.results + sent.results, sent.device_not_registered, sent.retry_delay)
 
     now = sender.clock()
     async with sender.database.transaction() as tx:
-        await record_send_results(tx.connection, outcome.results, claimed_at=claimed_at, now=now)
+        await record_send_results(tx.connection, outcome.results, claim_id=claim_id, now=now)
         deactivated = await deactivate_tokens_of(tx.connection, outcome.device_not_registered, now=now)
         if outcome.retry_delay is not None:
             tx.enqueue(PUSH_DELIVER, delay_ms=wake_delay_ms(outcome.retry_delay))
@@ -229,8 +239,8 @@ async def deliver_due_batch(sender: PushSender) -> BatchReport:
     return _report(claimed, outcome.results, deactivated, stale=len(stale))
 
 
-async def _send(sender: PushSender, rows: Sequence[ClaimedDelivery], claimed_at: datetime) -> _Outcome:
-    """Permits, the send note, the request, and the outcome of every row."""
+async def _send(sender: PushSender, rows: Sequence[ClaimedDelivery], claim_id: UUID) -> _Outcome:
+    """Permits, the fence, the request, and the outcome of every row."""
     request = sender.client.prepare_send([expo_message(row) for row in rows])
     try:
         # Waiting past a third of the lease would risk the claim lapsing while we still hold it.
@@ -238,7 +248,10 @@ async def _send(sender: PushSender, rows: Sequence[ClaimedDelivery], claimed_at:
     except PermitWaitTimeout:
         logger.warning("push: no permits for %d messages in time; batch handed back", len(rows))
         return _Outcome([DeliveryResult(row.id, "pending", retry_at=sender.clock()) for row in rows], [], 0.0)
-    await sender.markers.mark(claimed_at)
+    if not await sender.fence.enter_send(claim_id):
+        # The sweeper took the claim back (we stalled past the lease): the rows are someone else's.
+        logger.warning("push: claim of %d messages revoked before sending; sending nothing", len(rows))
+        return _Outcome([], [], None)
     try:
         tickets = await sender.client.send_prepared(request)
     except ExpoRetryableError as error:

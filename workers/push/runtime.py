@@ -12,23 +12,26 @@ from typing import Final
 import redis.asyncio as aioredis
 
 from settings import Settings
+from workers.liveness import WorkerLiveness
+from workers.push.claim_fence import ClaimFence
 from workers.push.delivery import PushSender
 from workers.push.expo_client import ExpoPushClient
 from workers.push.limiter import SlidingWindowLimiter, project_key
-from workers.push.send_markers import SendMarkers
 from workers.resources import WorkerResources
 
-# How often push.sweep runs (workers/push/actors.py declares it with SWEEP_CRON, derived from this).
-SWEEP_PERIOD: Final = timedelta(minutes=5)
-SWEEP_CRON: Final = f"*/{SWEEP_PERIOD.seconds // 60} * * * *"
+# How often push.sweep runs (workers/push/actors.py declares it with SWEEP_CRON): every minute, so the
+# claims of a worker that died are back in the queue within about a minute even when the supervisor's
+# immediate sweep (workers/supervisor.py) was lost. Idle, a run is two index look-ups.
+SWEEP_PERIOD: Final = timedelta(minutes=1)
+SWEEP_CRON: Final = "* * * * *"
 
 _sender: PushSender | None = None
 
 
-def send_markers(redis: aioredis.Redis, settings: Settings) -> SendMarkers:
-    # A note must outlive its claim's lease plus the sweep that looks at it (every 5 minutes).
+def claim_fence(redis: aioredis.Redis, settings: Settings) -> ClaimFence:
+    # A key must outlive its claim's lease plus the sweep that looks at it.
     ttl = timedelta(seconds=settings.push_claim_lease_seconds) + SWEEP_PERIOD * 2
-    return SendMarkers(redis, settings.dramatiq_namespace, ttl)
+    return ClaimFence(redis, settings.dramatiq_namespace, ttl)
 
 
 async def push_sender() -> PushSender:
@@ -47,7 +50,8 @@ async def push_sender() -> PushSender:
                 project_key(settings.dramatiq_namespace),
                 settings.expo_rate_limit_per_second,
             ),
-            markers=send_markers(resources.redis, settings),
+            fence=claim_fence(resources.redis, settings),
+            owner=WorkerLiveness.owner(),
             claim_lease=timedelta(seconds=settings.push_claim_lease_seconds),
             stale_after=timedelta(minutes=settings.reminder_stale_after_minutes),
             retry_window=timedelta(minutes=settings.push_retry_window_minutes),

@@ -1,10 +1,12 @@
 """sweep_stalled_deliveries (docs/domain.md §4): nothing lost when a message or a worker is.
 
-Every 5 minutes:
-1. Claims whose lease lapsed while their rows were still pending belong to a worker that died. The
-   send note of each (workers/push/send_markers.py) decides: no note — the request never left, so the
-   rows are released and sent again; a note — it may have reached Expo, so the rows become sent,
-   unconfirmed, and are never resent (workers/push/delivery.py explains the policy).
+Every minute, and at once when the supervisor sees a worker process die (workers/supervisor.py):
+1. Claims whose rows are still pending although their worker is gone: its process stopped beating
+   (workers/liveness.py; seconds after a kill) or its lease lapsed (a worker alive but stuck). The
+   claim fence of each (workers/push/claim_fence.py) decides: the sweeper revokes the claim unless the
+   worker had entered the send — revoked, the rows are released and sent again (and the worker, if it
+   only stalled, sends nothing when it wakes); entered, the request may have reached Expo, so the rows
+   become sent, unconfirmed, and are never resent (workers/push/delivery.py explains the policy).
 2. Due rows nobody is working on (a dropped Redis message, a lost delayed retry, the rows just
    released) get push.deliver messages again, one per 100 rows. Workers chain further messages while
    batches come back full, so a few suffice for any backlog; the cap keeps a big one from flooding
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+import redis.asyncio as aioredis
+
 from db.push_deliveries import (
     count_due_deliveries,
     lapsed_claims,
@@ -27,8 +31,9 @@ from db.push_deliveries import (
 )
 from services.addresses import PUSH_DELIVER
 from services.transaction import Database
+from workers.liveness import DEAD_AFTER, live_owners
+from workers.push.claim_fence import ClaimFence
 from workers.push.delivery import BATCH_SIZE
-from workers.push.send_markers import SendMarkers
 
 MAX_MESSAGES_PER_SWEEP: Final = 20
 # Lapsed rows looked at per run; a bigger pile (a mass crash) is finished by the next runs.
@@ -43,16 +48,26 @@ class SweepReport:
     enqueued: int
 
 
-async def sweep_stalled_deliveries(database: Database, markers: SendMarkers, *, now: datetime) -> SweepReport:
+async def sweep_stalled_deliveries(
+    database: Database, fence: ClaimFence, redis: aioredis.Redis, namespace: str, *, now: datetime
+) -> SweepReport:
+    """`namespace`: the deployment's Dramatiq namespace, under which its worker processes beat."""
+    live = await live_owners(redis, namespace, now=now)
     async with database.transaction() as tx:
-        claims = await lapsed_claims(tx.connection, now=now, limit=MAX_LAPSED_ROWS_PER_SWEEP)
-        sent = await markers.marked([claim.claimed_at for claim in claims])
-        released = [row for claim in claims if claim.claimed_at not in sent for row in claim.delivery_ids]
-        unconfirmed = [row for claim in claims if claim.claimed_at in sent for row in claim.delivery_ids]
+        claims = await lapsed_claims(
+            tx.connection,
+            now=now,
+            live_owners=live,
+            claimed_before=now - DEAD_AFTER,
+            limit=MAX_LAPSED_ROWS_PER_SWEEP,
+        )
+        sent = await fence.revoke([claim.claim_id for claim in claims])
+        released = [row for claim in claims if claim.claim_id not in sent for row in claim.delivery_ids]
+        unconfirmed = [row for claim in claims if claim.claim_id in sent for row in claim.delivery_ids]
         unconfirmed_notifications = [
             notification
             for claim in claims
-            if claim.claimed_at in sent
+            if claim.claim_id in sent
             for notification in claim.notification_ids
         ]
         await release_claims(tx.connection, released, now=now)
