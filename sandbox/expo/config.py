@@ -43,6 +43,9 @@ class SandboxConfig:
     fault_5xx_rate: float = 0.0
     fault_504_after_accept_rate: float = 0.0
     fault_reset_rate: float = 0.0
+    # A TCP reset after the batch was accepted and its tickets issued: the client sees the same error as
+    # a reset before processing, and cannot tell the two apart.
+    fault_reset_after_accept_rate: float = 0.0
     virtual_clock: bool = False
     message_log_size: int = 100_000
     duplicate_window_s: float = 86400.0
@@ -96,7 +99,13 @@ FIELD_KINDS: dict[str, FieldKind] = {f.name: _kind_of(f) for f in dataclasses.fi
 _NON_NEGATIVE = tuple(
     name for name, kind in FIELD_KINDS.items() if kind in ("int", "float") and name != "seed"
 )
-_FRACTIONS = ("dnr_fraction", "fault_5xx_rate", "fault_504_after_accept_rate", "fault_reset_rate")
+_FRACTIONS = (
+    "dnr_fraction",
+    "fault_5xx_rate",
+    "fault_504_after_accept_rate",
+    "fault_reset_rate",
+    "fault_reset_after_accept_rate",
+)
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})

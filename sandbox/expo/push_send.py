@@ -142,12 +142,16 @@ async def handle_send(state: SandboxState, request: Request, receive: Receive) -
         stats.fault_injected["5xx"] += 1
         return project, server_error(*state.faults.pick_5xx())
     timeout_after_accept = state.faults.roll(config.fault_504_after_accept_rate)
+    reset_after_accept = state.faults.roll(config.fault_reset_after_accept_rate)
 
     # 9. Tickets
     tickets = _issue_tickets(state, stats, project, messages, infos)
     if timeout_after_accept:
         stats.fault_injected["504_after_accept"] += 1
         return project, html_response(504, "Gateway Timeout")
+    if reset_after_accept:
+        stats.fault_injected["reset_after_accept"] += 1
+        return project, Response(0, reset=True)
 
     # 10. Response: the docs' single-object case gets a single ticket object
     if single and type(payload["to"]) is str:

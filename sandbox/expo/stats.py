@@ -77,7 +77,13 @@ class ProjectStats:
         self.max_inflight_requests = 0
         self.sends_to_dead_tokens = 0
         self.duplicate_notifications = 0
-        self.fault_injected: dict[str, int] = {"5xx": 0, "504_after_accept": 0, "reset": 0, "outage": 0}
+        self.fault_injected: dict[str, int] = {
+            "5xx": 0,
+            "504_after_accept": 0,
+            "reset": 0,
+            "reset_after_accept": 0,
+            "outage": 0,
+        }
 
     def count_send_response(self, status: int, error_code: str | None) -> None:
         self.send_total += 1

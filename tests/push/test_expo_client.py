@@ -103,10 +103,26 @@ async def test_429_and_5xx_and_resets_are_retryable(
     with pytest.raises(ExpoRetryableError):
         await expo_client.send(messages(1))
 
-    sandbox.configure(fault_5xx_rate=0.0, fault_reset_rate=1.0)
-    with pytest.raises(ExpoRetryableError):
-        await expo_client.send(messages(1))
     assert sandbox.project_stats()["recipients_accepted"] == 0
+
+
+async def test_a_connection_reset_after_sending_is_unconfirmed_whether_or_not_expo_processed_it(
+    expo_client: ExpoPushClient, sandbox: SandboxHandle
+) -> None:
+    # Given a sandbox that resets the connection after accepting the batch
+    sandbox.configure(fault_reset_after_accept_rate=1.0)
+    with pytest.raises(ExpoUnconfirmedError) as after:
+        await expo_client.send(messages(1))
+    assert after.value.code in {"ReadError", "RemoteProtocolError"}
+    # Then the batch was in fact accepted: a retry would have doubled it
+    assert sandbox.project_stats()["recipients_accepted"] == 1
+
+    # And a reset before processing looks the same to the client, so it is treated the same
+    sandbox.configure(fault_reset_after_accept_rate=0.0, fault_reset_rate=1.0)
+    with pytest.raises(ExpoUnconfirmedError) as before:
+        await expo_client.send(messages(1))
+    assert before.value.code == after.value.code
+    assert sandbox.project_stats()["recipients_accepted"] == 1
 
 
 async def test_a_refused_connection_is_retryable() -> None:

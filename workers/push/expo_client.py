@@ -9,14 +9,15 @@ error type (`PushServerError`, subclassed below), its API path and its size limi
 
 Sorting of a failed request (the caller turns it into a retry, a failure, or "sent, unconfirmed"):
 - `ExpoRetryableError`: 429, 500/502/503, and transport errors where Expo cannot have processed the
-  request (connect errors, write errors, pool timeout, a connection closed without any response).
-  The last one is not strictly provable (a server may close after processing), but in practice it is
-  a stale keep-alive connection or a reset before processing; the app drops the rare duplicate by
-  `data.notification_id`.
+  request (connect errors and timeouts, pool timeout, write errors: a request whose body did not
+  arrive whole is not processed).
 - `ExpoRejectedError`: any other 4xx, or a 200 carrying `errors`: retrying sends the same bad request.
-- `ExpoUnconfirmedError`: a read timeout after the request was sent, a 504, or a 200 whose tickets do
-  not line up with the messages: Expo may have accepted the batch (it has no idempotency key), so it
-  must not be resent blindly.
+- `ExpoUnconfirmedError`: anything that goes wrong after the whole request was written — a read
+  timeout, a connection reset or closed before the response (ReadError, RemoteProtocolError), a 504 —
+  or a 200 whose tickets do not line up with the messages: Expo may have accepted the batch (it has no
+  idempotency key), so it must not be resent blindly. A reset before processing looks the same and is
+  treated the same; stale keep-alive connections, the usual cause of those, are avoided by the
+  client's short keep-alive expiry.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ from exponent_server_sdk import PushClient, PushReceipt, PushServerError, PushTi
 
 from services.retry_after import retry_after_seconds
 
+# An idle connection is closed by us well before any server or load balancer in front of Expo would
+# (typically 60 s or more), so a request is never written into a connection the far end already
+# dropped: that reset would be indistinguishable from one after processing (unconfirmed, not resent).
+KEEPALIVE_EXPIRY_SECONDS: Final = 5.0
 # Expo's limits per request: recipients on /push/send, ids on /push/getReceipts.
 MAX_MESSAGES_PER_REQUEST: Final = PushClient.DEFAULT_MAX_MESSAGE_COUNT
 MAX_RECEIPT_IDS_PER_REQUEST: Final = PushClient.DEFAULT_MAX_RECEIPT_COUNT
@@ -121,7 +126,11 @@ class ExpoPushClient:
             base_url=base_url.rstrip("/"),
             headers=headers,
             timeout=timeout,
-            limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
+            limits=httpx.Limits(
+                max_connections=MAX_CONNECTIONS,
+                max_keepalive_connections=MAX_CONNECTIONS,
+                keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+            ),
         )
 
     async def aclose(self) -> None:
@@ -198,6 +207,10 @@ class ExpoPushClient:
                 raise ExpoUnconfirmedError("ReadTimeout", "no response in time after sending") from error
             raise ExpoRetryableError(
                 type(error).__name__, str(error) or "timed out before sending"
+            ) from error
+        except (httpx.ReadError, httpx.RemoteProtocolError) as error:
+            raise ExpoUnconfirmedError(
+                type(error).__name__, str(error) or "connection lost after sending"
             ) from error
         except httpx.TransportError as error:
             raise ExpoRetryableError(type(error).__name__, str(error) or "connection failed") from error

@@ -1,4 +1,4 @@
-"""The process's push sender (Expo client, limiter, send notes), built on first use.
+"""The process's push sender (Expo client, limiter, claim fence), built on first use.
 
 The Expo client holds connections bound to the event loop that first uses them, so it is built lazily
 on the actors' loop thread, never at import, and closed with the worker's resources.

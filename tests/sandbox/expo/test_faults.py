@@ -50,6 +50,21 @@ def test_504_after_accept_counts_as_sent_so_a_retry_duplicates(
     assert len(sandbox.messages()) == 10
 
 
+def test_reset_after_accept_records_the_batch_then_drops_the_connection(
+    expo: httpx.Client, sandbox: SandboxHandle
+) -> None:
+    # Given connections get reset after acceptance
+    sandbox.configure(fault_reset_after_accept_rate=1.0)
+    # When a batch is sent
+    with pytest.raises(httpx.TransportError):
+        send(expo, messages(3))
+    # Then the batch was accepted and its messages recorded, though no response came
+    stats = project_stats(sandbox.stats())
+    assert stats["fault_injected"]["reset_after_accept"] == 1
+    assert stats["recipients_accepted"] == 3
+    assert len(sandbox.messages()) == 3
+
+
 def test_reset_fault_closes_the_connection_without_a_response(
     expo: httpx.Client, sandbox: SandboxHandle
 ) -> None:
