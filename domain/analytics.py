@@ -39,6 +39,7 @@ __all__ = [
     "Tally",
     "ThisWeekDay",
     "WeekdayConsistency",
+    "awaits_day_jobs",
     "build_dashboard",
     "completion_rate",
     "heatmap",
@@ -324,6 +325,14 @@ def mood_trend(moods: Sequence[tuple[date, str]]) -> list[MoodTrendItem]:
         )
         for day, mood in moods
     ]
+
+
+def awaits_day_jobs(statuses: Mapping[date, str], today: date, *, scheduled_today: bool) -> bool:
+    """Whether the day-boundary jobs still owe the window a row: an earlier day still pending (to turn
+    missed) or a scheduled today without its pending row yet. Such an answer is cached briefly only."""
+    if scheduled_today and today not in statuses:
+        return True
+    return any(status == CheckInStatus.PENDING and day < today for day, status in statuses.items())
 
 
 def build_dashboard(

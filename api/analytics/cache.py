@@ -1,5 +1,7 @@
 """The analytics dashboard's Redis cache: an answer is kept an hour, per user, goal, window and the
-owner's local day, and dropped by any write to the goal or its check-ins.
+owner's local day, and dropped by any write to the goal or its check-ins. An answer taken before the
+day-boundary jobs caught up (a pending row of an earlier day, today's row not created yet) is kept five
+minutes only, so those jobs need not know about this cache.
 
 Keys: `<prefix>:analytics:dashboard:<user>:<goal>:<days>:<local day>:<stamp>`, where the stamp is the
 goal's current `<prefix>:analytics:stamp:<goal>` (absent = "0"). A write gives the goal a fresh random
@@ -9,8 +11,9 @@ listing them, and the local day in the key makes answers lapse at the owner's mi
 Why a reader can never be served an answer older than a write it follows: the reader reads the stamp
 before its query, and the writer changes the stamp only after its commit. A reader that read the old
 stamp stores under the old key, which nobody reads again; one that read the new stamp queried after
-the commit. A stamp outlives every answer stored under its predecessor (STAMP_TTL_SECONDS), so when it
-lapses back to "0" no answer cached under "0" before the first write is still there.
+the commit (READ COMMITTED: each statement sees what committed before it began). A stamp lives longer
+than an answer plus the request that stores it (STAMP_TTL_SECONDS), so when it lapses back to "0",
+every answer stored under "0" before it was set has expired.
 
 Redis holds nothing PostgreSQL cannot rebuild: when it cannot be reached the dashboard is computed
 and served uncached, and a stamp change that fails leaves answers at most an hour old.
@@ -36,6 +39,8 @@ from services.transaction import Transaction
 logger = logging.getLogger(__name__)
 
 CACHE_TTL_SECONDS = 3600
+# An answer the day-boundary jobs (every 15 minutes) are about to change (domain.analytics.awaits_day_jobs).
+PROVISIONAL_TTL_SECONDS = 300
 # Longer than an answer lives plus the time a request takes to compute and store one (see the doc).
 STAMP_TTL_SECONDS = 2 * CACHE_TTL_SECONDS
 _NO_STAMP = "0"
@@ -73,9 +78,10 @@ class DashboardCache:
             return None
         return None if cached is None else msgspec.json.decode(cached, type=AnalyticsDashboard)
 
-    async def store(self, key: str, dashboard: AnalyticsDashboard) -> None:
+    async def store(self, key: str, dashboard: AnalyticsDashboard, *, provisional: bool = False) -> None:
+        ttl = PROVISIONAL_TTL_SECONDS if provisional else CACHE_TTL_SECONDS
         try:
-            await self._redis.set(key, msgspec.json.encode(dashboard), ex=CACHE_TTL_SECONDS)
+            await self._redis.set(key, msgspec.json.encode(dashboard), ex=ttl)
         except RedisError:
             logger.warning("analytics cache write failed", exc_info=True)
 

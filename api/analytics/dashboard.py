@@ -10,10 +10,11 @@ from api.analytics.cache import DashboardCache
 from db.analytics import dashboard_facts
 from db.goals import owned_goal
 from db.plan_limits import plan_features_for
-from domain.analytics import AnalyticsDashboard, build_dashboard, streak_since
+from domain.analytics import AnalyticsDashboard, awaits_day_jobs, build_dashboard, streak_since
 from domain.errors import NotFound, PlanLimitReached, RuleBroken
 from domain.goal_rules import GoalStatus
 from domain.plans import Feature
+from domain.schedule import is_scheduled
 from services.transaction import Transaction
 
 
@@ -63,5 +64,7 @@ async def read_dashboard(
         raise _goal_not_found()
     dashboard = build_dashboard(facts, today=today, days=days, generated_at=now)
     if key is not None:
-        await cache.store(key, dashboard)
+        scheduled_today = is_scheduled(goal.frequency_type, goal.target_days, today)
+        provisional = awaits_day_jobs(facts.statuses, today, scheduled_today=scheduled_today)
+        await cache.store(key, dashboard, provisional=provisional)
     return dashboard

@@ -12,10 +12,11 @@ import sqlalchemy as sa
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.analytics.cache import DashboardCache
+from api.analytics.cache import CACHE_TTL_SECONDS, PROVISIONAL_TTL_SECONDS, DashboardCache
 from api.clock import FixedClock
 from db.tables import users
 from domain.analytics import AnalyticsDashboard
+from settings import Settings
 from tests.api.auth_support import MakeUser
 from tests.api.checkins_support import answer, at_local, counted_statements, insert_checkin
 from tests.support.rows import insert_goal_row as insert_goal
@@ -362,6 +363,32 @@ async def test_a_cached_answer_lapses_at_the_owners_midnight(
 
     assert body["cache_hit"] is False
     assert body["heatmap_data"][-1]["date"] == "2024-06-13"
+
+
+async def test_an_answer_the_day_jobs_will_change_is_cached_briefly(
+    client: AsyncClient,
+    make_user: MakeUser,
+    connection: AsyncConnection,
+    redis: aioredis.Redis,
+    settings: Settings,
+) -> None:
+    # Given a goal whose today has its pending row, and one whose row the day-start job has not made yet
+    user = await make_user(plan="premium")
+    settled = await seeded_goal(connection, user)
+    awaiting = await insert_goal(connection, user.id, created_at=NOW - timedelta(days=3))
+    cache = DashboardCache(redis, settings.redis_key_prefix)
+
+    # When both are read
+    ttls = []
+    for goal_id in (settled, awaiting):
+        await read(client, user, goal_id)
+        key = await cache.key(user_id=user.id, goal_id=goal_id, days=30, today=TODAY)
+        assert key is not None
+        ttls.append(await redis.ttl(key))
+
+    # Then the first is kept an hour, the second five minutes
+    assert PROVISIONAL_TTL_SECONDS < ttls[0] <= CACHE_TTL_SECONDS
+    assert 0 < ttls[1] <= PROVISIONAL_TTL_SECONDS
 
 
 async def test_the_plan_is_checked_before_the_cache(

@@ -9,6 +9,7 @@ from domain.analytics import (
     MonthlyTrendItem,
     StreakWeek,
     Tally,
+    awaits_day_jobs,
     completion_rate,
     heatmap,
     monthly_trend,
@@ -161,3 +162,13 @@ def test_the_dashboard_has_the_client_fields_in_order() -> None:
         "generated_at",
         "cache_hit",
     ]
+
+
+def test_an_answer_awaits_the_day_jobs_while_they_owe_the_window_a_row() -> None:
+    yesterday = WED - timedelta(days=1)
+    assert awaits_day_jobs({}, WED, scheduled_today=True)  # today's pending row not created yet
+    assert not awaits_day_jobs({}, WED, scheduled_today=False)
+    assert awaits_day_jobs(
+        {yesterday: "pending", WED: "pending"}, WED, scheduled_today=True
+    )  # not missed yet
+    assert not awaits_day_jobs({yesterday: "missed", WED: "pending"}, WED, scheduled_today=True)
