@@ -76,7 +76,12 @@ class DashboardCache:
         except RedisError:
             logger.warning("analytics cache read failed", exc_info=True)
             return None
-        return None if cached is None else msgspec.json.decode(cached, type=AnalyticsDashboard)
+        if cached is None:
+            return None
+        try:
+            return msgspec.json.decode(cached, type=AnalyticsDashboard)
+        except msgspec.DecodeError:  # stored by a release with another shape: computed again
+            return None
 
     async def store(self, key: str, dashboard: AnalyticsDashboard, *, provisional: bool = False) -> None:
         ttl = PROVISIONAL_TTL_SECONDS if provisional else CACHE_TTL_SECONDS

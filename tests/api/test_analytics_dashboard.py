@@ -391,6 +391,26 @@ async def test_an_answer_the_day_jobs_will_change_is_cached_briefly(
     assert 0 < ttls[1] <= PROVISIONAL_TTL_SECONDS
 
 
+async def test_an_answer_cached_in_another_shape_is_computed_again(
+    client: AsyncClient,
+    make_user: MakeUser,
+    connection: AsyncConnection,
+    redis: aioredis.Redis,
+    settings: Settings,
+) -> None:
+    user = await make_user(plan="premium")
+    goal_id = await seeded_goal(connection, user)
+    cache = DashboardCache(redis, settings.redis_key_prefix)
+    key = await cache.key(user_id=user.id, goal_id=goal_id, days=30, today=TODAY)
+    assert key is not None
+    await redis.set(key, b'{"goal_id": "an older release"}', ex=60)
+
+    body = await read(client, user, goal_id)
+
+    assert (body["cache_hit"], body["total_check_ins"]) == (False, 13)
+    assert (await read(client, user, goal_id))["cache_hit"] is True
+
+
 async def test_the_plan_is_checked_before_the_cache(
     client: AsyncClient, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
