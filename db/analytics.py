@@ -8,7 +8,8 @@ boundaries). domain/analytics.py fills the gaps and labels the result.
 
 The window starts at the later of the goal's creation (as the owner's local date) and `days` before
 the owner's local today, which the caller passes in, so the answer and its cache key agree on the day.
-The window's rows come from ix_check_ins_goal_date as one range; see BENCHMARKS.md.
+The window's rows and the streak weeks' are each one range of the (user_id, goal_id, check_in_date)
+unique index (BENCHMARKS.md, "Query plans at scale").
 """
 
 from __future__ import annotations
@@ -57,10 +58,11 @@ _goal = (
 
 _day = check_ins.c.check_in_date
 _of_goal = (check_ins.c.user_id == _USER_ID, check_ins.c.goal_id == _GOAL_ID)
+# The window's start as a scalar subquery, not a join, so both ends bound the index range: joined, the
+# start was a filter over every row up to today (a year of history read for a 180-day window).
 _rows = (
     sa.select(_day.label("day"), check_ins.c.status, check_ins.c.mood, check_ins.c.skip_reason)
-    .select_from(check_ins.join(_goal, _goal.c.id == check_ins.c.goal_id))
-    .where(*_of_goal, _day >= _goal.c.window_start, _day <= _TODAY)
+    .where(*_of_goal, _day >= sa.select(_goal.c.window_start).scalar_subquery(), _day <= _TODAY)
     .cte("window_rows")
 )
 _settled = _rows.c.status != CheckInStatus.PENDING.value
