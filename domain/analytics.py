@@ -7,9 +7,10 @@ the labels and colours the app draws. Field names are the client's (`AnalyticsDa
 apps/mobile/src/services/api/analytics.ts).
 
 The base set is the goal's *settled* rows in the window: completed, rest_day, skipped and missed
-(every status but pending), as /check-ins/stats counts them. The brief calls them "answered", but the
-original server counted every non-pending row; leaving missed days out would let a goal the user
-ignores show a perfect completion rate.
+(every status but pending), as /check-ins/stats counts them. The brief calls them "answered", but it
+uses that word for "not pending" (§6.2 sets answered against pending), the original server counted
+every non-pending row, and leaving missed days out would let a goal the user ignores show a perfect
+completion rate.
 """
 
 from __future__ import annotations
