@@ -6,6 +6,7 @@ from litestar import Router
 from litestar.types import ControllerRouterHandler
 
 from api.achievements.controller import AchievementsController
+from api.analytics.controller import AnalyticsController
 from api.app_config.controller import AppConfigController, AppVersionController
 from api.auth.controller import AuthController
 from api.blog.admin import BlogAdminController
@@ -29,6 +30,7 @@ API_PREFIX = "/api/v1"
 
 RESOURCE_HANDLERS: list[ControllerRouterHandler] = [
     AchievementsController,
+    AnalyticsController,
     AppConfigController,
     AppVersionController,
     AuthController,

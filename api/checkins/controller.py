@@ -14,6 +14,7 @@ from litestar import Controller, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from api.analytics.cache import forget_goal_after_commit
 from api.auth.request import AuthRequest
 from api.checkins import reading
 from api.checkins.answering import answer_today
@@ -69,6 +70,7 @@ class CheckInsController(Controller):
             now=now,
             partner_inactive_days=app_resources(request.app).settings.partner_inactive_days,
         )
+        forget_goal_after_commit(tx, request.app, data.goal_id)
         return struct_from_row(
             AnsweredCheckInOut,
             answered.row,
@@ -189,4 +191,5 @@ class CheckInsController(Controller):
         row = await edit_today(
             tx.connection, user_id=request.user.id, checkin_id=_checkin_id(checkin_id), update=data, now=now
         )
+        forget_goal_after_commit(tx, request.app, row.goal_id)
         return CheckInOut.of(row)

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from api.analytics.cache import forget_goal_after_commit
 from api.auth.request import AuthRequest
 from api.goals.editing import change_goal_status, create_goal, remove_goal, update_goal_fields
 from api.goals.reading import read_goal, read_goal_page, read_goal_stats, read_goals_summary
@@ -95,7 +96,9 @@ class GoalController(Controller):
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> GoalOut:
-        return goal_out(await update_goal_fields(tx.connection, request.user.id, goal_id, data, now=now))
+        goal = await update_goal_fields(tx.connection, request.user.id, goal_id, data, now=now)
+        forget_goal_after_commit(tx, request.app, goal_id)
+        return goal_out(goal)
 
     @delete("/{goal_id:uuid}", status_code=HTTP_200_OK)
     async def delete_goal(
@@ -122,7 +125,7 @@ class GoalController(Controller):
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> GoalActionOut:
-        return await _status_action(tx, request.user.id, goal_id, GoalStatus.ACTIVE, now)
+        return await _status_action(request, tx, goal_id, GoalStatus.ACTIVE, now)
 
     @post("/{goal_id:uuid}/deactivate", status_code=HTTP_200_OK)
     async def deactivate(
@@ -132,7 +135,7 @@ class GoalController(Controller):
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> GoalActionOut:
-        return await _status_action(tx, request.user.id, goal_id, GoalStatus.PAUSED, now)
+        return await _status_action(request, tx, goal_id, GoalStatus.PAUSED, now)
 
     @post("/{goal_id:uuid}/archive", status_code=HTTP_200_OK)
     async def archive(
@@ -142,11 +145,13 @@ class GoalController(Controller):
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> GoalActionOut:
-        return await _status_action(tx, request.user.id, goal_id, GoalStatus.ARCHIVED, now)
+        return await _status_action(request, tx, goal_id, GoalStatus.ARCHIVED, now)
 
 
 async def _status_action(
-    tx: Transaction, user_id: UUID, goal_id: UUID, target: GoalStatus, now: datetime
+    request: AuthRequest, tx: Transaction, goal_id: UUID, target: GoalStatus, now: datetime
 ) -> GoalActionOut:
-    message, goal = await change_goal_status(tx.connection, user_id, goal_id, target, now=now)
+    message, goal = await change_goal_status(tx.connection, request.user.id, goal_id, target, now=now)
+    # Today's pending row comes or goes with the status: an answer cached before is out of date.
+    forget_goal_after_commit(tx, request.app, goal_id)
     return GoalActionOut(message=message, goal=goal_out(goal))

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.checkins.controller import DEFAULT_LIMIT as CHECKIN_PAGE_SIZE
 from api.home.dashboard import dashboard
 from api.notifications.controller import HISTORY_DEFAULT_LIMIT
+from db.analytics import dashboard_facts
 from db.checkins import CheckInFilter, checkin_page, lock_goal_to_answer
 from db.daily_checkins import mark_missed_checkins
 from db.due_checkin_notices import CheckinNoticeKind, take_due_checkin_notices
@@ -29,6 +30,7 @@ from db.push_deliveries import (
     lapsed_claims,
     prune_deliveries,
 )
+from domain.analytics import DAYS_MAX, streak_since
 from settings import get_settings
 from workers.jobs.checkin_prompts import BATCH_SIZE as PROMPT_BATCH_SIZE
 from workers.jobs.morning_motivations import BATCH_SIZE as MORNING_BATCH_SIZE
@@ -97,12 +99,26 @@ async def _awaiting_receipt(connection: AsyncConnection, sample: Sample) -> Any:
     )
 
 
+async def _analytics(connection: AsyncConnection, sample: Sample) -> Any:
+    # The UTC date stands in for the owner's local today: a day either way reads as many rows.
+    today = sample.now.date()
+    return await dashboard_facts(
+        connection,
+        user_id=sample.user_id,
+        goal_id=sample.goal_id,
+        today=today,
+        days=DAYS_MAX,
+        streak_since=streak_since(today),
+    )
+
+
 HOT_STATEMENTS: tuple[HotStatement, ...] = (
     HotStatement("home dashboard", lambda c, s: dashboard(c, user_id=s.user_id, now=s.now)),
     HotStatement(
         "check-in answer: lock statement",
         lambda c, s: lock_goal_to_answer(c, user_id=s.user_id, goal_id=s.goal_id),
     ),
+    HotStatement("analytics dashboard, 180 days", _analytics),
     HotStatement("check-ins of a goal, first page", lambda c, s: _check_in_page(c, s, second=False)),
     HotStatement("check-ins of a goal, keyset page 2", lambda c, s: _check_in_page(c, s, second=True)),
     HotStatement("notification history, first page", lambda c, s: _inbox_page(c, s, second=False)),

@@ -4,7 +4,8 @@ Relative to the run's instant `now`:
 
 - users spread over six time zones, one active device each, their morning instant somewhere in
   the 24 hours that started 40 minutes before `now` (so about 3 % are due);
-- `goals_per_user` active daily goals with one reminder slot each, due like the morning instants;
+- `goals_per_user` active daily goals, as old as their history, with one reminder slot each, due like
+  the morning instants;
 - per goal, `days` answered check-ins before the owner's local today (mostly completed, some
   skipped, missed or rest days), today's pending row with its prompt, follow-up and end-of-day
   instants, and for 2 % of the goals yesterday's row still pending (what the missed job closes);
@@ -63,6 +64,10 @@ async def seed_history(connection: asyncpg.Connection, size: HistorySize, now: d
 
 
 async def _seed_checkins(connection: asyncpg.Connection, days: int, now: datetime) -> None:
+    # The goals are as old as their history (the analytics window starts at the goal's creation).
+    await connection.execute(
+        "UPDATE goals SET created_at = $1::timestamptz - make_interval(days => $2 + 1)", now, days
+    )
     # Answered history, in (goal, date) order so the unique key's index grows at its right edge.
     await connection.execute(
         """

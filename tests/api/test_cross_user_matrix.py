@@ -115,6 +115,10 @@ class Case:
     # What B gets: 404 where the object is private (docs/domain.md §1.2 "Ownership").
     status: int = 404
     query: dict[str, str] = field(default_factory=dict)
+    # The factory's ids go in the query string (BY_QUERY routes) instead of the path.
+    ids_in_query: bool = False
+    # Columns of B's users row: a premium-only route must refuse B for the object, not for the plan.
+    caller: dict[str, Any] = field(default_factory=dict)
 
 
 CROSS_USER: dict[str, Case] = {
@@ -141,6 +145,12 @@ CROSS_USER: dict[str, Case] = {
     "POST /api/v1/partners/{partnership_id}/block": Case(a_partner, {}),
     "POST /api/v1/partners/{partnership_id}/unblock": Case(a_block, {}),
     "GET /api/v1/partners/{partner_user_id}/dashboard": Case(the_owner),
+}
+
+# Routes that take the object's id as a query parameter: the route table cannot find them, so they are
+# listed by hand (test_every_route_taking_an_id_in_the_query_exists checks that they still exist).
+BY_QUERY: dict[str, Case] = {
+    "GET /api/v1/analytics/dashboard": Case(a_goal, ids_in_query=True, caller={"plan": "premium"}),
 }
 
 # Routes whose id names nothing of another user's, with the reason.
@@ -183,6 +193,11 @@ def test_every_route_with_a_path_id_is_in_the_matrix(app: Litestar) -> None:
     assert (CROSS_USER.keys() | OPEN.keys()) - routes == set(), "the matrix lists routes that are gone"
 
 
+def test_every_route_taking_an_id_in_the_query_exists(app: Litestar) -> None:
+    routes = {f"{method} {route.path}" for route in app.routes for method in getattr(route, "methods", ())}
+    assert BY_QUERY.keys() - routes == set(), "the matrix lists routes that are gone"
+
+
 async def rows_of(connection: AsyncConnection, user_id: UUID) -> dict[str, list[str]]:
     """Every row that names the user in a column referencing users, as text: what B must not change."""
     rows = {}
@@ -203,13 +218,13 @@ async def rows_of(connection: AsyncConnection, user_id: UUID) -> dict[str, list[
     return rows
 
 
-@pytest.mark.parametrize("route", sorted(CROSS_USER))
+@pytest.mark.parametrize("route", sorted(CROSS_USER | BY_QUERY))
 async def test_user_b_cannot_reach_user_as_object(
     client: httpx.AsyncClient, connection: AsyncConnection, make_user: MakeUser, route: str
 ) -> None:
     # Given user A's object and user B
-    case = CROSS_USER[route]
-    owner, other = await make_user(), await make_user()
+    case = (CROSS_USER | BY_QUERY)[route]
+    owner, other = await make_user(), await make_user(**case.caller)
     parameters = await case.make(Scene(client, connection, make_user, owner))
     before = await rows_of(connection, owner.id)
     assert any(before.values())
@@ -220,7 +235,7 @@ async def test_user_b_cannot_reach_user_as_object(
         method,
         template.format(**parameters),
         json=case.body,
-        params=case.query,
+        params=case.query | parameters if case.ids_in_query else case.query,
         headers=other.headers,
     )
 
