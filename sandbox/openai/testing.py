@@ -48,6 +48,10 @@ class StubHandle:
         )
         return result
 
+    def config(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "config")
+        return result
+
     def script(self, *outcomes: dict[str, Any]) -> None:
         """One outcome per coming request, e.g. `{"fault": "server_error"}` or `{"content": "Hi"}`."""
         self._call("POST", "script", {"outcomes": list(outcomes)})
