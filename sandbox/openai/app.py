@@ -19,6 +19,7 @@ from sandbox.expo.asgi_io import (
     Response,
     Scope,
     Send,
+    html_response,
     json_decode,
     json_response,
     read_body,
@@ -117,13 +118,13 @@ class StubApp:
         state = self.state
         outcome = state.next_outcome()
         state.record(COMPLETIONS_PATH, body, outcome)
-        state.enter()
+        generation = state.enter()
         try:
             if outcome.latency_ms > 0:
                 await asyncio.sleep(outcome.latency_ms / 1000)
             return await self._answer(body, outcome)
         finally:
-            state.leave()
+            state.leave(generation)
 
     async def _answer(self, body: dict[str, Any], outcome: Outcome) -> Response:
         if outcome.fault == "rate_limit":
@@ -136,6 +137,10 @@ class StubApp:
             return openai_error(
                 500, "The server had an error while processing your request (stub).", "server_error"
             )
+        if outcome.fault == "bad_request":
+            return openai_error(400, "Invalid request (stub).", "invalid_request_error")
+        if outcome.fault == "invalid_body":  # what a misconfigured proxy in front of the API answers
+            return html_response(200, "Welcome")
         if outcome.fault == "timeout":
             await asyncio.sleep(outcome.hang_seconds)
         return json_response(200, self._completion_body(body, self._content(body, outcome)))

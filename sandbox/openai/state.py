@@ -9,7 +9,9 @@ from typing import Any
 
 from .answers import Filler
 
-FAULTS = frozenset({"rate_limit", "server_error", "timeout", "malformed", "empty"})
+FAULTS = frozenset(
+    {"rate_limit", "server_error", "timeout", "malformed", "empty", "bad_request", "invalid_body"}
+)
 DEFAULT_RETRY_AFTER_S = 1.0
 DEFAULT_HANG_S = 30.0
 # Bounded so a long benchmark cannot grow the stub without limit; the counters keep counting.
@@ -74,16 +76,22 @@ class StubState:
     def __init__(self, latency_ms: float = 0.0) -> None:
         self.default_latency_ms = latency_ms
         self.filler = Filler()
-        self.inflight = 0
+        self.generation = 0
         self.reset()
 
     def reset(self) -> None:
-        """Back to the start-up config (the `--latency-ms` it was started with); log and counters cleared."""
+        """Back to the start-up config (the `--latency-ms` it was started with); log and counters cleared.
+
+        Requests still held from before (a `timeout` fault's hang) no longer count as in flight: the
+        figures describe what came after the reset, whatever an earlier test left hanging.
+        """
+        self.generation += 1
         self.config = Outcome(latency_ms=self.default_latency_ms)
         self.script: deque[Outcome] = deque()
         self.log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
         self.outcomes: Counter[str] = Counter()
-        self.max_inflight = self.inflight
+        self.inflight = 0
+        self.max_inflight = 0
 
     def configure(self, body: object) -> Outcome:
         """PUT semantics: the body is the whole config; what it leaves out takes its default."""
@@ -108,12 +116,15 @@ class StubState:
         self.log.append({"path": path, "body": body, "received_at": time.time(), "outcome": outcome.name})
         self.outcomes[outcome.name] += 1
 
-    def enter(self) -> None:
+    def enter(self) -> int:
+        """Count a request in flight; returns the generation to hand back to `leave`."""
         self.inflight += 1
         self.max_inflight = max(self.max_inflight, self.inflight)
+        return self.generation
 
-    def leave(self) -> None:
-        self.inflight -= 1
+    def leave(self, generation: int) -> None:
+        if generation == self.generation:
+            self.inflight -= 1
 
     def stats(self) -> dict[str, Any]:
         return {

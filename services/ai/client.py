@@ -15,7 +15,7 @@ import random
 from collections import Counter
 
 import redis.asyncio as aioredis
-from openai import APIConnectionError, APIStatusError, APITimeoutError, AsyncOpenAI, omit
+from openai import APIConnectionError, APIError, APIStatusError, APITimeoutError, AsyncOpenAI, omit
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from redis.exceptions import RedisError
 
@@ -83,27 +83,14 @@ class OpenAiTextModel:
             await self._spend_budget(counts)
             try:
                 completion = await self._request(prompt, deadline - loop.time())
-            except APIStatusError as error:
-                outcome = _status_outcome(error.status_code)
+            except APIError as error:
+                outcome, retryable, server_wait = _classify(error)
                 counts[outcome] += 1
-                if not _worth_retrying(error) or attempt >= self._settings.openai_max_attempts:
+                if not retryable or attempt >= self._settings.openai_max_attempts:
                     raise _GiveUp from error
-                wait = retry_after_seconds(error.response.headers)
-                if wait is None:
-                    wait = backoff_seconds(attempt, self._rng)
-            except APITimeoutError:  # a subclass of APIConnectionError: caught first
-                counts[Outcome.TIMEOUT] += 1
-                if attempt >= self._settings.openai_max_attempts:
-                    raise _GiveUp from None
-                wait = backoff_seconds(attempt, self._rng)
-            except APIConnectionError:
-                counts[Outcome.CONNECTION_ERROR] += 1
-                if attempt >= self._settings.openai_max_attempts:
-                    raise _GiveUp from None
-                wait = backoff_seconds(attempt, self._rng)
             else:
-                counts[Outcome.OK] += 1
                 return self._text(completion, counts)
+            wait = server_wait if server_wait is not None else backoff_seconds(attempt, self._rng)
             if wait >= deadline - loop.time():
                 # Waiting out the server's Retry-After would overrun the deadline: the template now
                 # is better than the template later.
@@ -136,16 +123,40 @@ class OpenAiTextModel:
         )
 
     @staticmethod
-    def _text(completion: ChatCompletion, counts: Counter[str]) -> str | None:
-        if completion.usage is not None:
-            counts["prompt_tokens"] += completion.usage.prompt_tokens
-            counts["completion_tokens"] += completion.usage.completion_tokens
-        content = completion.choices[0].message.content if completion.choices else None
-        text = (content or "").strip()
+    def _text(completion: object, counts: Counter[str]) -> str | None:
+        # The SDK validates leniently: a proxy's HTML page comes back as a str, a stranger's JSON as a
+        # ChatCompletion of Nones. So every step is checked.
+        if not isinstance(completion, ChatCompletion) or not completion.choices:
+            counts[Outcome.BAD_RESPONSE] += 1
+            return None
+        counts[Outcome.OK] += 1
+        usage = completion.usage
+        if usage is not None:
+            counts["prompt_tokens"] += usage.prompt_tokens if isinstance(usage.prompt_tokens, int) else 0
+            counts["completion_tokens"] += (
+                usage.completion_tokens if isinstance(usage.completion_tokens, int) else 0
+            )
+        message = completion.choices[0].message
+        content = message.content if message is not None else None
+        text = content.strip() if isinstance(content, str) else ""
         if not text:
             counts["empty"] += 1
             return None
         return text
+
+
+def _classify(error: APIError) -> tuple[Outcome, bool, float | None]:
+    """(what to count, whether another attempt may help, the server's own wait if it named one)."""
+    if isinstance(error, APIStatusError):
+        return (
+            _status_outcome(error.status_code),
+            _worth_retrying(error),
+            retry_after_seconds(error.response.headers),
+        )
+    if isinstance(error, APIConnectionError):  # APITimeoutError is one
+        timed_out = isinstance(error, APITimeoutError)
+        return (Outcome.TIMEOUT if timed_out else Outcome.CONNECTION_ERROR), True, None
+    return Outcome.BAD_RESPONSE, False, None  # e.g. a body the SDK could not read
 
 
 def _status_outcome(status: int) -> Outcome:

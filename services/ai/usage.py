@@ -4,7 +4,8 @@ One hash per day, `<prefix>:ai:usage:<YYYY-MM-DD>`, with fields `<feature>:<coun
 
 - `calls`: texts asked for; `fallbacks`: of those, how many got None (the feature used its template);
 - per HTTP attempt, by outcome: `ok`, `rate_limited`, `server_error`, `timeout`, `connection_error`,
-  `client_error` (a 4xx other than 429: key, model or request wrong; not retried);
+  `client_error` (a 4xx other than 429: key, model or request wrong; not retried), `bad_response` (a
+  200 that is no chat completion, e.g. a proxy's HTML page; not retried);
 - `budget_exhausted`: attempts refused because the shared per-minute budget was spent (no request made);
 - `empty`: answers with no text; `prompt_tokens`, `completion_tokens`: as the model reported them.
 """
@@ -35,6 +36,7 @@ class Outcome(StrEnum):
     TIMEOUT = "timeout"
     CONNECTION_ERROR = "connection_error"
     CLIENT_ERROR = "client_error"
+    BAD_RESPONSE = "bad_response"
     BUDGET_EXHAUSTED = "budget_exhausted"
 
 

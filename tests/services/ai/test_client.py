@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from sandbox.openai.answers import estimate_tokens
 from sandbox.openai.testing import StubHandle
@@ -256,8 +258,8 @@ async def test_a_process_keeps_at_most_its_concurrency_cap_in_flight(
 async def test_redis_unreachable_gives_none_without_calling_out(
     settings: Settings, openai_stub: StubHandle
 ) -> None:
-    # A port nothing listens on (the stub's own control port speaks HTTP, not RESP; use a closed one).
-    broken = aioredis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1)
+    # A port nothing listens on; no reconnect attempts, so the refusal comes at once.
+    broken = aioredis.Redis(host="127.0.0.1", port=1, retry=Retry(NoBackoff(), 0))
     model = build_text_model(settings_with_stub(settings, openai_stub, openai_calls_per_minute=5), broken)
     try:
         assert await model.complete(PROMPT) is None
@@ -266,3 +268,47 @@ async def test_redis_unreachable_gives_none_without_calling_out(
         await broken.aclose()
 
     assert openai_stub.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "counter"), [("bad_request", "client_error"), ("invalid_body", "bad_response")]
+)
+async def test_answers_no_retry_can_mend_are_not_retried(
+    model_for: Callable[..., TextModel],
+    openai_stub: StubHandle,
+    redis: aioredis.Redis,
+    key_prefix: str,
+    fault: str,
+    counter: str,
+) -> None:
+    openai_stub.configure(fault=fault)
+
+    assert await model_for().complete(PROMPT) is None
+
+    assert len(openai_stub.requests()) == 1
+    usage = await usage_of(redis, key_prefix, AiFeature.REMINDER)
+    assert usage == {"calls": 1, counter: 1, "fallbacks": 1}
+
+
+async def test_a_connection_refused_is_retried_then_gives_none(
+    settings: Settings, redis: aioredis.Redis, key_prefix: str
+) -> None:
+    # Port 1: nothing listens, every attempt is refused at once.
+    model = build_text_model(
+        replace(
+            settings,
+            openai_api_key="sk-test",
+            openai_base_url="http://127.0.0.1:1/v1",
+            openai_calls_per_minute=0,
+            redis_key_prefix=key_prefix,
+            openai_max_attempts=2,
+        ),
+        redis,
+    )
+    try:
+        assert await model.complete(PROMPT) is None
+    finally:
+        await model.aclose()
+
+    usage = await usage_of(redis, key_prefix, AiFeature.REMINDER)
+    assert usage == {"calls": 1, "connection_error": 2, "fallbacks": 1}
