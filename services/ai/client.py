@@ -70,6 +70,11 @@ class OpenAiTextModel:
             counts[Outcome.TIMEOUT] += 1
         except _GiveUp:
             pass
+        except Exception:
+            # An SDK or transport failure of a kind not foreseen above: still a template, never a lost
+            # notice; logged in full because it is a bug to look at.
+            logger.exception("AI text for %s failed unexpectedly", prompt.feature)
+            counts[Outcome.UNEXPECTED_ERROR] += 1
         if text is None:
             counts["fallbacks"] += 1
         await self._usage.add(prompt.feature, counts)
@@ -119,7 +124,8 @@ class OpenAiTextModel:
             temperature=prompt.temperature,
             max_completion_tokens=prompt.max_tokens,
             response_format={"type": "json_object"} if prompt.json_output else omit,
-            timeout=min(self._settings.openai_attempt_timeout_seconds, remaining),
+            # Never zero or less (httpx would refuse it): the deadline's own timeout ends the call then.
+            timeout=max(0.001, min(self._settings.openai_attempt_timeout_seconds, remaining)),
         )
 
     @staticmethod

@@ -7,6 +7,7 @@ One hash per day, `<prefix>:ai:usage:<YYYY-MM-DD>`, with fields `<feature>:<coun
   `client_error` (a 4xx other than 429: key, model or request wrong; not retried), `bad_response` (a
   200 that is no chat completion, e.g. a proxy's HTML page; not retried);
 - `budget_exhausted`: attempts refused because the shared per-minute budget was spent (no request made);
+- `unexpected_error`: a failure of no kind above (logged with its traceback: a bug to look at);
 - `empty`: answers with no text; `prompt_tokens`, `completion_tokens`: as the model reported them.
 """
 
@@ -37,6 +38,7 @@ class Outcome(StrEnum):
     CONNECTION_ERROR = "connection_error"
     CLIENT_ERROR = "client_error"
     BAD_RESPONSE = "bad_response"
+    UNEXPECTED_ERROR = "unexpected_error"
     BUDGET_EXHAUSTED = "budget_exhausted"
 
 
