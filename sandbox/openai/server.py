@@ -8,7 +8,7 @@ from sandbox.expo.server import SandboxServer, base_url_for, bind_socket, uvicor
 
 from .app import StubApp
 
-__all__ = ["base_url_for", "bind_socket", "build_server", "stub_base_url"]
+__all__ = ["API_PREFIX", "base_url_for", "bind_socket", "build_server", "stub_base_url"]
 
 API_PREFIX = "/v1"
 

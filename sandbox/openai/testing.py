@@ -16,8 +16,10 @@ from typing import Any
 
 import httpx
 
+from sandbox.expo.testing import start_module_process, stop_sandbox_process
+
 from .app import StubApp
-from .server import base_url_for, bind_socket, build_server, stub_base_url
+from .server import API_PREFIX, base_url_for, bind_socket, build_server, stub_base_url
 from .state import StubState
 
 _START_TIMEOUT_S = 10.0
@@ -99,3 +101,20 @@ def running_stub(host: str = "127.0.0.1", latency_ms: float = 0.0) -> Iterator[S
             server.force_exit = True
             thread.join(_STOP_TIMEOUT_S)
         sock.close()
+
+
+@contextlib.contextmanager
+def stub_process(latency_ms: float = 0.0, host: str = "127.0.0.1") -> Iterator[StubHandle]:
+    """The stub in a process of its own (`python -m sandbox.openai`), for benchmarks: its event loop then
+    never competes with the code under measurement."""
+    proc, base_url = start_module_process(
+        "sandbox.openai", ["--host", host, "--port", "0", "--latency-ms", str(latency_ms)]
+    )
+    try:
+        handle = StubHandle(base_url.removesuffix(API_PREFIX))
+        try:
+            yield handle
+        finally:
+            handle.close()
+    finally:
+        stop_sandbox_process(proc)

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from openai import AsyncOpenAI, InternalServerError, RateLimitError
 
-from sandbox.openai.testing import StubHandle
-from tests.support.database import REPO_ROOT
+from sandbox.openai.testing import StubHandle, stub_process
 
 JSON_SYSTEM = 'Reply with {"title": "<4-6 words naming the goal>", "body": "<15-20 words>", "mood": "upbeat"}'
 
@@ -148,19 +145,7 @@ def test_a_request_without_a_key_is_401_like_openai(openai_stub: StubHandle) -> 
 
 
 def test_the_command_line_stub_announces_its_base_url() -> None:
-    with subprocess.Popen(
-        [sys.executable, "-m", "sandbox.openai", "--latency-ms", "1"],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as process:
-        try:
-            assert process.stdout is not None
-            word, base_url = process.stdout.readline().split()
-            assert word == "LISTENING"
-            assert base_url.startswith("http://127.0.0.1:")
-            assert base_url.endswith("/v1")
-            config = httpx.get(base_url.removesuffix("/v1") + "/__stub/config", trust_env=False).json()
-            assert config["latency_ms"] == 1
-        finally:
-            process.terminate()
+    with stub_process(latency_ms=1) as stub:
+        assert stub.base_url.startswith("http://127.0.0.1:")
+        assert stub.base_url.endswith("/v1")
+        assert stub.config()["latency_ms"] == 1

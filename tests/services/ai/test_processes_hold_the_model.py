@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
-
 from api.app import create_app
 from api.resources import app_resources
 from sandbox.openai.testing import StubHandle
@@ -40,7 +38,7 @@ async def test_without_a_key_the_web_app_has_no_model(
 
 
 async def test_a_worker_process_opens_the_configured_model(
-    settings: Settings, openai_stub: StubHandle, redis: aioredis.Redis
+    settings: Settings, openai_stub: StubHandle
 ) -> None:
     resources = WorkerResources.open(
         settings_with_stub(settings, openai_stub), broker, process_name="test", pool_size=1
