@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -149,3 +150,20 @@ def test_the_command_line_stub_announces_its_base_url() -> None:
         assert stub.base_url.startswith("http://127.0.0.1:")
         assert stub.base_url.endswith("/v1")
         assert stub.config()["latency_ms"] == 1
+
+
+async def test_a_request_held_from_before_a_reset_does_not_count_after_it(
+    sdk: AsyncOpenAI, openai_stub: StubHandle
+) -> None:
+    openai_stub.script({"fault": "timeout", "hang_seconds": 0.5})
+    held = asyncio.create_task(ask(sdk))
+    for _ in range(500):  # until the stub holds it (the stub runs on its own thread)
+        if openai_stub.stats()["inflight"]:
+            break
+        await asyncio.sleep(0.01)
+
+    openai_stub.reset()
+    assert await held
+
+    stats = openai_stub.stats()
+    assert (stats["requests"], stats["inflight"], stats["max_inflight"]) == (0, 0, 0)
