@@ -25,6 +25,9 @@ DEFAULT_PLACEHOLDER_WORDS = 12
 NO_EXAMPLE_KEY = "text"
 MALFORMED_CONTENT = "Sure! Here is your text: {not json"
 _NUMBER = re.compile(r"\d+")
+# A phrase quoted inside a placeholder (`<4-6 words including 'Run 5 km'>`): the filler starts with it.
+# The opening quote follows a space or the start, so the apostrophe of "user's" opens nothing.
+_QUOTED = re.compile(r"""(?:(?<=\s)|(?<=<)|^)(['"])(.+?)\1(?=\W|$)""")
 _decoder = json.JSONDecoder()
 
 
@@ -34,27 +37,33 @@ class Filler:
     def __init__(self) -> None:
         self._starts = itertools.cycle(range(len(_WORDS)))
 
-    def words(self, count: int) -> str:
+    def words(self, count: int, lead: str = "") -> str:
+        """`count` words in all, starting with `lead` (kept whole even when longer)."""
+        lead_words = lead.split()
         start = next(self._starts)
-        picked = [_WORDS[(start + i) % len(_WORDS)] for i in range(max(1, count))]
-        return " ".join(picked).capitalize() + "."
+        extra = max(0 if lead_words else 1, count - len(lead_words))
+        text = " ".join(lead_words + [_WORDS[(start + i) % len(_WORDS)] for i in range(extra)])
+        return text[0].upper() + text[1:] + "."
 
-    def chars(self, limit: int) -> str:
+    def chars(self, limit: int, lead: str = "") -> str:
         """The longest filler of whole words that fits in `limit` characters (period included)."""
-        text = self.words(len(_WORDS))
+        text = self.words(len(_WORDS), lead)
         if len(text) <= limit:
             return text
         cut = text[: max(1, limit - 1)].rsplit(" ", 1)[0]
         return cut + "."
 
     def placeholder(self, placeholder: str) -> str:
-        """`<4-6 words ...>` → 6 words; `<under 120 characters>` → at most 120 characters; else 12 words."""
-        numbers = [int(n) for n in _NUMBER.findall(placeholder)]
+        """`<4-6 words ...>` → 6 words; `<under 120 characters>` → at most 120 characters; else 12 words.
+        Phrases quoted in it come first (`<4-6 words including 'Run 5 km'>`), so a feature that checks
+        for the goal or the user's name finds them."""
+        lead = " ".join(match.group(2) for match in _QUOTED.finditer(placeholder))
+        numbers = [int(n) for n in _NUMBER.findall(_QUOTED.sub("", placeholder))]
         if not numbers:
-            return self.words(DEFAULT_PLACEHOLDER_WORDS)
+            return self.words(DEFAULT_PLACEHOLDER_WORDS, lead)
         if "char" in placeholder.lower():
-            return self.chars(max(numbers))
-        return self.words(max(numbers))
+            return self.chars(max(numbers), lead)
+        return self.words(max(numbers), lead)
 
 
 def first_json_example(texts: list[str]) -> dict[str, Any] | None:

@@ -69,3 +69,28 @@ def test_plain_answers_are_about_twenty_words_without_emoji_and_vary() -> None:
     assert len(first.split()) == 20
     assert count_emoji(first) == 0
     assert first != second
+
+
+@pytest.mark.parametrize(
+    ("placeholder", "expected_start", "words"),
+    [
+        ("<4-6 words including 'Run 5 km'>", "Run 5 km ", 6),
+        ("<15-20 words using the user's name 'Ada'>", "Ada ", 20),
+        ('<a title with "Swim">', "Swim ", 12),
+        ("<'Run 100 km' in 3 words>", "Run 100 km.", 3),
+    ],
+)
+def test_quoted_phrases_in_a_placeholder_lead_the_filler(
+    placeholder: str, expected_start: str, words: int
+) -> None:
+    text = Filler().placeholder(placeholder)
+
+    assert text.startswith(expected_start)
+    assert len(text.split()) == words
+
+
+def test_a_quoted_phrase_leads_a_filler_cut_to_characters() -> None:
+    text = Filler().placeholder("<under 40 characters, naming 'Ada'>")
+
+    assert text.startswith("Ada ")
+    assert len(text) <= 40
