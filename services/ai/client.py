@@ -41,7 +41,7 @@ class _GiveUp(Exception):
 
 
 class OpenAiTextModel:
-    def __init__(self, settings: Settings, redis: aioredis.Redis, rng: random.Random | None = None) -> None:
+    def __init__(self, settings: Settings, redis: aioredis.Redis) -> None:
         self._settings = settings
         self._client = AsyncOpenAI(
             api_key=settings.openai_api_key,
@@ -52,7 +52,7 @@ class OpenAiTextModel:
         self._budget = CallBudget(redis, settings.redis_key_prefix, settings.openai_calls_per_minute)
         self._usage = UsageCounters(redis, settings.redis_key_prefix)
         self._slots = asyncio.Semaphore(settings.openai_max_concurrency)
-        self._rng = rng or random.Random()
+        self._rng = random.Random()
 
     async def aclose(self) -> None:
         await self._client.close()
