@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 __all__ = ["retry_after_seconds"]
+
+_SECONDS = re.compile(r"\d+(\.\d+)?")
 
 
 def retry_after_seconds(value: str | None, *, now: datetime) -> float | None:
@@ -14,7 +17,8 @@ def retry_after_seconds(value: str | None, *, now: datetime) -> float | None:
     if value is None:
         return None
     text = value.strip()
-    if text.isdigit():
+    # Whole seconds per the RFC; some servers (OpenAI among them) send a fraction.
+    if _SECONDS.fullmatch(text):
         return float(text)
     try:
         instant = parsedate_to_datetime(text)
