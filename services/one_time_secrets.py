@@ -29,7 +29,9 @@ class SecretHasher:
         return hmac.new(self._key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
     def matches(self, purpose: str, value: str, stored_digest: str) -> bool:
-        return hmac.compare_digest(self.digest(purpose, value), stored_digest)
+        # As bytes: compare_digest refuses str with non-ASCII characters, and a candidate comes from
+        # the caller (a link's query string), so it may hold any.
+        return hmac.compare_digest(self.digest(purpose, value).encode(), stored_digest.encode())
 
 
 def new_verification_code() -> str:

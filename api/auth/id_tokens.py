@@ -70,8 +70,10 @@ def _email_verified(claims: dict[str, Any]) -> bool:
 def _nonce_matches(token_nonce: str, sent: str) -> bool:
     # Apple's recommended flow hands the provider the SHA-256 (hex) of the nonce the app keeps, and
     # the app sends us the raw value; Google echoes the nonce as given.
-    hashed = hashlib.sha256(sent.encode()).hexdigest()
-    return hmac.compare_digest(token_nonce, sent) or hmac.compare_digest(token_nonce, hashed)
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters, which either side may hold.
+    token_bytes, sent_bytes = token_nonce.encode(), sent.encode()
+    hashed = hashlib.sha256(sent_bytes).hexdigest().encode()
+    return hmac.compare_digest(token_bytes, sent_bytes) or hmac.compare_digest(token_bytes, hashed)
 
 
 class IdTokenVerifier:

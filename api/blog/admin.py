@@ -45,6 +45,10 @@ ADMIN_ROLE = "admin"
 
 
 async def admin_only(connection: ASGIConnection[Any, AuthUser, Any, Any], _: BaseRouteHandler) -> None:
+    # The OPTIONS answers Litestar adds to every path pass the auth middleware unauthenticated (CORS
+    # preflights carry no token); they name the allowed methods and touch no data.
+    if connection.scope.get("method") == "OPTIONS":
+        return
     async with app_resources(connection.app).database.single_statement() as db:
         caller = await role_and_name(db, connection.user.id)
     if caller is None or caller.role != ADMIN_ROLE:

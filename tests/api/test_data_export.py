@@ -239,6 +239,7 @@ async def test_a_tampered_link_is_refused_with_403(
         f"{DOWNLOAD}{export_id}?expires={expires}&signature={'0' * 64}",
         f"{DOWNLOAD}{export_id}?expires={expires + 86400}&signature={good}",  # extended
         f"{DOWNLOAD}{other_id}?expires={expires}&signature={good}",  # retargeted
+        f"{DOWNLOAD}{export_id}?expires={expires}&signature=F%C3%97",  # not ASCII (found by the fuzzer)
     ]
     for path in attempts:
         response = await client.get(path)

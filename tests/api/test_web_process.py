@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -13,29 +11,9 @@ import httpx
 
 from tests.support.database import REPO_ROOT
 from tests.support.processes import procfile_command, running
+from tests.support.web_process import START_TIMEOUT_SECONDS, free_port, wait_until_live
 
 LIMIT = 2
-START_TIMEOUT_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-async def wait_until_live(client: httpx.AsyncClient, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = asyncio.get_running_loop().time() + START_TIMEOUT_SECONDS
-    while asyncio.get_running_loop().time() < deadline:
-        assert process.poll() is None, f"the web process exited (log: {log})"
-        try:
-            if (await client.get("/health/live")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the web process did not start (log: {log})")
 
 
 async def test_a_caller_on_the_same_host_cannot_pick_its_ip_with_a_forged_forwarded_for(
