@@ -70,7 +70,10 @@ def upgrade() -> None:
         sa.Column("local_date", sa.Date(), nullable=False),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_daily_motivation_claims_user_id_users"), ondelete="CASCADE"
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_daily_motivation_claims_user_id_users"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_daily_motivation_claims")),
     )
@@ -93,9 +96,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(
-        sa.delete(plan_features).where(
-            plan_features.c.feature_key == Feature.UNLIMITED_TEXT_MOTIVATION.value
-        )
+        sa.delete(plan_features).where(plan_features.c.feature_key == Feature.UNLIMITED_TEXT_MOTIVATION.value)
     )
     op.drop_table("daily_motivation_claims")
     op.drop_table("daily_motivations")
