@@ -34,6 +34,7 @@ from db.daily_motivations import (
     store_motivations,
 )
 from domain.daily_motivation import pick_background_style, template_motivation
+from services.addresses import AI_QUEUE
 from services.ai.daily_motivation import write_motivation
 from services.messages import ActorAddress
 from services.transaction import Transaction
@@ -41,7 +42,7 @@ from workers.actor import house_actor
 from workers.periodic_jobs import JobContext, periodic_job, run_locked_batches, run_logged, worker_job_context
 
 PREPARE_JOB = "motivations.prepare"
-WRITE_CHUNK = ActorAddress("motivations.write_chunk", queue_name="ai")
+WRITE_CHUNK = ActorAddress("motivations.write_chunk", queue_name=AI_QUEUE)
 # Written up to this long before the morning instant: the 10-minute cadence gets several chances.
 LEAD: Final = timedelta(hours=2)
 # Far above a chunk's run time (model calls included), below LEAD: a lost message is retried in time.
