@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from domain.ai_text import emoji_count, plain_text
+from domain.ai_text import clean_text
 from domain.motivation_style import MotivationStyle, first_name, motivation_style_of
 from domain.streaks import AnswerStatus
 
@@ -26,7 +26,7 @@ __all__ = [
 
 TEMPERATURE: Final = 0.8
 MAX_TOKENS: Final = 80
-# 80 tokens are about 320 characters; a longer text was cut off mid-sentence.
+# "At most 40 words" is asked for (about 240 characters); 80 tokens are about 320.
 REPLY_MAX_LENGTH: Final = 320
 REPLY_MAX_EMOJI: Final = 2
 
@@ -99,10 +99,6 @@ def reply_prompt(checkin: AnsweredCheckIn) -> ReplyPrompt:
 
 
 def accepted_reply(text: str | None) -> str | None:
-    """The model's reply as it will be stored, or None when it breaks the rules (the template stays)."""
-    if text is None:
-        return None
-    shown = plain_text(text)
-    if not shown or len(shown) > REPLY_MAX_LENGTH or emoji_count(shown) > REPLY_MAX_EMOJI:
-        return None
-    return shown
+    """The model's reply as it will be stored (tidied, cut to REPLY_MAX_LENGTH), or None when it is
+    empty or has more than REPLY_MAX_EMOJI emoji (the template stays)."""
+    return clean_text(text, REPLY_MAX_LENGTH, max_emoji=REPLY_MAX_EMOJI)

@@ -15,7 +15,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-from domain.ai_text import emoji_count, has_hashtag, plain_text
+from domain.ai_text import clean_text
 from domain.motivation_style import MotivationStyle, first_name, motivation_style_of
 
 __all__ = [
@@ -40,7 +40,7 @@ __all__ = [
 
 TEMPERATURE: Final = 0.9
 MAX_TOKENS: Final = 100
-# About 50 words are asked for; 100 tokens are about 400 characters, so a longer text was cut off.
+# About 50 words are asked for (about 300 characters); 100 tokens are about 400.
 MOTIVATION_MAX_LENGTH: Final = 400
 GOALS_IN_PROMPT: Final = 3
 NAME_WHEN_NONE: Final = "there"
@@ -166,16 +166,14 @@ def motivation_prompt(subject: MotivationSubject) -> MotivationPrompt:
     return MotivationPrompt(system=system, user=f"Name: {subject.addressed_as}\n" + "\n".join(facts))
 
 
+_HASHTAG: Final = re.compile(r"#\w")
 _TIME_OF_DAY_GREETING: Final = re.compile(r"\bgood\s+(morning|afternoon|evening|night)\b", re.IGNORECASE)
 
 
 def accepted_motivation(text: str | None) -> str | None:
-    """The model's text as it will be stored, or None when it breaks the rules (then the template)."""
-    if text is None:
-        return None
-    shown = plain_text(text)
-    if not shown or len(shown) > MOTIVATION_MAX_LENGTH:
-        return None
-    if has_hashtag(shown) or emoji_count(shown) > 0 or _TIME_OF_DAY_GREETING.search(shown):
+    """The model's text as it will be stored (tidied, cut to MOTIVATION_MAX_LENGTH), or None when it
+    breaks the rules: empty, an emoji, a hashtag, a time-of-day greeting. None means the template."""
+    shown = clean_text(text, MOTIVATION_MAX_LENGTH, max_emoji=0)
+    if shown is None or _HASHTAG.search(shown) or _TIME_OF_DAY_GREETING.search(shown):
         return None
     return shown
