@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
+from domain.ai_free_text import has_hashtag, leaks_structure
 from domain.ai_text import clean_text
 from domain.motivation_style import MotivationStyle, first_name, motivation_style_of
 from domain.streaks import AnswerStatus
@@ -100,5 +101,9 @@ def reply_prompt(checkin: AnsweredCheckIn) -> ReplyPrompt:
 
 def accepted_reply(text: str | None) -> str | None:
     """The model's reply as it will be stored (tidied, cut to REPLY_MAX_LENGTH), or None when it is
-    empty or has more than REPLY_MAX_EMOJI emoji (the template stays)."""
-    return clean_text(text, REPLY_MAX_LENGTH, max_emoji=REPLY_MAX_EMOJI)
+    empty, has more than REPLY_MAX_EMOJI emoji, a hashtag, or leaked JSON or markup (the template
+    stays)."""
+    shown = clean_text(text, REPLY_MAX_LENGTH, max_emoji=REPLY_MAX_EMOJI)
+    if shown is None or has_hashtag(shown) or leaks_structure(shown):
+        return None
+    return shown

@@ -15,6 +15,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from domain.ai_free_text import has_hashtag, leaks_structure
 from domain.ai_text import clean_text
 from domain.motivation_style import MotivationStyle, first_name, motivation_style_of
 
@@ -166,14 +167,14 @@ def motivation_prompt(subject: MotivationSubject) -> MotivationPrompt:
     return MotivationPrompt(system=system, user=f"Name: {subject.addressed_as}\n" + "\n".join(facts))
 
 
-_HASHTAG: Final = re.compile(r"#\w")
 _TIME_OF_DAY_GREETING: Final = re.compile(r"\bgood\s+(morning|afternoon|evening|night)\b", re.IGNORECASE)
 
 
 def accepted_motivation(text: str | None) -> str | None:
     """The model's text as it will be stored (tidied, cut to MOTIVATION_MAX_LENGTH), or None when it
-    breaks the rules: empty, an emoji, a hashtag, a time-of-day greeting. None means the template."""
+    breaks the rules: empty, an emoji, a hashtag, a time-of-day greeting, leaked JSON or markup. None
+    means the template."""
     shown = clean_text(text, MOTIVATION_MAX_LENGTH, max_emoji=0)
-    if shown is None or _HASHTAG.search(shown) or _TIME_OF_DAY_GREETING.search(shown):
+    if shown is None or has_hashtag(shown) or leaks_structure(shown) or _TIME_OF_DAY_GREETING.search(shown):
         return None
     return shown

@@ -4,7 +4,6 @@ user's local morning, each user claimed once, one row per user and local date
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import date, time, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from db.users import refresh_morning_motivation
 from domain.daily_motivation import BACKGROUND_COLORS, BackgroundStyle, MotivationSubject, template_motivation
 from settings import Settings
 from tests.jobs.scheduling_support import add_goal, add_user, job_context
+from tests.support.queues import QueueProbe, probed_queue
 from tests.support.rows import utc
 from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs.daily_motivations import (
@@ -36,17 +36,14 @@ TOKYO_DATE = date(2025, 6, 10)
 
 
 @pytest.fixture
-async def chunk_queue(redis: aioredis.Redis, settings: Settings) -> AsyncIterator[str]:
-    """The Redis hash of the chunk messages sent, emptied before and after the test."""
-    key = f"{settings.dramatiq_namespace}:{WRITE_CHUNK.queue_name}"
-    await redis.delete(key, f"{key}.msgs")
-    yield f"{key}.msgs"
-    await redis.delete(key, f"{key}.msgs")
+async def chunk_queue(redis: aioredis.Redis, settings: Settings) -> AsyncIterator[QueueProbe]:
+    async with probed_queue(redis, settings, WRITE_CHUNK.queue_name) as probe:
+        yield probe
 
 
-async def sent_chunks(redis: aioredis.Redis, queue: str) -> list[list[list[str]]]:
+async def sent_chunks(queue: QueueProbe) -> list[list[list[str]]]:
     """The `pairs` argument of every chunk message sent so far."""
-    messages = [json.loads(raw) for raw in (await redis.hgetall(queue)).values()]
+    messages = await queue.messages()
     assert all(message["actor_name"] == WRITE_CHUNK.actor_name for message in messages)
     return [message["args"][0] for message in messages]
 
@@ -69,8 +66,7 @@ async def test_the_users_whose_morning_is_near_are_claimed_once_and_written_once
     connection: AsyncConnection,
     database: SavepointDatabase,
     settings: Settings,
-    redis: aioredis.Redis,
-    chunk_queue: str,
+    chunk_queue: QueueProbe,
 ) -> None:
     # Given a Tokyo user whose 08:00 is 90 minutes away, and users who must not be taken: a morning
     # 3 hours away, the morning notice off, a disabled account, and one whose row is written already
@@ -97,7 +93,7 @@ async def test_the_users_whose_morning_is_near_are_claimed_once_and_written_once
 
     # Then only the due user was claimed, once, for their local date, in one chunk message
     assert (first["claimed"], first["chunks"], second["claimed"]) == (1, 1, 0)
-    assert await sent_chunks(redis, chunk_queue) == [[[str(due), TOKYO_DATE.isoformat()]]]
+    assert await sent_chunks(chunk_queue) == [[[str(due), TOKYO_DATE.isoformat()]]]
 
     # When the chunk runs twice (a redelivered message)
     pairs = [(due, TOKYO_DATE)]
@@ -119,8 +115,7 @@ async def test_a_claim_whose_row_never_came_is_taken_again_after_the_lease(
     connection: AsyncConnection,
     database: SavepointDatabase,
     settings: Settings,
-    redis: aioredis.Redis,
-    chunk_queue: str,
+    chunk_queue: QueueProbe,
 ) -> None:
     # Given a due user claimed by a run whose message was lost
     user_id = await morning_user(connection)
@@ -133,7 +128,7 @@ async def test_a_claim_whose_row_never_came_is_taken_again_after_the_lease(
 
     # Then the user is claimed again only once the lease ran out
     assert (within["claimed"], after["claimed"]) == (0, 1)
-    assert len(await sent_chunks(redis, chunk_queue)) == 2
+    assert len(await sent_chunks(chunk_queue)) == 2
     assert await rows_of(connection, user_id) == []
 
 
