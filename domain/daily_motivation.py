@@ -87,9 +87,13 @@ def background_colors(style: str) -> list[str]:
         return list(BACKGROUND_COLORS[DEFAULT_BACKGROUND_STYLE])
 
 
-def pick_background_style(rng: random.Random, *, instead_of: str | None = None) -> BackgroundStyle:
-    """A random style; a regenerated motivation gets one other than the style it replaces."""
-    return rng.choice([style for style in BackgroundStyle if style != instead_of])
+def pick_background_style(
+    *, instead_of: str | None = None, rng: random.Random | None = None
+) -> BackgroundStyle:
+    """A random style (from `rng`, else the module's generator); a regenerated motivation gets one other
+    than the style it replaces."""
+    choices = [style for style in BackgroundStyle if style != instead_of]
+    return rng.choice(choices) if rng is not None else random.choice(choices)
 
 
 _S = MotivationStyle

@@ -9,7 +9,6 @@ like any other: the day's motivation stays the same on every open and can be sha
 
 from __future__ import annotations
 
-import random
 from datetime import date, datetime
 from typing import Final
 from uuid import UUID
@@ -34,8 +33,6 @@ from services.transaction import Database
 
 # The user is looking at a loading card: past this, the template.
 TODAY_DEADLINE_SECONDS: Final = 5.0
-
-_STYLES: Final = random.Random()
 
 
 async def todays_motivation_row(
@@ -104,7 +101,7 @@ async def _draft(
         user_id=user_id,
         local_date=local_date,
         message=text or template_motivation(subject),
-        background_style=pick_background_style(_STYLES, instead_of=instead_of),
+        background_style=pick_background_style(instead_of=instead_of),
     )
 
 

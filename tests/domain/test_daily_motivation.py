@@ -52,10 +52,10 @@ def test_an_unknown_style_shows_the_default_gradient() -> None:
 
 def test_a_regenerated_style_differs_from_the_one_it_replaces_and_every_style_comes_up() -> None:
     rng = random.Random(7)
-    picked = [pick_background_style(rng, instead_of="gradient_ocean") for _ in range(400)]
+    picked = [pick_background_style(instead_of="gradient_ocean", rng=rng) for _ in range(400)]
     assert BackgroundStyle.GRADIENT_OCEAN not in picked
     assert set(picked) == set(BackgroundStyle) - {BackgroundStyle.GRADIENT_OCEAN}
-    assert {pick_background_style(rng) for _ in range(400)} == set(BackgroundStyle)
+    assert {pick_background_style(rng=rng) for _ in range(400)} == set(BackgroundStyle)
 
 
 @pytest.mark.parametrize(

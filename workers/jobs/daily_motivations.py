@@ -20,7 +20,6 @@ without a morning instant (the morning notice off, or not onboarded) get theirs 
 from __future__ import annotations
 
 import asyncio
-import random
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -50,8 +49,6 @@ CLAIM_LEASE: Final = timedelta(minutes=30)
 CLAIM_BATCH_SIZE: Final = 500
 # Model calls one message makes at once (the client's own concurrency cap still applies).
 CHUNK_SIZE: Final = 50
-
-_STYLES: Final = random.Random()
 
 
 @periodic_job(PREPARE_JOB, "*/10 * * * *")
@@ -89,7 +86,7 @@ async def write_daily_motivations(
             user_id=wanted.user_id,
             local_date=wanted.local_date,
             message=text or template_motivation(wanted.subject),
-            background_style=pick_background_style(_STYLES),
+            background_style=pick_background_style(),
         )
         for wanted, text in zip(subjects, texts, strict=True)
     ]
