@@ -93,7 +93,7 @@ async def test_today_is_the_models_text_asked_with_the_users_goals_streak_and_to
     "outcome",
     [
         {"fault": "rate_limit", "retry_after": 30},
-        {"fault": "timeout", "hang_seconds": 3},
+        {"fault": "timeout", "hang_seconds": 2},
         {"fault": "malformed"},
         {"content": "Grace, you've got this 💪 keep going."},
         {"content": "Grace, keep going today. #NoExcuses"},
@@ -143,7 +143,7 @@ async def test_a_morning_chunk_asks_for_all_its_users_at_once_and_stores_each_te
 ) -> None:
     # Given three users due for their morning, a model that takes a moment, and one failing answer
     users = [await make_user(name=f"User{index} X") for index in range(3)]
-    openai_stub.configure(latency_ms=300)
+    openai_stub.configure(latency_ms=1000)
     openai_stub.script({"fault": "server_error"})
     pairs = [(user.id, date(2024, 6, 12)) for user in users]
 
@@ -152,7 +152,8 @@ async def test_a_morning_chunk_asks_for_all_its_users_at_once_and_stores_each_te
         counts = await write_daily_motivations(JobContext(database, redis, settings, model), pairs, now=NOW)
 
     # Then the three calls were in flight together, and every user has a row: two texts, one template
-    assert openai_stub.stats()["max_inflight"] == 3
+    # (at least: a timed-out request of an earlier test may still be held by the stub)
+    assert openai_stub.stats()["max_inflight"] >= 3
     assert (counts["stored"], counts["templates"]) == (3, 1)
     messages = (await connection.execute(sa.select(daily_motivations.c.message))).scalars().all()
     templates = {

@@ -109,7 +109,7 @@ async def test_the_models_reply_replaces_the_template_and_was_asked_with_the_ans
     [
         {"fault": "rate_limit", "retry_after": 5},
         {"fault": "server_error"},
-        {"fault": "timeout", "hang_seconds": 3},
+        {"fault": "timeout", "hang_seconds": 2},
         {"fault": "malformed"},
         {"fault": "empty"},
         {"content": "Crushed it 🎉🔥💪"},
@@ -156,7 +156,11 @@ async def test_a_reply_for_an_earlier_answer_never_overwrites_a_later_one(
     later = NOW + timedelta(minutes=5)
 
     async def answer_again_while_the_model_writes() -> None:
-        await asyncio.sleep(0.2)
+        # Once the model has the request (the stub logs it on arrival, then holds it for its latency)
+        for _ in range(1000):
+            if await asyncio.to_thread(openai_stub.requests):
+                break
+            await asyncio.sleep(0.01)
         await connection.execute(
             sa.update(check_ins)
             .where(check_ins.c.id == checkin_id)
