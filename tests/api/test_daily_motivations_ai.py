@@ -148,7 +148,8 @@ async def test_a_morning_chunk_asks_for_all_its_users_at_once_and_stores_each_te
     pairs = [(user.id, date(2024, 6, 12)) for user in users]
 
     # When the chunk runs
-    async with stub_text_model(settings, openai_stub, redis) as model:
+    limits = {"openai_timeout_seconds": 5.0, "openai_attempt_timeout_seconds": 5.0}
+    async with stub_text_model(settings, openai_stub, redis, **limits) as model:
         counts = await write_daily_motivations(JobContext(database, redis, settings, model), pairs, now=NOW)
 
     # Then the three calls were in flight together, and every user has a row: two texts, one template
