@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Final
 from uuid import UUID
 
@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.tables import daily_motivation_claims, daily_motivations, goals, users
+from db.tables import daily_motivations, goals, users
 from domain.daily_motivation import GOALS_IN_PROMPT, MotivationSubject, background_colors
 from domain.goal_rules import GoalStatus
 
@@ -28,7 +28,7 @@ __all__ = [
     "MotivationRow",
     "SubjectOnDate",
     "TodaysMotivation",
-    "claim_morning_motivations",
+    "local_date_of",
     "motivation_of_owner",
     "motivation_on",
     "motivation_page",
@@ -73,7 +73,8 @@ class MotivationDraft:
     background_style: str
 
 
-def _local_date(instant: sa.ColumnElement[Any]) -> sa.ColumnElement[date]:
+def local_date_of(instant: sa.ColumnElement[Any]) -> sa.ColumnElement[date]:
+    """The calendar date of `instant` in the user's zone (users must be in the statement)."""
     return sa.cast(sa.func.timezone(users.c.timezone, instant), sa.Date)
 
 
@@ -92,7 +93,7 @@ async def todays_motivation(
 ) -> TodaysMotivation | None:
     """The user's local date at `now`, their plan and their row of that date if written (one
     statement); None when the user no longer exists."""
-    local_today = _local_date(sa.literal(now, sa.DateTime(timezone=True))).label("local_today")
+    local_today = local_date_of(sa.literal(now, sa.DateTime(timezone=True))).label("local_today")
     statement = (
         sa.select(local_today, users.c.plan, *_COLUMNS)
         .select_from(
@@ -315,51 +316,3 @@ async def motivation_of_owner(
         )
     ).one_or_none()
     return None if row is None else _row(row)
-
-
-# --- The job's claims -------------------------------------------------------------------------------
-
-
-async def claim_morning_motivations(
-    connection: AsyncConnection, *, now: datetime, lead: timedelta, lease: timedelta, limit: int
-) -> list[tuple[UUID, date]]:
-    """Claim up to `limit` active users whose morning motivation instant falls in (now, now + lead] and
-    who have no row for that morning's local date, unless another claim younger than `lease` holds
-    them; returns (user, local date) pairs, earliest morning first.
-
-    Users come from the partial index on next_morning_motivation_at (NULL when the morning notice is
-    off or the user is not onboarded): one index range scan, whatever the number of users."""
-    morning = users.c.next_morning_motivation_at
-    morning_date = _local_date(morning)
-    fresh_claim = (
-        sa.select(daily_motivation_claims.c.user_id)
-        .where(
-            daily_motivation_claims.c.user_id == users.c.id,
-            daily_motivation_claims.c.claimed_at > now - lease,
-        )
-        .exists()
-    )
-    written = (
-        sa.select(daily_motivations.c.id)
-        .where(daily_motivations.c.user_id == users.c.id, daily_motivations.c.date == morning_date)
-        .exists()
-    )
-    due = (
-        sa.select(users.c.id, morning_date, sa.literal(now, sa.DateTime(timezone=True)))
-        .where(
-            morning > now,
-            morning <= now + lead,
-            users.c.status == "active",
-            ~written,
-            ~fresh_claim,
-        )
-        .order_by(morning)
-        .limit(limit)
-    )
-    upsert = insert(daily_motivation_claims).from_select(["user_id", "local_date", "claimed_at"], due)
-    statement = upsert.on_conflict_do_update(
-        index_elements=[daily_motivation_claims.c.user_id],
-        set_={"local_date": upsert.excluded.local_date, "claimed_at": upsert.excluded.claimed_at},
-        where=daily_motivation_claims.c.claimed_at <= now - lease,
-    ).returning(daily_motivation_claims.c.user_id, daily_motivation_claims.c.local_date)
-    return [(row.user_id, row.local_date) for row in await connection.execute(statement)]

@@ -19,8 +19,8 @@ from api.home.dashboard import dashboard
 from api.notifications.controller import HISTORY_DEFAULT_LIMIT
 from db.checkins import CheckInFilter, checkin_page, lock_goal_to_answer
 from db.daily_checkins import mark_missed_checkins
-from db.daily_motivations import claim_morning_motivations
 from db.due_checkin_notices import CheckinNoticeKind, take_due_checkin_notices
+from db.due_daily_motivations import claim_morning_motivations
 from db.due_morning_motivations import take_due_morning_users
 from db.due_reminders import load_due_reminders, select_due_slots
 from db.notification_inbox import InboxPosition, inbox_page

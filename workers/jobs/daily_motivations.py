@@ -4,7 +4,7 @@ issue 11), so that opening the app finds it instead of waiting for the model.
 `motivations.prepare` runs every 10 minutes under the job lock. Through the partial index on
 users.next_morning_motivation_at it claims, 500 per transaction, the active users whose morning
 motivation instant falls within the next LEAD and who have no row for that morning's local date yet
-(db/daily_motivations.py `claim_morning_motivations`); each committed batch leaves as
+(db/due_daily_motivations.py `claim_morning_motivations`); each committed batch leaves as
 `motivations.write_chunk` messages of 50 users. A chunk reads what each motivation is written from
 (one statement), asks the model for all of them concurrently with no transaction or connection held,
 and inserts the rows in one statement, ON CONFLICT DO NOTHING: a row that a request wrote meanwhile
@@ -26,12 +26,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Final
 from uuid import UUID
 
-from db.daily_motivations import (
-    MotivationDraft,
-    claim_morning_motivations,
-    motivation_subjects,
-    store_motivations,
-)
+from db.daily_motivations import MotivationDraft, motivation_subjects, store_motivations
+from db.due_daily_motivations import claim_morning_motivations
 from domain.daily_motivation import pick_background_style, template_motivation
 from services.addresses import AI_QUEUE
 from services.ai.daily_motivation import write_motivation
