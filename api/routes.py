@@ -12,6 +12,7 @@ from api.auth.controller import AuthController
 from api.blog.admin import BlogAdminController
 from api.blog.controller import BlogController
 from api.checkins.controller import CheckInsController
+from api.daily_motivations.controller import DailyMotivationController
 from api.data_export.controller import DataExportController
 from api.devices.controller import DeviceController
 from api.goals.controller import GoalController
@@ -37,6 +38,7 @@ RESOURCE_HANDLERS: list[ControllerRouterHandler] = [
     BlogAdminController,
     BlogController,
     CheckInsController,
+    DailyMotivationController,
     DataExportController,
     DeviceController,
     GoalController,

@@ -205,7 +205,7 @@ async def mark_overdue_pending_missed(
 
 @dataclass(frozen=True, slots=True)
 class CheckInAnswer:
-    """The row an answer writes. `ai_response` is the template reply, or None while an AI reply is due."""
+    """The row an answer writes. `ai_response` is the template reply; an AI reply may replace it later."""
 
     user_id: UUID
     goal_id: UUID
@@ -214,7 +214,7 @@ class CheckInAnswer:
     mood: str | None
     skip_reason: str | None
     note: str | None
-    ai_response: str | None
+    ai_response: str
 
 
 # The columns an answer writes, bound as "answer_<column>".

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, INET, JSONB, UUID
 
 from domain.app_versions import VERSION_PATTERN
+from domain.daily_motivation import BackgroundStyle
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -1075,4 +1076,42 @@ partner_inactive_due = sa.Table(
     tstz("due_at", nullable=False),
     *timestamps(),
     sa.Index(None, "due_at"),
+)
+
+
+# --- Daily motivations -------------------------------------------------------------------------------
+# docs client-behaviour §5: at most one row per user and local date; generating a day's row deletes the
+# user's earlier ones.
+
+daily_motivations = sa.Table(
+    "daily_motivations",
+    metadata,
+    uuid_pk(),
+    user_fk(),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("background_style", sa.Text, nullable=False, server_default="gradient_sunset"),
+    sa.Column("background_colors", ARRAY(sa.Text), nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("generated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("share_count", sa.Integer, nullable=False, server_default="0"),
+    # Regenerations of this date's row so far (premium's daily cap).
+    sa.Column("regenerations", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.UniqueConstraint("user_id", "date"),
+    sa.CheckConstraint(
+        one_of("background_style", (style.value for style in BackgroundStyle)), name="background_style"
+    ),
+    sa.CheckConstraint("share_count >= 0 AND regenerations >= 0", name="counts"),
+)
+
+# The job that writes each morning's motivation ahead of time claims a user here (one row per user,
+# rewritten each day) so that overlapping runs never pay the model twice; a claim older than the job's
+# lease whose row was not written is taken again. A table of its own, not a users column, so the job
+# never locks users rows.
+daily_motivation_claims = sa.Table(
+    "daily_motivation_claims",
+    metadata,
+    sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("local_date", sa.Date, nullable=False),
+    tstz("claimed_at", nullable=False),
 )

@@ -26,7 +26,7 @@ def motivation_style_of(value: str | None) -> MotivationStyle:
         return MotivationStyle.SUPPORTIVE
 
 
-def first_name(display_name: str | None) -> str:
-    """How texts address the user: the first word of the display name, or "Champion"."""
+def first_name(display_name: str | None, default: str = DEFAULT_NAME) -> str:
+    """How texts address the user: the first word of the display name, or `default` ("Champion")."""
     words = (display_name or "").split()
-    return words[0] if words else DEFAULT_NAME
+    return words[0] if words else default

@@ -85,6 +85,7 @@ class Feature(StrEnum):
     VOICE_NOTE_MAX_FILE_SIZE = "voice_note_max_file_size"
     PRIORITY_SUPPORT = "priority_support"
     ADS = "ads"
+    UNLIMITED_TEXT_MOTIVATION = "unlimited_text_motivation"
 
 
 class FeatureKind(StrEnum):
@@ -401,6 +402,15 @@ FEATURE_DEFINITIONS: Final[tuple[FeatureDefinition, ...]] = (
         "Whether support requests are prioritised",
     ),
     _define(_F.ADS, _B, "Ads", "Ads are shown in the app", "Whether the app shows ads"),
+    # Not in the §3.8 table: the client shows "regenerate" on the daily motivation only with this key
+    # (docs client-behaviour §5); added by migration 0014.
+    _define(
+        _F.UNLIMITED_TEXT_MOTIVATION,
+        _B,
+        "Fresh daily motivation",
+        "Ask for a new daily motivation whenever you like",
+        "Whether the user may regenerate their daily motivation",
+    ),
 )
 
 # (free, premium) per key: True/False for boolean features; for limits an int, None = unlimited,
@@ -427,6 +437,7 @@ _VALUES: Final[Mapping[Feature, tuple[bool | int | None, bool | int | None]]] = 
         _F.VOICE_NOTE_MAX_FILE_SIZE: (False, 5),
         _F.PRIORITY_SUPPORT: (False, True),
         _F.ADS: (True, False),  # free shows ads, premium has none
+        _F.UNLIMITED_TEXT_MOTIVATION: (False, True),
     }
 )
 

@@ -22,3 +22,10 @@ EXPORTS_QUEUE = "exports"
 
 # Takes the data_exports row's id (as text); the row is the source of truth, the message a nudge.
 EXPORTS_BUILD = ActorAddress("exports.build", EXPORTS_QUEUE)
+
+# Actors that call the language model: a queue of their own, so a slow model never holds up push or mail.
+AI_QUEUE = "ai"
+
+# Takes the check-in id, its owner's id, the answer's responded_at (ISO) and the streak the reply talks
+# about: replaces the template reply with the model's while the row still holds that answer.
+CHECKIN_REPLY = ActorAddress("checkins.write_reply", AI_QUEUE)

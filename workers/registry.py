@@ -1,12 +1,13 @@
 """Every actor module, imported once: the entry point of `dramatiq` (worker) and `periodiq` (scheduler),
 and what `python -m workers.run_job` imports to find every periodic job."""
 
-from workers import heartbeat
+from workers import checkin_replies, heartbeat
 from workers.exports import actors as export_actors
 from workers.jobs import (
     achievements,
     checkin_prompts,
     daily_checkins,
+    daily_motivations,
     job_markers,
     morning_motivations,
     reengagement,
@@ -23,7 +24,9 @@ __all__ = [
     "achievements",
     "billing_jobs",
     "checkin_prompts",
+    "checkin_replies",
     "daily_checkins",
+    "daily_motivations",
     "export_actors",
     "heartbeat",
     "job_markers",

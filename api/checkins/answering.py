@@ -5,6 +5,11 @@ pending rows become missed first, then today's row is answered and the goal's st
 domain.streaks, a streak milestone writes its notice (the inbox row is the outbox), and a completed
 answer evaluates the user's badges (their unlocks and notices commit with the answer). The push is
 enqueued after commit.
+
+The reply stored with the answer is always the template (§3.12), so the client never shows an empty
+one. With `ai_checkin_response` the answer also enqueues `checkins.write_reply`, which asks the model
+after commit and replaces the template only while the row still holds this answer
+(workers/checkin_replies.py).
 """
 
 from __future__ import annotations
@@ -29,11 +34,12 @@ from domain.achievements import SourceType
 from domain.errors import NotFound, RuleBroken
 from domain.goal_rules import GoalSchedule, GoalStatus
 from domain.local_time import local_monday, local_today
-from domain.notification_copy.checkin_replies import checkin_reply
+from domain.notification_copy.checkin_replies import checkin_reply, reply_streak
 from domain.plans import Feature
 from domain.schedule import FrequencyType, is_scheduled
 from domain.streaks import AnswerStatus, GoalStreakStats, answer_status, apply_answer, apply_missed
 from services.achievements import AchievementSource, evaluate_achievements
+from services.addresses import CHECKIN_REPLY
 from services.streak_milestones import notify_streak_milestone
 from services.transaction import Transaction
 
@@ -77,7 +83,13 @@ async def answer_today(
             mood=answer.mood,
             skip_reason=answer.skip_reason if status is AnswerStatus.SKIPPED else None,
             note=answer.note_text(),
-            ai_response=await _immediate_reply(connection, goal, status, stats_before.current_streak),
+            ai_response=checkin_reply(
+                goal.motivation_style,
+                status.value,
+                stats_before.current_streak,
+                name=goal.user_name,
+                goal_title=goal.title,
+            ),
         ),
         stats,
         now=now,
@@ -85,6 +97,14 @@ async def answer_today(
     )
     if row is None:
         raise RuleBroken("You have already checked in for this goal today.", code="already_checked_in")
+    if await _writes_ai_replies(connection, goal):
+        tx.enqueue(
+            CHECKIN_REPLY,
+            str(row.id),
+            str(user_id),
+            now.isoformat(),  # the answer's responded_at: the reply is for this answer only
+            reply_streak(status.value, stats_before.current_streak),
+        )
     if status is AnswerStatus.COMPLETED and stats.streak_start_date is not None:
         await _celebrate_milestone(
             tx,
@@ -118,21 +138,10 @@ def _ensure_answerable(goal: GoalToAnswer, today: date) -> None:
         )
 
 
-async def _immediate_reply(
-    connection: AsyncConnection, goal: GoalToAnswer, status: AnswerStatus, streak_before: int
-) -> str | None:
-    """The template reply stored with the answer, or None for a plan with AI check-in replies.
-
-    Seam for the AI issue (§3.12): with `ai_checkin_response` the reply is written to ai_response later
-    by a queued actor, enqueued in `answer_today` once `record_answer` returned the row id; the actor
-    falls back to this template when the model is slow or wrong.
-    """
+async def _writes_ai_replies(connection: AsyncConnection, goal: GoalToAnswer) -> bool:
+    """Whether the owner's plan has AI check-in replies (the cached catalogue: no statement per answer)."""
     plan = (await plan_catalog(connection)).plan(goal.plan)
-    if plan is not None and plan.feature_set().has(Feature.AI_CHECKIN_RESPONSE):
-        return None
-    return checkin_reply(
-        goal.motivation_style, status.value, streak_before, name=goal.user_name, goal_title=goal.title
-    )
+    return plan is not None and plan.feature_set().has(Feature.AI_CHECKIN_RESPONSE)
 
 
 async def _celebrate_milestone(

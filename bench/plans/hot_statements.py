@@ -21,6 +21,7 @@ from db.analytics import dashboard_facts
 from db.checkins import CheckInFilter, checkin_page, lock_goal_to_answer
 from db.daily_checkins import mark_missed_checkins
 from db.due_checkin_notices import CheckinNoticeKind, take_due_checkin_notices
+from db.due_daily_motivations import claim_morning_motivations
 from db.due_morning_motivations import take_due_morning_users
 from db.due_reminders import load_due_reminders, select_due_slots
 from db.notification_inbox import InboxPosition, inbox_page
@@ -32,6 +33,7 @@ from db.push_deliveries import (
 )
 from domain.analytics import DAYS_MAX, streak_since
 from settings import get_settings
+from workers.jobs import daily_motivations as ahead
 from workers.jobs.checkin_prompts import BATCH_SIZE as PROMPT_BATCH_SIZE
 from workers.jobs.morning_motivations import BATCH_SIZE as MORNING_BATCH_SIZE
 from workers.jobs.reminders import CHUNK_SIZE, CLAIM_LEASE, MAX_DUE_PER_TICK
@@ -146,6 +148,12 @@ HOT_STATEMENTS: tuple[HotStatement, ...] = (
     HotStatement(
         "reminders.morning: due users",
         lambda c, s: take_due_morning_users(c, now=s.now, limit=MORNING_BATCH_SIZE),
+    ),
+    HotStatement(
+        "motivations.prepare: claim",
+        lambda c, s: claim_morning_motivations(
+            c, now=s.now, lead=ahead.LEAD, lease=ahead.CLAIM_LEASE, limit=ahead.CLAIM_BATCH_SIZE
+        ),
     ),
     HotStatement("checkins.mark_missed", lambda c, s: mark_missed_checkins(c, now=s.now)),
     HotStatement("push.deliver: claim", _claim),

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import sqlalchemy as sa
 from httpx import AsyncClient
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.app import create_app
@@ -16,6 +17,7 @@ from db.checkins import recompute_goal_streaks
 from db.daily_checkins import mark_missed_checkins
 from db.tables import check_ins, device_tokens, notification_history, push_deliveries
 from domain.notification_copy.checkin_replies import checkin_reply
+from services.addresses import CHECKIN_REPLY
 from services.transaction import EngineDatabase
 from settings import Settings
 from tests.api.auth_support import MakeUser
@@ -29,6 +31,7 @@ from tests.api.checkins_support import (
     rows_of_goal,
 )
 from tests.support.client import api_client
+from tests.support.queues import probed_queue
 from tests.support.rows import insert_goal_row as insert_goal
 from tests.support.users import create_user
 
@@ -184,19 +187,35 @@ async def test_client_sent_date_is_ignored_and_the_server_uses_local_today(
     assert response.json()["check_in_date"] == WEDNESDAY.isoformat()
 
 
-async def test_premium_answer_leaves_the_reply_for_the_ai(
-    client: AsyncClient, make_user: MakeUser, connection: AsyncConnection
+@pytest.mark.parametrize("plan", ["free", "premium"])
+async def test_the_template_reply_is_stored_and_only_premium_queues_the_ai_reply(
+    client: AsyncClient,
+    make_user: MakeUser,
+    connection: AsyncConnection,
+    redis: Redis,
+    settings: Settings,
+    plan: str,
 ) -> None:
-    # Given a premium user (ai_checkin_response)
-    user = await make_user(plan="premium")
-    goal_id = await insert_goal(connection, user.id)
+    # Given a user on a 4-day streak, on either plan
+    user = await make_user(plan=plan, name="Ada Lovelace", motivation_style="calm")
+    goal_id = await insert_goal(connection, user.id, title="Swim", current_streak=4, longest_streak=4)
 
-    # When they answer
-    response = await answer(client, user, goal_id)
+    # When they answer "skipped"
+    async with probed_queue(redis, settings, CHECKIN_REPLY.queue_name) as queue:
+        response = await answer(client, user, goal_id, completed=False, skip_reason="tired")
+        queued = await queue.messages()
 
-    # Then no template reply is stored: the AI reply is written later
+    # Then the template reply is stored at once, whatever the plan (the client never sees an empty one)
     assert response.status_code == 201, response.text
-    assert response.json()["ai_response"] is None
+    assert response.json()["ai_response"] == checkin_reply(
+        "calm", "skipped", 4, name="Ada", goal_title="Swim"
+    )
+    # And premium (ai_checkin_response) queues the AI reply for this answer and the lost streak; free never
+    expected = [[response.json()["id"], str(user.id), NOON_UTC.isoformat(), 4]] if plan == "premium" else []
+    assert [message["args"] for message in queued if message["actor_name"] == CHECKIN_REPLY.actor_name] == (
+        expected
+    )
+    assert len(queued) == len(expected)
 
 
 # --- Refusals ------------------------------------------------------------------------------------------

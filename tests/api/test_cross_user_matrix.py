@@ -52,6 +52,12 @@ async def a_check_in(scene: Scene) -> dict[str, str]:
     return {**goal, "checkin_id": response.json()["id"]}
 
 
+async def a_daily_motivation(scene: Scene) -> dict[str, str]:
+    response = await scene.client.get("/api/v1/daily-motivations/today", headers=scene.owner.headers)
+    assert response.status_code == 200, response.text
+    return {"motivation_id": response.json()["id"]}
+
+
 async def an_export(scene: Scene) -> dict[str, str]:
     response = await scene.client.post("/api/v1/data-export/request", json={}, headers=scene.owner.headers)
     assert response.status_code in (200, 201, 202), response.text
@@ -132,6 +138,8 @@ CROSS_USER: dict[str, Case] = {
     "GET /api/v1/check-ins/goal/{goal_id}/today": Case(a_goal),
     "GET /api/v1/check-ins/{checkin_id}": Case(a_check_in),
     "PUT /api/v1/check-ins/{checkin_id}": Case(a_check_in, {"note": "mine now"}),
+    "GET /api/v1/daily-motivations/{motivation_id}": Case(a_daily_motivation),
+    "POST /api/v1/daily-motivations/{motivation_id}/share": Case(a_daily_motivation, {}),
     "GET /api/v1/data-export/status/{export_id}": Case(an_export),
     # The download is authorised by the mailed link's signature, not by a bearer token: without it, 422.
     "GET /api/v1/data-export/download/{export_id}": Case(an_export, status=422),

@@ -41,6 +41,8 @@ SPEC_FEATURES: dict[str, tuple[bool | int | None, bool | int | None]] = {
     "voice_note_max_file_size": (0, 5),
     "priority_support": (False, True),
     "ads": (True, False),
+    # Not in §3.8: the client's regenerate switch (docs client-behaviour §5), premium only.
+    "unlimited_text_motivation": (False, True),
 }
 
 
