@@ -132,6 +132,11 @@ class Settings:
     # A partner without a completed or rest-day check-in for this many local days is reported, once per
     # silence, to their accepted partners (§3.11 "Partner inactive").
     partner_inactive_days: int = field(default_factory=lambda: _env_int("PARTNER_INACTIVE_DAYS", 3))
+    # Goal insights are generated within the request for at most this long; past it the request answers
+    # "generating" and a worker finishes them (client-behaviour §6.2).
+    insights_request_budget_seconds: int = field(
+        default_factory=lambda: _env_int("INSIGHTS_REQUEST_BUDGET_SECONDS", 20)
+    )
 
     # Accepted `aud` values of provider ID tokens (one client id per app platform); none = sign-in
     # with that provider is switched off.

@@ -22,3 +22,7 @@ EXPORTS_QUEUE = "exports"
 
 # Takes the data_exports row's id (as text); the row is the source of truth, the message a nudge.
 EXPORTS_BUILD = ActorAddress("exports.build", EXPORTS_QUEUE)
+
+# Takes a goal id and the claim id of its pattern_insights row (as text): a generation the request
+# left unfinished (past its budget). The row's claim is the source of truth, the message a nudge.
+INSIGHTS_FINISH = ActorAddress("insights.finish")
