@@ -133,7 +133,7 @@ class Settings:
     # silence, to their accepted partners (§3.11 "Partner inactive").
     partner_inactive_days: int = field(default_factory=lambda: _env_int("PARTNER_INACTIVE_DAYS", 3))
     # Goal insights are generated within the request for at most this long; past it the request answers
-    # "generating" and a worker finishes them (client-behaviour §6.2).
+    # "generating" and a worker finishes them (docs/domain.md §3.14).
     insights_request_budget_seconds: int = field(
         default_factory=lambda: _env_int("INSIGHTS_REQUEST_BUDGET_SECONDS", 20)
     )

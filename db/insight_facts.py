@@ -1,4 +1,4 @@
-"""The facts behind a goal's insights, for a whole set of goals in one statement (client-behaviour §6.2).
+"""The facts behind a goal's insights, for a whole set of goals in one statement (docs/domain.md §3.14).
 
 Per goal, over its answered rows (completed, skipped, rest_day) of the owner's last 90 local days:
 completion over 30 and 7 days = completed ÷ answered × 100 (one decimal, 0 without answers); per
@@ -71,7 +71,8 @@ def _with_pattern_detection(source: sa.Join) -> sa.Join:
 
 
 def _rate(completed: sa.ColumnElement[Any], answered: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    return sa.func.coalesce(sa.func.round(completed * 100.0 / sa.func.nullif(answered, 0), 1), 0)
+    percent = sa.cast(completed * 100, sa.Numeric) / sa.func.nullif(answered, 0)
+    return sa.func.coalesce(sa.func.round(percent, 1), 0)
 
 
 def _facts_statement(goal_filter: sa.ColumnElement[bool], *, premium_only: bool) -> sa.Select[Any]:

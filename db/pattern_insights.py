@@ -1,4 +1,4 @@
-"""pattern_insights rows (client-behaviour §6.2): the read, and the writes of the generation's steps.
+"""pattern_insights rows (docs/domain.md §3.14): the read, and the writes of the generation's steps.
 
 A generation first claims the row: `claim_generation` sets it `generating` with a new claim_id, in one
 statement per set of goals, unless another generation holds it (generating since less than the stale

@@ -432,7 +432,7 @@ sa.Index(
 
 INSIGHT_STATUSES = ("pending", "generating", "completed", "failed", "insufficient_data")
 
-# One row per goal (client-behaviour §6.2), overwritten by every generation: the request's, the
+# One row per goal (docs/domain.md §3.14), overwritten by every generation: the request's, the
 # finishing actor's and the weekly detect_patterns job's. claim_id names the generation that holds a
 # `generating` row: only that generation may store its result (services/goal_insights.py).
 pattern_insights = sa.Table(

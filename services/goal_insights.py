@@ -1,4 +1,4 @@
-"""Generating goal insights (client-behaviour §6.2): claim, read the facts, ask the model, store.
+"""Generating goal insights (docs/domain.md §3.14): claim, read the facts, ask the model, store.
 
 Shared by the request (GET /goals/{id}/insights and its refresh), the `insights.finish` actor (a
 generation the request left past its budget) and the weekly detect_patterns job. Each generation runs

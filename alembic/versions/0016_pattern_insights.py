@@ -4,7 +4,7 @@ Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-06
 
-docs/client-behaviour.md §6.2 and domain.md §2.7: the insights of one goal, their status (the state
+docs/domain.md §2.7 and §3.14: the insights of one goal, their status (the state
 machine of GET /goals/{id}/insights), the metrics they were built from and the previous ones (the
 trend), and the summary. claim_id names the generation holding a `generating` row, so a late or
 doubled generation cannot overwrite a newer one.

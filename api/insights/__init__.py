@@ -1,1 +1,1 @@
-"""Goal insights: GET /goals/{id}/insights and its refresh (client-behaviour §6.2)."""
+"""Goal insights: GET /goals/{id}/insights and its refresh (docs/domain.md §3.14)."""

@@ -1,4 +1,4 @@
-"""The state machine of GET /goals/{id}/insights and its refresh (client-behaviour §6.2, steps 1–5).
+"""The state machine of GET /goals/{id}/insights and its refresh (docs/domain.md §3.14, steps 1–5).
 
 1. a row generating (and not stale) → answer it, generating;
 2. a completed row younger than FRESH_FOR, unless refreshing → answer it;

@@ -1,4 +1,4 @@
-"""/goals/{id}/insights routes (client-behaviour §6.2). Premium (pattern_detection), the caller's own
+"""/goals/{id}/insights routes (docs/domain.md §3.14). Premium (pattern_detection), the caller's own
 goals only. No request transaction: generation must not hold one while the model runs
 (api/insights/answering.py opens its own short ones)."""
 

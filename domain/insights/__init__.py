@@ -1,1 +1,1 @@
-"""Goal insights (docs/client-behaviour.md §6.2): the rules, the model's output and its templates."""
+"""Goal insights (docs/domain.md §3.14): the rules, the model's output and its templates."""

@@ -1,5 +1,5 @@
 """What a generation stores (1–3 insights, the nudge config, a summary) and how the model's JSON is
-checked before it is trusted (client-behaviour §6.2).
+checked before it is trusted (docs/domain.md §3.14).
 
 The model's text is read leniently where a part can be replaced and strictly where it cannot: code
 fences and text around the outermost object are ignored; an insight with an unknown type, no text, an

@@ -1,4 +1,4 @@
-"""The words sent to the model for a goal's insights (client-behaviour §6.2 "Context" and "Model").
+"""The words sent to the model for a goal's insights (docs/domain.md §3.14 "Generation").
 
 The system text states the rules and shows the answer as a JSON example whose free text is "<...>"
 placeholders (what the OpenAI stub, sandbox/openai, fills in); the enumerations and numbers in the

@@ -1,4 +1,4 @@
-"""The numbers behind a goal's insights and the rules read off them (client-behaviour §6.2).
+"""The numbers behind a goal's insights and the rules read off them (docs/domain.md §3.14).
 
 The metrics themselves are computed in SQL (db/pattern_insights.py); this module holds their shape as
 the client reads it, the data threshold, and the nudge rules: risky days are weekdays under 60 %,
@@ -36,7 +36,7 @@ MIN_REQUIRED_CEILING: Final = 7
 # A weekday counts (best, worst, risky) only with at least this many answered rows in 90 days.
 WEEKDAY_MIN_ANSWERED: Final = 2
 RISKY_DAY_RATE: Final = 60.0
-# 0 = Sunday (domain §1.2).
+# 0 = Sunday (docs/domain.md §1.2).
 WEEKDAY_NAMES: Final = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 
 

@@ -115,6 +115,8 @@ class Case:
     # What B gets: 404 where the object is private (docs/domain.md §1.2 "Ownership").
     status: int = 404
     query: dict[str, str] = field(default_factory=dict)
+    # Columns of B's user row: premium where a free B would be refused by plan before ownership.
+    caller: dict[str, Any] = field(default_factory=dict)
 
 
 CROSS_USER: dict[str, Case] = {
@@ -122,6 +124,8 @@ CROSS_USER: dict[str, Case] = {
     "PUT /api/v1/goals/{goal_id}": Case(a_goal, {"title": "Mine now"}),
     "DELETE /api/v1/goals/{goal_id}": Case(a_goal),
     "GET /api/v1/goals/{goal_id}/stats": Case(a_goal),
+    "GET /api/v1/goals/{goal_id}/insights": Case(a_goal, caller={"plan": "premium"}),
+    "POST /api/v1/goals/{goal_id}/insights/refresh": Case(a_goal, {}, caller={"plan": "premium"}),
     "POST /api/v1/goals/{goal_id}/activate": Case(a_goal),
     "POST /api/v1/goals/{goal_id}/deactivate": Case(a_goal),
     "POST /api/v1/goals/{goal_id}/archive": Case(a_goal),
@@ -209,7 +213,7 @@ async def test_user_b_cannot_reach_user_as_object(
 ) -> None:
     # Given user A's object and user B
     case = CROSS_USER[route]
-    owner, other = await make_user(), await make_user()
+    owner, other = await make_user(), await make_user(**case.caller)
     parameters = await case.make(Scene(client, connection, make_user, owner))
     before = await rows_of(connection, owner.id)
     assert any(before.values())

@@ -1,4 +1,4 @@
-"""Goal insights in the workers (client-behaviour §6.2, domain §4 detect_patterns).
+"""Goal insights in the workers (docs/domain.md §3.14, §4 detect_patterns).
 
 `insights.detect_patterns` runs Mondays at 02:00 UTC under the job lock. It walks the users whose plan
 grants pattern_detection and who have an active goal, by id, 500 per transaction, and sends them as
@@ -30,7 +30,7 @@ from workers.periodic_jobs import JobContext, periodic_job, run_locked_batches, 
 
 DETECT_JOB: Final = "insights.detect_patterns"
 DETECT_CHUNK: Final = ActorAddress("insights.detect_chunk")
-# domain §4: chunks of 50 users per worker message.
+# docs/domain.md §4: chunks of 50 users per worker message.
 CHUNK_USERS: Final = 50
 PAGE_USERS: Final = 500
 
