@@ -63,7 +63,8 @@ async def answer_insights(
                 tx.enqueue(INSIGHTS_FINISH, str(item.claim.goal_id), str(item.claim.claim_id))
     async with database.single_statement() as connection:
         row = await insight_row(connection, user_id, goal_id)
-    assert row is not None  # steps 4 and 5 both leave a row, and only the goal's deletion removes it
+    if row is None:  # steps 4 and 5 both leave a row: the goal was deleted meanwhile
+        raise goal_not_found()
     return _view(facts, row)
 
 
