@@ -2,19 +2,20 @@
 checked before it is trusted (docs/domain.md §3.14).
 
 The model's text is read leniently where a part can be replaced and strictly where it cannot: code
-fences and text around the outermost object are ignored; an insight with an unknown type, no text, an
-unfilled "<...>" placeholder or a non-integer priority is dropped, a long text is cut; a bad nudge
+fences and text around the outermost object are ignored (domain/ai_text.py); an insight with an unknown
+type, no text, an unfilled "<...>" placeholder, more than 2 emoji or a non-integer priority is dropped,
+a long text is cut; a bad nudge
 config or summary is replaced by the one the rules give. Output with no usable insight is rejected
 as a whole, and the caller writes the template insights instead.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
+from domain.ai_text import clean_text, parse_json_object
 from domain.errors import InvalidInput
 from domain.insights.rules import NudgeConfig, RiskLevel
 from domain.local_time import parse_hhmm
@@ -32,6 +33,8 @@ __all__ = [
 MAX_INSIGHTS: Final = 3
 MAX_INSIGHT_CHARS: Final = 300
 MAX_SUMMARY_CHARS: Final = 200
+# As the other AI texts (§3.12): a little colour, never a row of emoji.
+MAX_EMOJI: Final = 2
 _RISK_LEVELS: Final = tuple(level.value for level in RiskLevel)
 
 
@@ -64,7 +67,7 @@ class InsightsText:
 
 def parse_insights_output(text: str, *, rules_nudge: NudgeConfig, rules_summary: str) -> InsightsText | None:
     """The model's answer as stored insights, or None when it holds no usable insight."""
-    document = _outermost_object(text)
+    document = parse_json_object(text)
     if document is None:
         return None
     raw_insights = document.get("insights")
@@ -83,17 +86,6 @@ def parse_insights_output(text: str, *, rules_nudge: NudgeConfig, rules_summary:
     )
 
 
-def _outermost_object(text: str) -> dict[str, Any] | None:
-    start, end = text.find("{"), text.rfind("}")
-    if start == -1 or end < start:
-        return None
-    try:
-        document = json.loads(text[start : end + 1])
-    except ValueError:
-        return None
-    return document if isinstance(document, dict) else None
-
-
 def _insight(item: object) -> Insight | None:
     if not isinstance(item, dict):
         return None
@@ -107,16 +99,11 @@ def _insight(item: object) -> Insight | None:
 
 
 def _free_text(value: object, limit: int) -> str | None:
-    """Trimmed text, cut to `limit` at a word boundary; None when empty or an unfilled placeholder."""
-    if not isinstance(value, str):
+    """Cleaned text (domain/ai_text.py), None when empty or an unfilled "<...>" placeholder."""
+    text = clean_text(value, limit, MAX_EMOJI)
+    if text is None or (text.startswith("<") and text.endswith(">")):
         return None
-    text = " ".join(value.split())
-    if not text or (text.startswith("<") and text.endswith(">")):
-        return None
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
+    return text
 
 
 def _nudge_config(value: object) -> NudgeConfig | None:

@@ -160,6 +160,7 @@ def test_invalid_insights_are_dropped_and_at_most_three_kept() -> None:
         {"type": "tip", "text": "fine", "priority": "1"},
         {"type": "tip", "text": "fine", "priority": True},
         {"type": "tip", "text": "fine", "priority": 0},
+        {"type": "tip", "text": "Go \U0001f525\U0001f525\U0001f525", "priority": 1},
         "text",
     ]
     result = parse({"insights": bad + good})
