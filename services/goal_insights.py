@@ -47,6 +47,7 @@ from services.transaction import Database
 
 __all__ = [
     "FRESH_FOR",
+    "MODEL_CALLS_AT_ONCE",
     "MODEL_DEADLINE_SECONDS",
     "STALE_GENERATING",
     "Prepared",
@@ -63,8 +64,12 @@ FRESH_FOR: Final = timedelta(hours=24)
 # The model call's own bound, retries included: what a worker waits at most. The request waits less
 # (INSIGHTS_REQUEST_BUDGET_SECONDS) and hands the rest to `insights.finish`.
 MODEL_DEADLINE_SECONDS: Final = 60.0
+# Model calls one generation (a detect chunk: up to 50 users' goals) has open at once. The per-minute
+# budget (OPENAI_CALLS_PER_MINUTE) is shared with every other AI text: a weekly chunk must not take it
+# all in one burst. Past the budget a text is its template, never lost.
+MODEL_CALLS_AT_ONCE: Final = 5
 # A row generating for longer than this has lost its generation (a worker or web process died): far
-# above the longest a holder can run (the detect chunk actor's 5 minute limit, the finish actor's 2).
+# above the longest a holder can run (the detect chunk actor's 10 minute limit, the finish actor's 2).
 STALE_GENERATING: Final = timedelta(minutes=15)
 
 
@@ -182,9 +187,15 @@ async def complete_generation(
     the caller hands them to `insights.finish`."""
     if not prepared:
         return set()
+    slots = asyncio.Semaphore(MODEL_CALLS_AT_ONCE)
+
+    async def write(facts: GoalFacts) -> InsightsText:
+        async with slots:
+            return await write_insights(ai, facts)
+
     try:
         async with asyncio.timeout(budget_seconds):
-            texts = await asyncio.gather(*(write_insights(ai, item.facts) for item in prepared))
+            texts = await asyncio.gather(*(write(item.facts) for item in prepared))
     except TimeoutError:
         raise
     except Exception as error:

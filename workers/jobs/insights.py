@@ -76,10 +76,10 @@ async def finish_generations(
     return Counter(held=len(prepared), stored=len(stored))
 
 
-# A chunk runs up to 50 users' goals through the model (bounded by the client's concurrency cap); a
-# chunk killed past its limit leaves rows generating, free again after services.goal_insights'
+# A chunk runs up to 50 users' goals through the model, MODEL_CALLS_AT_ONCE (5) at a time; a chunk
+# killed past its limit leaves rows generating, free again after services.goal_insights'
 # STALE_GENERATING (15 minutes, above this limit).
-@house_actor(DETECT_CHUNK.actor_name, time_limit_ms=300_000, max_retries=2)
+@house_actor(DETECT_CHUNK.actor_name, time_limit_ms=600_000, max_retries=2)
 async def detect_chunk(user_ids: list[str]) -> None:
     context = worker_job_context()
     ids = [UUID(user_id) for user_id in user_ids]
