@@ -10,8 +10,9 @@ from uuid import UUID
 import pytest
 import sqlalchemy as sa
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.locks import try_job_lock
 from db.tables import users
 from settings import Settings
 from tests.jobs.scheduling_support import job_context
@@ -19,7 +20,7 @@ from tests.support.insights import EXPECTED_METRICS, insight_of, queued, seed_hi
 from tests.support.rows import insert_goal_row, insert_user_row, utc
 from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs import insights
-from workers.jobs.insights import detect_patterns, detect_patterns_for
+from workers.jobs.insights import DETECT_JOB, detect_patterns, detect_patterns_for
 
 # Monday 02:00 UTC, the job's cron; local today is that Monday in UTC.
 RUN_AT = utc("2026-03-09T02:00")
@@ -124,3 +125,25 @@ async def test_a_user_who_lost_the_feature_is_skipped_by_the_chunk(
 
     assert counts["goals"] == 0
     assert await insight_of(connection, goal_id) is None
+
+
+async def test_a_run_finds_the_lock_taken_and_sends_nothing(
+    connection: AsyncConnection,
+    database: SavepointDatabase,
+    settings: Settings,
+    redis: Redis,
+    engine: AsyncEngine,
+) -> None:
+    # Given a premium user with an active goal and another run holding the job's lock
+    owner = await premium_user(connection)
+    await insert_goal_row(connection, owner)
+    async with engine.connect() as other, other.begin():
+        assert await try_job_lock(other, DETECT_JOB)
+
+        # When the job runs meanwhile
+        counts = await detect_patterns(job_context(database, settings), RUN_AT)
+
+    # Then it stopped at the lock
+    assert counts == {"locked": 1}
+    chunks = await queued(redis, settings, "insights.detect_chunk")
+    assert not [chunk for chunk in chunks if str(owner) in chunk[0]]
