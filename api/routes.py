@@ -17,6 +17,7 @@ from api.data_export.controller import DataExportController
 from api.devices.controller import DeviceController
 from api.goals.controller import GoalController
 from api.home.controller import HomeController
+from api.insights.controller import GoalInsightsController
 from api.notification_preferences.controller import NotificationPreferencesController
 from api.notifications.controller import NotificationHistoryController
 from api.nudges.controller import NudgeController
@@ -42,6 +43,7 @@ RESOURCE_HANDLERS: list[ControllerRouterHandler] = [
     DataExportController,
     DeviceController,
     GoalController,
+    GoalInsightsController,
     HomeController,
     NotificationHistoryController,
     NotificationPreferencesController,

@@ -429,6 +429,40 @@ sa.Index(
     postgresql_where=sa.text("status = 'pending' AND followup_due_at IS NOT NULL"),
 )
 
+# --- Goal insights ---------------------------------------------------------------------------------
+
+INSIGHT_STATUSES = ("pending", "generating", "completed", "failed", "insufficient_data")
+
+# One row per goal (docs/domain.md §3.14), overwritten by every generation: the request's, the
+# finishing actor's and the weekly detect_patterns job's. claim_id names the generation that holds a
+# `generating` row: only that generation may store its result (services/goal_insights.py).
+pattern_insights = sa.Table(
+    "pattern_insights",
+    metadata,
+    uuid_pk(),
+    sa.Column(
+        "goal_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("goals.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    user_fk(),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("insights", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("nudge_config", JSONB),
+    sa.Column("current_metrics", JSONB),
+    sa.Column("previous_metrics", JSONB),
+    sa.Column("checkins_analyzed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error_message", sa.Text),
+    sa.Column("summary", sa.Text),
+    tstz("generated_at"),
+    sa.Column("claim_id", UUID(as_uuid=True)),
+    *timestamps(),
+    sa.CheckConstraint(one_of("status", INSIGHT_STATUSES), name="status"),
+    sa.Index(None, "user_id"),
+)
+
 # --- Notifications and push ------------------------------------------------------------------------
 
 notification_preferences = sa.Table(

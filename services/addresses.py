@@ -29,3 +29,7 @@ AI_QUEUE = "ai"
 # Takes the check-in id, its owner's id, the answer's responded_at (ISO) and the streak the reply talks
 # about: replaces the template reply with the model's while the row still holds that answer.
 CHECKIN_REPLY = ActorAddress("checkins.write_reply", AI_QUEUE)
+
+# Takes a goal id and the claim id of its pattern_insights row (as text): a generation the request
+# left unfinished (past its budget). The row's claim is the source of truth, the message a nudge.
+INSIGHTS_FINISH = ActorAddress("insights.finish", AI_QUEUE)

@@ -24,6 +24,7 @@ from db.due_checkin_notices import CheckinNoticeKind, take_due_checkin_notices
 from db.due_daily_motivations import claim_morning_motivations
 from db.due_morning_motivations import take_due_morning_users
 from db.due_reminders import load_due_reminders, select_due_slots
+from db.insight_facts import goal_facts, premium_goal_facts, premium_users_page
 from db.notification_inbox import InboxPosition, inbox_page
 from db.push_deliveries import (
     claim_due_deliveries,
@@ -35,6 +36,7 @@ from domain.analytics import DAYS_MAX, streak_since
 from settings import get_settings
 from workers.jobs import daily_motivations as ahead
 from workers.jobs.checkin_prompts import BATCH_SIZE as PROMPT_BATCH_SIZE
+from workers.jobs.insights import PAGE_USERS as INSIGHTS_PAGE_USERS
 from workers.jobs.morning_motivations import BATCH_SIZE as MORNING_BATCH_SIZE
 from workers.jobs.reminders import CHUNK_SIZE, CLAIM_LEASE, MAX_DUE_PER_TICK
 from workers.push.delivery import BATCH_SIZE as DELIVERY_BATCH_SIZE
@@ -155,6 +157,16 @@ HOT_STATEMENTS: tuple[HotStatement, ...] = (
             c, now=s.now, lead=ahead.LEAD, lease=ahead.CLAIM_LEASE, limit=ahead.CLAIM_BATCH_SIZE
         ),
     ),
+    HotStatement(
+        "goal insights: facts of one goal",
+        lambda c, s: goal_facts(c, [s.goal_id], now=s.now, user_id=s.user_id),
+    ),
+    HotStatement(
+        "insights.detect_patterns: users page",
+        lambda c, s: premium_users_page(c, after=None, limit=INSIGHTS_PAGE_USERS),
+    ),
+    # The sample user is on the free plan: the statement's plan is what counts here.
+    HotStatement("insights.detect_chunk: facts", lambda c, s: premium_goal_facts(c, [s.user_id], now=s.now)),
     HotStatement("checkins.mark_missed", lambda c, s: mark_missed_checkins(c, now=s.now)),
     HotStatement("push.deliver: claim", _claim),
     HotStatement(

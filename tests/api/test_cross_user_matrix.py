@@ -132,6 +132,8 @@ CROSS_USER: dict[str, Case] = {
     "PUT /api/v1/goals/{goal_id}": Case(a_goal, {"title": "Mine now"}),
     "DELETE /api/v1/goals/{goal_id}": Case(a_goal),
     "GET /api/v1/goals/{goal_id}/stats": Case(a_goal),
+    "GET /api/v1/goals/{goal_id}/insights": Case(a_goal, caller={"plan": "premium"}),
+    "POST /api/v1/goals/{goal_id}/insights/refresh": Case(a_goal, {}, caller={"plan": "premium"}),
     "POST /api/v1/goals/{goal_id}/activate": Case(a_goal),
     "POST /api/v1/goals/{goal_id}/deactivate": Case(a_goal),
     "POST /api/v1/goals/{goal_id}/archive": Case(a_goal),
