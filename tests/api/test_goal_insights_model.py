@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.app import create_app
 from api.clock import FixedClock
 from sandbox.openai.testing import StubHandle
+from services.addresses import INSIGHTS_FINISH
 from services.ai.client import build_text_model
 from settings import Settings
 from tests.api.auth_support import MakeUser
@@ -127,7 +128,7 @@ async def test_a_model_slower_than_the_budget_is_finished_by_the_worker(
     row = await insight_of(connection, goal_id)
     assert row is not None
     assert row.status == "generating"
-    assert [str(goal_id), str(row.claim_id)] in await queued(redis, settings, "insights.finish")
+    assert [str(goal_id), str(row.claim_id)] in await queued(redis, settings, INSIGHTS_FINISH)
 
     # And when the worker runs that message, the model's insights are stored
     model = build_text_model(stub_settings, redis)

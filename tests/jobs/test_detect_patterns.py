@@ -20,7 +20,7 @@ from tests.support.insights import EXPECTED_METRICS, insight_of, queued, seed_hi
 from tests.support.rows import insert_goal_row, insert_user_row, utc
 from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs import insights
-from workers.jobs.insights import DETECT_JOB, detect_patterns, detect_patterns_for
+from workers.jobs.insights import DETECT_CHUNK, DETECT_JOB, detect_patterns, detect_patterns_for
 
 # Monday 02:00 UTC, the job's cron; local today is that Monday in UTC.
 RUN_AT = utc("2026-03-09T02:00")
@@ -58,9 +58,7 @@ async def test_the_job_sends_premium_users_with_an_active_goal_in_chunks(
 
     # Then exactly the premium users left, two per message, in three messages
     mine = {str(user_id) for user_id in premium + left_out}
-    chunks = [
-        args[0] for args in await queued(redis, settings, "insights.detect_chunk") if mine & set(args[0])
-    ]
+    chunks = [args[0] for args in await queued(redis, settings, DETECT_CHUNK) if mine & set(args[0])]
     assert sorted(user for chunk in chunks for user in chunk) == sorted(str(user_id) for user_id in premium)
     assert sorted(len(chunk) for chunk in chunks) == [1, 2, 2]
     assert (counts["users"], counts["chunks"]) == (5, 3)
@@ -145,5 +143,5 @@ async def test_a_run_finds_the_lock_taken_and_sends_nothing(
 
     # Then it stopped at the lock
     assert counts == {"locked": 1}
-    chunks = await queued(redis, settings, "insights.detect_chunk")
+    chunks = await queued(redis, settings, DETECT_CHUNK)
     assert not [chunk for chunk in chunks if str(owner) in chunk[0]]

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.insight_facts import goal_facts
 from db.tables import check_ins, pattern_insights
 from services.goal_insights import Prepared, claim_goals
+from services.messages import ActorAddress
 from settings import Settings
 from tests.support.rows import insert_goal_row, insert_user_row
 
@@ -98,8 +99,8 @@ async def set_generating(connection: AsyncConnection, user_id: UUID, goal_id: UU
     )
 
 
-async def queued(redis: Redis, settings: Settings, actor_name: str) -> list[list[Any]]:
-    """The arguments of every message waiting for `actor_name` on the default queue."""
-    messages = await redis.hgetall(f"{settings.dramatiq_namespace}:default.msgs")
+async def queued(redis: Redis, settings: Settings, address: ActorAddress) -> list[list[Any]]:
+    """The arguments of every message waiting for the actor at `address`, on its queue."""
+    messages = await redis.hgetall(f"{settings.dramatiq_namespace}:{address.queue_name}.msgs")
     decoded = [json.loads(payload) for payload in messages.values()]
-    return [message["args"] for message in decoded if message["actor_name"] == actor_name]
+    return [message["args"] for message in decoded if message["actor_name"] == address.actor_name]
