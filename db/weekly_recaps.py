@@ -176,19 +176,25 @@ async def store_recaps(
 
 _PAGE: Final = (
     sa.select(*_ROW_COLUMNS)
-    .where(weekly_recaps.c.user_id == _USER)
+    .where(
+        weekly_recaps.c.user_id == _USER,
+        weekly_recaps.c.week_start < sa.bindparam("before", type_=sa.Date),
+    )
     .order_by(weekly_recaps.c.week_start.desc())
     .limit(sa.bindparam("limit", type_=sa.Integer))
     .offset(sa.bindparam("offset", type_=sa.Integer))
 )
 _COUNT: Final = sa.select(sa.func.count()).select_from(weekly_recaps).where(weekly_recaps.c.user_id == _USER)
+# Later than any week a recap can describe: the first page's keyset position.
+_NO_POSITION: Final = date.max
 
 
 async def recap_page(
-    connection: AsyncConnection, user_id: UUID, *, limit: int, offset: int
+    connection: AsyncConnection, user_id: UUID, *, limit: int, before: date | None, offset: int
 ) -> tuple[list[RecapRow], int]:
-    """The owner's recaps newest week first from `offset`, and how many there are in all."""
-    parameters = {"user_id": user_id, "limit": limit, "offset": offset}
+    """The owner's recaps newest week first: those before the week `before` (a cursor), else from
+    `offset`; and how many the owner has in all (UNIQUE (user_id, week_start) serves both)."""
+    parameters = {"user_id": user_id, "limit": limit, "before": before or _NO_POSITION, "offset": offset}
     rows = [RecapRow(**row._mapping) for row in await connection.execute(_PAGE, parameters)]
     total = (await connection.execute(_COUNT, parameters)).scalar_one()
     return rows, total
