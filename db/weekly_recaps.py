@@ -36,7 +36,8 @@ __all__ = [
 ]
 
 _UUID = postgresql.UUID(as_uuid=True)
-_USER = sa.bindparam("user_id", type_=_UUID)
+# Not "user_id": an UPDATE would take a parameter named after one of its columns as a value to SET.
+_OWNER = sa.bindparam("owner_id", type_=_UUID)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,14 +178,14 @@ async def store_recaps(
 _PAGE: Final = (
     sa.select(*_ROW_COLUMNS)
     .where(
-        weekly_recaps.c.user_id == _USER,
+        weekly_recaps.c.user_id == _OWNER,
         weekly_recaps.c.week_start < sa.bindparam("before", type_=sa.Date),
     )
     .order_by(weekly_recaps.c.week_start.desc())
     .limit(sa.bindparam("limit", type_=sa.Integer))
     .offset(sa.bindparam("offset", type_=sa.Integer))
 )
-_COUNT: Final = sa.select(sa.func.count()).select_from(weekly_recaps).where(weekly_recaps.c.user_id == _USER)
+_COUNT: Final = sa.select(sa.func.count()).select_from(weekly_recaps).where(weekly_recaps.c.user_id == _OWNER)
 # Later than any week a recap can describe: the first page's keyset position.
 _NO_POSITION: Final = date.max
 
@@ -194,19 +195,19 @@ async def recap_page(
 ) -> tuple[list[RecapRow], int]:
     """The owner's recaps newest week first: those before the week `before` (a cursor), else from
     `offset`; and how many the owner has in all (UNIQUE (user_id, week_start) serves both)."""
-    parameters = {"user_id": user_id, "limit": limit, "before": before or _NO_POSITION, "offset": offset}
+    parameters = {"owner_id": user_id, "limit": limit, "before": before or _NO_POSITION, "offset": offset}
     rows = [RecapRow(**row._mapping) for row in await connection.execute(_PAGE, parameters)]
     total = (await connection.execute(_COUNT, parameters)).scalar_one()
     return rows, total
 
 
 _FOR_WEEK: Final = sa.select(*_ROW_COLUMNS).where(
-    weekly_recaps.c.user_id == _USER, weekly_recaps.c.week_start == sa.bindparam("week_start", type_=sa.Date)
+    weekly_recaps.c.user_id == _OWNER, weekly_recaps.c.week_start == sa.bindparam("week_start", type_=sa.Date)
 )
 
 
 async def recap_for_week(connection: AsyncConnection, user_id: UUID, week_start: date) -> RecapRow | None:
-    row = (await connection.execute(_FOR_WEEK, {"user_id": user_id, "week_start": week_start})).first()
+    row = (await connection.execute(_FOR_WEEK, {"owner_id": user_id, "week_start": week_start})).first()
     return RecapRow(**row._mapping) if row else None
 
 
@@ -216,7 +217,7 @@ def _viewed_statement() -> sa.Select[Any]:
         sa.update(weekly_recaps)
         .where(
             weekly_recaps.c.id == recap_id,
-            weekly_recaps.c.user_id == _USER,
+            weekly_recaps.c.user_id == _OWNER,
             weekly_recaps.c.viewed_at.is_(None),
         )
         .values(viewed_at=sa.bindparam("now", type_=sa.DateTime(timezone=True)))
@@ -227,7 +228,7 @@ def _viewed_statement() -> sa.Select[Any]:
     # it happened, from the table otherwise.
     earlier = sa.select(*_ROW_COLUMNS, sa.false().label("first_view")).where(
         weekly_recaps.c.id == recap_id,
-        weekly_recaps.c.user_id == _USER,
+        weekly_recaps.c.user_id == _OWNER,
         ~sa.exists(sa.select(first_view.c.id)),
     )
     return sa.select(*first_view.c, sa.true().label("first_view")).union_all(earlier)  # type: ignore[return-value]
@@ -241,7 +242,7 @@ async def recap_by_id_viewed(
 ) -> tuple[RecapRow, bool] | None:
     """The owner's recap with viewed_at set on its first view (one statement), and whether this was
     that first view; None when the id is not one of the owner's recaps."""
-    row = (await connection.execute(_VIEWED, {"user_id": user_id, "recap_id": recap_id, "now": now})).first()
+    row = (await connection.execute(_VIEWED, {"owner_id": user_id, "recap_id": recap_id, "now": now})).first()
     if row is None:
         return None
     fields = dict(row._mapping)

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth.request import AuthRequest
@@ -83,7 +83,10 @@ class RecapsController(Controller):
 
     @get("/weekly")
     async def weekly(
-        self, request: AuthRequest, now: NamedDependency[datetime], force_regenerate: bool = False
+        self,
+        request: AuthRequest,
+        now: NamedDependency[datetime],
+        force_regenerate: FromQuery[bool] = False,
     ) -> RecapOut:
         """Last finished local week's recap; 404 without an active goal or any occurrence in the week."""
         resources = app_resources(request.app)
