@@ -44,6 +44,9 @@ def _statement() -> sa.Select[Any]:
         .join(zone, zone.c.timezone == users.c.timezone)
         .where(
             users.c.plan == sa.any_(sa.bindparam("plans", type_=ARRAY(sa.Text))),
+            # Also as a plain condition (the join alone let the planner read every premium user):
+            # (plan, timezone) is then the index range of each run.
+            users.c.timezone == sa.any_(sa.bindparam("zones", type_=ARRAY(sa.Text))),
             users.c.id > sa.bindparam("after", type_=users.c.id.type),
             users.c.status == ACTIVE_STATUS,
             has_active_goal,
