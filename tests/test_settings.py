@@ -3,6 +3,9 @@ value or a short key."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
 from settings import DEV_ONLY_SECRET, EXPO_PUSH_URL, SANDBOX_PUSH_URL, Settings, SettingsError
@@ -106,3 +109,34 @@ def test_production_refuses_to_start_without_the_public_api_url() -> None:
 
 def test_dev_and_test_mail_links_lead_to_the_local_api_by_default() -> None:
     assert Settings(app_env="test", public_api_url="").public_api_url == "http://127.0.0.1:8000"
+
+
+def test_the_model_client_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_TIMEOUT_SECONDS", "2.5")
+    monkeypatch.setenv("OPENAI_CALLS_PER_MINUTE", "0")
+    settings = Settings(app_env="test")
+    assert settings.openai_timeout_seconds == 2.5
+    assert settings.openai_calls_per_minute == 0
+    monkeypatch.setenv("OPENAI_TIMEOUT_SECONDS", "soon")
+    with pytest.raises(SettingsError, match="OPENAI_TIMEOUT_SECONDS must be a number"):
+        Settings(app_env="test")
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "openai_timeout_seconds",
+        "openai_attempt_timeout_seconds",
+        "openai_max_attempts",
+        "openai_max_concurrency",
+    ],
+)
+def test_the_model_client_limits_must_be_positive(field: str) -> None:
+    changes: dict[str, Any] = {field: 0}
+    with pytest.raises(SettingsError, match=field.upper()):
+        replace(Settings(app_env="test"), **changes)
+
+
+def test_a_negative_call_budget_is_refused() -> None:
+    with pytest.raises(SettingsError, match="OPENAI_CALLS_PER_MINUTE"):
+        Settings(app_env="test", openai_calls_per_minute=-1)

@@ -1,4 +1,4 @@
-"""`make run`: web + worker + scheduler (+ the local Expo, SMTP and JWKS sandboxes) in one terminal.
+"""`make run`: web + worker + scheduler (+ the local Expo, SMTP, JWKS and OpenAI sandboxes) in one terminal.
 
 Prints the URLs, and stops everything it started on Ctrl-C or SIGTERM (to it or to the `make` that
 started it), or as soon as one of its processes dies (a half-running system is worse than a stopped one).
@@ -18,6 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 POLL_SECONDS = 0.5
 SANDBOX_START_TIMEOUT_SECONDS = 15
+# Any bearer key passes the OpenAI stub; this one says where it came from.
+SANDBOX_OPENAI_KEY = "sk-sandbox"
 
 
 def start(command: list[str], env: dict[str, str], **kwargs: object) -> subprocess.Popen[str]:
@@ -86,6 +88,14 @@ def main() -> int:
         env.setdefault("GOOGLE_CLIENT_IDS", "sandbox-google")
         env.setdefault("APPLE_CLIENT_IDS", "sandbox-apple")
         print(f"jwks sandbox  {jwks_url}  (ID tokens: POST {jwks_url}/__sandbox/id-token)", flush=True)
+
+    if "OPENAI_API_KEY" not in os.environ:
+        # The stub writes the AI texts, so the model path (not only the templates) runs locally.
+        stub, [stub_url] = start_sandbox(env, "sandbox.openai", "--port", "0")
+        processes.append(stub)
+        env.update(OPENAI_API_KEY=SANDBOX_OPENAI_KEY, OPENAI_BASE_URL=stub_url)
+        control_url = stub_url.removesuffix("/v1")
+        print(f"openai stub   {stub_url}  (requests: {control_url}/__stub/requests)", flush=True)
 
     processes.append(
         start(

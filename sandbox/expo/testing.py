@@ -197,27 +197,32 @@ def start_sandbox_process(
 
     The caller owns the process: call `stop_sandbox_process(proc)` (or use `sandbox_process`) when done.
     """
-    cmd = [
-        sys.executable,
-        "-m",
-        "sandbox.expo",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        *_cli_args(config),
-    ]
+    args = ["--host", host, "--port", str(port), *_cli_args(config)]
+    return start_module_process("sandbox.expo", args, startup_timeout_s)
+
+
+def start_module_process(
+    module: str, args: list[str], startup_timeout_s: float = _START_TIMEOUT_S
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `python -m <module> <args>` (any sandbox that announces `LISTENING <url>`) and return
+    (process, url) once it has; the caller stops it with `stop_sandbox_process`."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
     try:
-        return proc, _await_listening(proc, startup_timeout_s)
+        return proc, _await_listening(proc, module, startup_timeout_s)
     except BaseException:
         stop_sandbox_process(proc)
         raise
 
 
-def _await_listening(proc: subprocess.Popen[bytes], timeout_s: float) -> str:
+def _await_listening(proc: subprocess.Popen[bytes], module: str, timeout_s: float) -> str:
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
     deadline = time.monotonic() + timeout_s
@@ -227,12 +232,12 @@ def _await_listening(proc: subprocess.Popen[bytes], timeout_s: float) -> str:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"expo sandbox did not print LISTENING within {timeout_s} s")
+                raise TimeoutError(f"{module} did not print LISTENING within {timeout_s} s")
             if not selector.select(remaining):
                 continue
             chunk = os.read(fd, 4096)
             if not chunk:
-                raise RuntimeError(f"expo sandbox exited before listening (exit code {proc.wait()})")
+                raise RuntimeError(f"{module} exited before listening (exit code {proc.wait()})")
             buffer += chunk
             for line in buffer.split(b"\n")[:-1]:
                 if line.startswith(b"LISTENING "):
