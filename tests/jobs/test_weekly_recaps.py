@@ -166,7 +166,7 @@ async def test_the_numbers_of_a_seeded_week_and_the_template_texts(
         connection, user_id, now=CREATED, title="Read", target_days=[1, 4], current_streak=1
     )
     await connection.execute(sa.update(goals).where(goals.c.id == run).values(longest_streak=10))
-    week = {
+    week: dict[UUID, list[str | None]] = {
         run: ["completed", "completed", "missed", "completed", "rest_day", "completed", "skipped"],
         read: ["completed", None, None, "missed", None, None, None],
     }
