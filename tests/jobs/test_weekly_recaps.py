@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import achievement_types, check_ins, goals, user_achievements, weekly_recaps
+from db.weekly_recap_stats import RecapTarget
 from settings import Settings
 from tests.jobs.scheduling_support import add_checkin, add_goal, add_user, job_context, notices
 from tests.support.rows import utc
@@ -28,6 +29,7 @@ from workers.jobs.weekly_recaps import (
     decode_targets,
     generate_weekly_recaps,
 )
+from workers.periodic_jobs import JobContext
 
 # Monday 2025-06-16: 10:00 in Berlin (CEST, +2) at 08:00 UTC, 10:00 in Tokyo (+9) at 01:00 UTC.
 BERLIN_RUN = utc("2025-06-16T08:00")
@@ -285,3 +287,38 @@ async def test_the_numbers_of_a_seeded_week_and_the_template_texts(
         == "Monday was your strongest day. That is 2 more completed check-ins than the week before."
     )
     assert all([recap.focus_next_week, recap.motivational_close])
+
+
+async def statements_of_a_chunk(
+    connection: AsyncConnection, context: JobContext, targets: list[RecapTarget]
+) -> list[str]:
+    recorded: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "SAVEPOINT" not in statement:  # the test database's stand-in for transactions
+            recorded.append(statement)
+
+    sa.event.listen(connection.sync_engine, "before_cursor_execute", record)
+    try:
+        counts = await build_recap_chunk(context, targets, BERLIN_RUN)
+    finally:
+        sa.event.remove(connection.sync_engine, "before_cursor_execute", record)
+    assert counts["notified"] == len(targets)
+    return recorded
+
+
+async def test_a_chunk_issues_the_same_statements_for_one_user_as_for_ten(
+    connection: AsyncConnection, database: SavepointDatabase, settings: Settings
+) -> None:
+    # Given eleven users due a recap, and a chunk already run once (the plan catalogue is cached)
+    targets = [RecapTarget(await user_with_week(connection), WEEK) for _ in range(12)]
+    context = job_context(database, settings)
+    await build_recap_chunk(context, targets[:1], BERLIN_RUN)
+
+    # When a chunk of one and a chunk of ten run
+    one = await statements_of_a_chunk(connection, context, targets[1:2])
+    ten = await statements_of_a_chunk(connection, context, targets[2:])
+
+    # Then they sent the same statements: reads, the recap insert and the notices are set-wise
+    assert one == ten
+    assert sum("INSERT INTO weekly_recaps" in statement for statement in ten) == 1
