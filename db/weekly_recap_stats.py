@@ -133,7 +133,6 @@ def _goal_weeks_statement() -> sa.Select[Any]:
             goals.c.longest_streak,
             sa.func.count().label("scheduled"),
             sa.func.count().filter(completed).label("completed"),
-            sa.func.count(sa.distinct(check_ins.c.check_in_date)).filter(completed).label("days_active"),
         )
         .select_from(
             target.join(check_ins, _in_window(target)).join(goals, goals.c.id == check_ins.c.goal_id)
@@ -157,7 +156,6 @@ def _weeks_statement() -> sa.Select[Any]:
             sa.func.count().filter(completed).label("completed"),
             sa.func.count().filter(answered).label("answered"),
             sa.func.count().filter(_status_is(CheckInStatus.REST_DAY)).label("rest_days"),
-            sa.func.count(sa.distinct(check_ins.c.check_in_date)).filter(completed).label("days_completed"),
             *(
                 sa.func.count().filter(check_ins.c.mood == mood).label(mood)
                 for mood in ("tough", "good", "amazing")

@@ -76,7 +76,6 @@ class GoalWeek:
     longest_streak: int
     scheduled: int
     completed: int
-    days_active: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +87,6 @@ class WeekCounts:
     completed: int
     answered: int
     rest_days: int
-    days_completed: int
     tough: int
     good: int
     amazing: int
@@ -134,7 +132,7 @@ class RecapFacts:
 
     def week(self, weeks_ago: int) -> WeekCounts:
         found = next((week for week in self.weeks if week.weeks_ago == weeks_ago), None)
-        return found or WeekCounts(weeks_ago, 0, 0, 0, 0, 0, 0, 0, 0)
+        return found or WeekCounts(weeks_ago, 0, 0, 0, 0, 0, 0, 0)
 
     @property
     def has_data(self) -> bool:
@@ -206,7 +204,8 @@ def _goal_breakdown(goals: Sequence[GoalWeek]) -> list[dict[str, Any]]:
                 "completed": goal.completed,
                 # The app's "total" (upstream renamed it from "scheduled"): the goal's scheduled occurrences.
                 "total": goal.scheduled,
-                "days_active": goal.days_active,
+                # One row per goal and date: its completed occurrences are its active days.
+                "days_active": goal.completed,
                 "completion_rate": rate,
                 "status": status_band(rate).value,
                 "current_streak": goal.current_streak,
@@ -225,7 +224,8 @@ def _stats(facts: RecapFacts) -> dict[str, Any]:
     return {
         "completed_check_ins": week.completed,
         "scheduled_check_ins": week.scheduled,
-        "days_with_checkins": week.days_completed,
+        # The recap week's weekdays are its seven dates: one per date with a completion.
+        "days_with_checkins": sum(day.completed > 0 for day in facts.weekdays),
         "current_streak": facts.subject.current_streak,
         "longest_streak": facts.subject.longest_streak,
         "completion_rate": completion_rate(week.completed, week.scheduled),

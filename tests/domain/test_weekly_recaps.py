@@ -48,7 +48,7 @@ def subject(**fields: object) -> RecapSubject:
 
 
 def week(weeks_ago: int, scheduled: int, completed: int, **fields: int) -> WeekCounts:
-    values = {"answered": completed, "rest_days": 0, "days_completed": completed, "tough": 0, "good": 0}
+    values = {"answered": completed, "rest_days": 0, "tough": 0, "good": 0}
     values |= {"amazing": 0, **fields}
     return WeekCounts(weeks_ago, scheduled, completed, **values)
 
@@ -57,11 +57,11 @@ def facts(**fields: object) -> RecapFacts:
     values: dict[str, object] = {
         "subject": subject(),
         "goals": [
-            GoalWeek(RUN, "Run", "active", 4, 9, scheduled=7, completed=6, days_active=6),
-            GoalWeek(READ, "Read", "archived", 0, 3, scheduled=3, completed=1, days_active=1),
+            GoalWeek(RUN, "Run", "active", 4, 9, scheduled=7, completed=6),
+            GoalWeek(READ, "Read", "archived", 0, 3, scheduled=3, completed=1),
         ],
         "weeks": [
-            week(0, 10, 7, answered=8, rest_days=1, days_completed=6, tough=1, good=4, amazing=2),
+            week(0, 10, 7, answered=8, rest_days=1, tough=1, good=4, amazing=2),
             week(1, 10, 4),
             week(3, 7, 7),
         ],
@@ -112,7 +112,7 @@ def test_numbers_of_a_week() -> None:
     assert numbers.stats == {
         "completed_check_ins": 7,
         "scheduled_check_ins": 10,
-        "days_with_checkins": 6,
+        "days_with_checkins": 3,
         "current_streak": 4,
         "longest_streak": 9,
         "completion_rate": 70.0,
