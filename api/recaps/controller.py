@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Annotated, Final
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
@@ -76,10 +77,11 @@ class RecapsController(Controller):
             offset=0 if before is not None else offset or 0,
         )
         served = page_of(rows, limit, _cursor_of)
-        data = [RecapOut.of(row) for row in served.rows]
-        if served.next_cursor is None:
-            return RecapListOut(data=data, total=total)
-        return RecapListOut(data=data, total=total, next_cursor=served.next_cursor)
+        return RecapListOut(
+            data=[RecapOut.of(row) for row in served.rows],
+            total=total,
+            next_cursor=served.next_cursor or msgspec.UNSET,  # absent on the last page
+        )
 
     @get("/weekly")
     async def weekly(
