@@ -23,6 +23,7 @@ from api.notifications.controller import NotificationHistoryController
 from api.nudges.controller import NudgeController
 from api.onboarding.controller import OnboardingController
 from api.partners.controller import PartnersController
+from api.recaps.controller import RecapsController
 from api.subscription_plans.controller import SubscriptionPlansController
 from api.subscriptions.controller import SubscriptionController
 from api.users.controller import UsersController
@@ -50,6 +51,7 @@ RESOURCE_HANDLERS: list[ControllerRouterHandler] = [
     NudgeController,
     OnboardingController,
     PartnersController,
+    RecapsController,
     RevenueCatWebhookController,
     SubscriptionController,
     SubscriptionPlansController,

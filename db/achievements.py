@@ -12,8 +12,9 @@ through an index on the user's own rows:
 - social_nudges sent, by type: (sender_id, recipient_id, nudge_date, nudge_type);
 - the badges already unlocked: UNIQUE (user_id, achievement_type_id);
 - account age: local today minus the local date of users.created_at.
-ai_conversations, recaps_viewed, challenge_count and challenge_won stay 0: their tables arrive with
-the AI coach, weekly recaps and challenges (issues 11, 13 and 14), and join this statement then.
+- recaps viewed: weekly_recaps with viewed_at set, through (user_id, week_start).
+ai_conversations, challenge_count and challenge_won stay 0: their tables arrive with the AI coach and
+challenges (issues 13 and 14), and join this statement then.
 
 `insert_unlocks` writes them with ON CONFLICT (user_id, achievement_type_id) DO NOTHING RETURNING:
 two evaluations racing for the same badge leave one row, and only the one that inserted it sees it.
@@ -42,6 +43,7 @@ from db.tables import (
     social_nudges,
     user_achievements,
     users,
+    weekly_recaps,
 )
 from db.users import ACTIVE_STATUS
 from domain.achievements import PERFECT_WINDOWS, ConditionCounts, UnlockCondition
@@ -266,6 +268,11 @@ def _build_counts_statement(chosen: sa.ColumnElement[bool]) -> sa.Select[Any]:
         .where(user_achievements.c.user_id == users.c.id)
         .scalar_subquery()
     )
+    recaps_viewed = (
+        sa.select(sa.func.count())
+        .where(weekly_recaps.c.user_id == users.c.id, weekly_recaps.c.viewed_at.is_not(None))
+        .scalar_subquery()
+    )
     account_age = today - sa.cast(sa.func.timezone(users.c.timezone, users.c.created_at), sa.Date)
     return (
         sa.select(
@@ -279,6 +286,7 @@ def _build_counts_statement(chosen: sa.ColumnElement[bool]) -> sa.Select[Any]:
             nudges.c.nudges_sent,
             nudges.c.cheers_sent,
             account_age.label("account_age"),
+            recaps_viewed.label("recaps_viewed"),
             unlocked.label("unlocked_type_ids"),
             _catalogue_version().label("catalogue_version"),
         )
@@ -323,6 +331,7 @@ def _user_conditions(row: Mapping[str, Any]) -> UserConditions:
         nudges_sent=row["nudges_sent"],
         cheers_sent=row["cheers_sent"],
         account_age=max(row["account_age"], 0),
+        recaps_viewed=row["recaps_viewed"],
     )
     partners = tuple(
         PartnerLink(partner_id, partnership_id)

@@ -17,10 +17,19 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 from db.tables import check_ins, goals, users
 
-__all__ = ["FIRST_PAGE_AFTER", "MISSED_WINDOW_DAYS", "ReengagementCheck", "ZoneDay", "reengagement_checks"]
+__all__ = [
+    "FIRST_PAGE_AFTER",
+    "MISSED_WINDOW_DAYS",
+    "ReengagementCheck",
+    "ZoneDay",
+    "reengagement_checks",
+    "zone_day_parameters",
+    "zone_day_table",
+]
 
 # Missed check-ins count over the 14 local days before today (today excluded).
 MISSED_WINDOW_DAYS = 14
@@ -44,14 +53,27 @@ class ReengagementCheck:
     has_goal_today: bool
 
 
-def _statement() -> sa.Select[Any]:
-    zone = (
+def zone_day_table() -> TableValuedAlias:
+    """The zone days of a run as a table (timezone, local_date), bound by `zone_day_parameters`; the
+    local-10:00 jobs join users to it on timezone."""
+    return (
         sa.func.unnest(
             sa.bindparam("zones", type_=ARRAY(sa.Text)), sa.bindparam("local_dates", type_=ARRAY(sa.Date))
         )
         .table_valued(sa.column("timezone", sa.Text), sa.column("local_date", sa.Date), name="zone")
         .render_derived()
     )
+
+
+def zone_day_parameters(zone_days: Sequence[ZoneDay]) -> dict[str, list[Any]]:
+    return {
+        "zones": [zone_day.timezone for zone_day in zone_days],
+        "local_dates": [zone_day.local_date for zone_day in zone_days],
+    }
+
+
+def _statement() -> sa.Select[Any]:
+    zone = zone_day_table()
     page = (
         sa.select(users.c.id, users.c.name, zone.c.local_date)
         .join(zone, zone.c.timezone == users.c.timezone)
@@ -106,12 +128,7 @@ async def reengagement_checks(
         return []
     result = await connection.execute(
         _REENGAGEMENT_CHECKS,
-        {
-            "zones": [zone_day.timezone for zone_day in zone_days],
-            "local_dates": [zone_day.local_date for zone_day in zone_days],
-            "after": after,
-            "limit": limit,
-        },
+        {**zone_day_parameters(zone_days), "after": after, "limit": limit},
     )
     return [
         ReengagementCheck(

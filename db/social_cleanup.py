@@ -28,6 +28,7 @@ from db.tables import (
     social_nudges,
     user_achievements,
     users,
+    weekly_recaps,
 )
 from domain.notification_types import EntityType
 
@@ -45,7 +46,7 @@ _NOT_ACTIVE: Final = sa.text("users.status IN ('disabled', 'suspended')")
 _PARTNERSHIP_ENTITIES: Final = (EntityType.PARTNER_REQUEST.value, EntityType.PARTNER_ACCEPTED.value)
 
 # Which table each entity_type of an inbox row points at (§2.5); the weekly sweep deletes rows whose
-# entity is gone. Types whose table does not exist yet (weekly_recap, challenge) are left alone.
+# entity is gone. Types whose table does not exist yet (challenge) are left alone.
 ORPHAN_TARGETS: Final[dict[str, sa.Table]] = {
     EntityType.PARTNER_REQUEST.value: accountability_partners,
     EntityType.PARTNER_ACCEPTED.value: accountability_partners,
@@ -54,6 +55,7 @@ ORPHAN_TARGETS: Final[dict[str, sa.Table]] = {
     EntityType.GOAL.value: goals,
     EntityType.CHECKIN.value: check_ins,
     EntityType.USER.value: users,
+    EntityType.WEEKLY_RECAP.value: weekly_recaps,
 }
 
 

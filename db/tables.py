@@ -173,6 +173,8 @@ sa.Index(
     users.c.next_morning_motivation_at,
     postgresql_where=users.c.next_morning_motivation_at.is_not(None),
 )
+# The weekly recap job takes the users of its zones whose plan has weekly recaps (§4).
+sa.Index("ix_users_plan_timezone_id", users.c.plan, users.c.timezone, users.c.id)
 sa.Index("ix_users_name_trgm", users.c.name, postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"})
 sa.Index(
     "ix_users_username_trgm",
@@ -1149,3 +1151,36 @@ daily_motivation_claims = sa.Table(
     sa.Column("local_date", sa.Date, nullable=False),
     tstz("claimed_at", nullable=False),
 )
+
+# --- Recaps ------------------------------------------------------------------------------------------
+
+# One recap per user and local Monday it describes (§2.7; trap 7). The JSON columns hold what the app's
+# screens read (docs: client-behaviour §6.1), shaped by domain/weekly_recaps.py.
+weekly_recaps = sa.Table(
+    "weekly_recaps",
+    metadata,
+    uuid_pk(),
+    user_fk(),
+    sa.Column("week_start", sa.Date, nullable=False),
+    sa.Column("week_end", sa.Date, nullable=False),
+    sa.Column("goals_hit", sa.Integer, nullable=False),
+    sa.Column("goals_total", sa.Integer, nullable=False),
+    sa.Column("consistency_percent", sa.Numeric(5, 2)),
+    sa.Column("summary", sa.Text),
+    sa.Column("win", sa.Text),
+    sa.Column("insight", sa.Text),
+    sa.Column("focus_next_week", sa.Text),
+    sa.Column("motivational_close", sa.Text),
+    sa.Column("recap_text", sa.Text),
+    sa.Column("stats", JSONB),
+    sa.Column("goal_breakdown", JSONB),
+    sa.Column("completion_rate_trend", JSONB),
+    sa.Column("achievements_unlocked", JSONB),
+    sa.Column("partner_context", JSONB),
+    tstz("generated_at"),
+    tstz("viewed_at"),
+    *timestamps(),
+    sa.CheckConstraint("week_end = week_start + 6", name="week_end"),
+    sa.UniqueConstraint("user_id", "week_start"),
+)
+sa.Index("ix_weekly_recaps_user_week_start", weekly_recaps.c.user_id, weekly_recaps.c.week_start.desc())

@@ -56,6 +56,7 @@ class SourceType(StrEnum):
     ACCOUNT_AGE = "account_age"  # the daily sweep
     PARTNERSHIP = "partnership"  # an accepted partnership; source_id is the partnership
     NUDGE = "nudge"  # a sent nudge or cheer; source_id is the nudge
+    RECAP_VIEWED = "recap_viewed"  # a weekly recap's first view; source_id is the recap
 
 
 PERFECT_CONDITIONS: Final = frozenset(

@@ -13,6 +13,7 @@ from workers.jobs import (
     morning_motivations,
     reengagement,
     reminders,
+    weekly_recaps,
 )
 from workers.jobs import partner_inactivity as partner_inactivity_jobs
 from workers.jobs import refresh_tokens as refresh_token_jobs
@@ -40,4 +41,5 @@ __all__ = [
     "refresh_token_jobs",
     "reminders",
     "social_cleanup_jobs",
+    "weekly_recaps",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -18,6 +19,7 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import metadata, notification_history
+from tests.support.recap_rows import insert_recap
 from tests.support.social_rows import insert_pair
 from tests.support.users import ApiUser
 
@@ -108,6 +110,11 @@ async def a_block(scene: Scene) -> dict[str, str]:
     return await a_partnership(scene, "blocked")
 
 
+async def a_recap(scene: Scene) -> dict[str, str]:
+    """A weekly recap of the owner's, as the recap job writes it."""
+    return {"recap_id": str(await insert_recap(scene.connection, scene.owner.id, date(2025, 6, 9)))}
+
+
 async def the_owner(scene: Scene) -> dict[str, str]:
     """The owner themself, as a partner-only page names them: a stranger must not see it."""
     await a_partner(scene)
@@ -155,6 +162,7 @@ CROSS_USER: dict[str, Case] = {
     "POST /api/v1/partners/{partnership_id}/block": Case(a_partner, {}),
     "POST /api/v1/partners/{partnership_id}/unblock": Case(a_block, {}),
     "GET /api/v1/partners/{partner_user_id}/dashboard": Case(the_owner),
+    "GET /api/v1/recaps/{recap_id}": Case(a_recap, caller={"plan": "premium"}),
 }
 
 # Routes that take the object's id as a query parameter: the route table cannot find them, so they are

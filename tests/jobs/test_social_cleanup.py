@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -14,8 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 import workers.registry  # noqa: F401  (the actors must be registered where the scheduler looks)
 from db.plans import load_plan_catalog
 from db.social_cleanup import delete_lapsed_requests_batch
-from db.tables import accountability_partners, check_ins, goals, notification_history, plan_features, users
+from db.tables import (
+    accountability_partners,
+    check_ins,
+    goals,
+    notification_history,
+    plan_features,
+    users,
+    weekly_recaps,
+)
 from services.transaction import EngineDatabase
+from tests.support.recap_rows import insert_recap
 from tests.support.rows import insert_goal_row, insert_user_row
 from tests.support.savepoint_database import SavepointDatabase
 from tests.support.social_rows import (
@@ -272,7 +281,10 @@ async def test_orphaned_inbox_rows_go_and_rows_whose_entity_exists_stay(
             .returning(check_ins.c.id)
         )
     ).scalar_one()
+    recap = await insert_recap(connection, owner, date(2025, 6, 9))
+    gone_recap = await insert_recap(connection, owner, date(2025, 6, 2))
     kept = {
+        ("weekly_recap", recap),
         ("partner_request", partnership),
         ("partner_accepted", partnership),
         ("nudge", nudge),
@@ -281,6 +293,7 @@ async def test_orphaned_inbox_rows_go_and_rows_whose_entity_exists_stay(
         ("user", partner),
     }
     gone = {
+        ("weekly_recap", gone_recap),
         ("partner_accepted", gone_partnership),
         ("nudge", gone_nudge),
         ("goal", gone_goal),
@@ -300,6 +313,7 @@ async def test_orphaned_inbox_rows_go_and_rows_whose_entity_exists_stay(
     )
     await connection.execute(sa.text("DELETE FROM social_nudges WHERE id = :id"), {"id": gone_nudge})
     await connection.execute(sa.delete(users).where(users.c.id == gone_partner))
+    await connection.execute(sa.delete(weekly_recaps).where(weekly_recaps.c.id == gone_recap))
     # When the weekly sweep runs, in small batches
     counts = await prune_orphaned_notifications(database, batch_size=3)
     # Then exactly the orphans are gone

@@ -120,6 +120,7 @@ _TYPE_OF_ENTITY = {
     "goal": "reminder",
     "checkin": "reminder",
     "user": "partner_inactive",
+    "weekly_recap": "weekly_recap",
 }
 
 
