@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from domain.ai_output import emoji_count, json_object_in
+from domain.ai_text import count_emoji, parse_json_object
 from domain.motivation_style import MotivationStyle, first_name, motivation_style_of
 from domain.weekly_recaps import GoalStatusBand, RecapNumbers
 
@@ -126,7 +126,7 @@ def _fact_lines(numbers: RecapNumbers) -> list[str]:
 
 def parse_recap_text(answer: str | None) -> RecapText | None:
     """The five texts of a model answer, or None when any is missing, empty, too long or too emoji-laden."""
-    found = json_object_in(answer)
+    found = parse_json_object(answer) if answer else None
     if found is None:
         return None
     texts: dict[str, str] = {}
@@ -142,7 +142,7 @@ def _valid_text(value: Any, limit: int) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    if not text or len(text) > limit or emoji_count(text) > MAX_EMOJI_PER_FIELD:
+    if not text or len(text) > limit or count_emoji(text) > MAX_EMOJI_PER_FIELD:
         return None
     return text
 

@@ -62,6 +62,7 @@ def test_outermost_json_object_spans_nested_objects() -> None:
         ("[1, 2]", None),
         ("", None),
         ('{"title": "Run",}', None),
+        ('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", None),  # nested past the parser's depth
     ],
 )
 def test_parse_json_object(text: str, expected: dict[str, str] | None) -> None:

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import pytest
 
-from domain.ai_output import emoji_count, json_object_in
+from domain.ai_text import parse_json_object
 from domain.weekly_recap_text import parse_recap_text, recap_prompt, template_recap_text
 from domain.weekly_recaps import (
     BadgeUnlocked,
@@ -225,7 +225,7 @@ def test_the_template_fills_every_field_from_the_stats_in_the_users_voice() -> N
 def test_the_prompt_shows_the_answer_as_the_only_json_object_with_placeholders() -> None:
     system, user = recap_prompt(recap_numbers(facts()), "Lea Braun", "calm")
     assert "{" not in system
-    example = json_object_in(user)
+    example = parse_json_object(user)
     assert example is not None
     assert set(example) == {"summary", "win", "insight", "focus_next_week", "motivational_close"}
     assert all(value.startswith("<") and value.endswith(">") for value in example.values())
@@ -265,8 +265,3 @@ def test_a_valid_answer_is_taken_even_inside_a_code_fence() -> None:
 )
 def test_anything_else_is_no_answer(answer: str | None) -> None:
     assert parse_recap_text(answer) is None
-
-
-def test_emoji_are_counted_per_pictograph() -> None:
-    assert emoji_count("Go 💪 go 🔥 ☀️") == 3
-    assert emoji_count("plain text, 100% — ok") == 0
