@@ -1,5 +1,6 @@
 """The schema fuzzer (schemathesis) against the Procfile's web process: no input the OpenAPI document
-allows, or any malformed variation of it, makes any operation answer 5xx.
+allows, or any malformed variation of it, makes any operation answer 5xx, and every answer's status,
+content type and body are the ones the document declares.
 
 It runs as a signed-in user, with the sign-in providers configured against the local key-set sandbox
 (otherwise their routes answer 503 `provider_not_configured` by design), on a fixed seed so that CI
@@ -24,6 +25,14 @@ BIN = Path(sys.executable).parent
 # Cases per operation and phase: enough to reach every validator, small enough for every CI run.
 EXAMPLES_PER_OPERATION = 5
 SEED = 20261206
+CHECKS = ",".join(
+    (
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+    )
+)
 FUZZ_TIMEOUT_SECONDS = 900
 # Routes that end the fuzzing user's session or account: every later case would only see 401.
 EXCLUDED_PATHS = r"^/api/v1/(users/me|auth/logout)$"
@@ -70,7 +79,7 @@ async def test_no_generated_request_gets_a_server_error(
                 "run",
                 f"{base_url}/schema/openapi.json",
                 "--checks",
-                "not_a_server_error",
+                CHECKS,
                 "--max-examples",
                 str(EXAMPLES_PER_OPERATION),
                 "--seed",
@@ -88,6 +97,6 @@ async def test_no_generated_request_gets_a_server_error(
             timeout=FUZZ_TIMEOUT_SECONDS,
         )
 
-    # Then no case got a 5xx
+    # Then no case got a 5xx or an answer the document does not declare
     server_log = log.read_text(errors="replace")
     assert fuzz.returncode == 0, f"{fuzz.stdout[-20000:]}\n--- web log ---\n{server_log[-5000:]}"
