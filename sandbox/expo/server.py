@@ -98,6 +98,10 @@ def uvicorn_config(app: Any, http: type[asyncio.Protocol] | str, log_level: str)
         # Forwarded headers would rewrite scope["client"] and break connection accounting.
         proxy_headers=False,
         server_header=False,
+        # Idle connections live as long as behind a typical load balancer (60–75 s), not uvicorn's 5 s:
+        # the push client closes its own after 5 s (workers/push/expo_client.py), so a request never
+        # meets a connection the server has just dropped — a disconnect it would count as unconfirmed.
+        timeout_keep_alive=75,
         timeout_graceful_shutdown=1,
     )
 
