@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+import traceback
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -65,15 +66,22 @@ def main() -> None:
         # a scratch database on DATABASE_URL's server when it is first imported.
         from bench.drills.faults import BASELINE, DRILLS
         from bench.drills.report import header, line
-        from bench.drills.run import run_drills
+        from bench.drills.run import run_drill_in_loop
 
         drills = [BASELINE, *(DRILLS[name] for name in args.drills or DRILL_NAMES)]
 
         logs = args.logs or Path(scratch_logs)
         print(f"{args.pushes:,} pushes, logs in {logs}\n\n{header()}", flush=True)
-        results = run_drills(drills, pushes=args.pushes, cluster=cluster, timeout_s=args.timeout, logs=logs)
         baseline = None
-        for drill, result in zip(drills, results, strict=False):
+        for drill in drills:
+            try:
+                result = run_drill_in_loop(
+                    drill, pushes=args.pushes, cluster=cluster, timeout_s=args.timeout, logs=logs
+                )
+            except Exception as error:  # one drill's failure is a finding; the next ones still run
+                traceback.print_exc()
+                print(f"| {drill.name} | failed: {error!r} |", flush=True)
+                continue
             baseline = baseline or result
             print(line(drill, result, baseline), flush=True)
 

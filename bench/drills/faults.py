@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from bench.drills.cluster import Cluster
 from bench.drills.measure import FaultWindow
-from bench.drills.processes import System, kill
+from bench.drills.processes import System, alive, kill
 from db.tables import push_deliveries
 from sandbox.expo.testing import SandboxHandle
 from services.transaction import EngineDatabase
@@ -57,17 +57,20 @@ async def accepted_share(context: Context, share: float) -> None:
         await asyncio.sleep(0.1)
 
 
-async def a_process_with_claims(database: EngineDatabase) -> int:
-    """The pid of a worker process holding deliveries in flight (claimed_by is host:pid:nonce)."""
+async def a_live_process_with_claims(database: EngineDatabase) -> int:
+    """The pid of a live worker process holding deliveries in flight (claimed_by is host:pid:nonce; a
+    killed process's claims stay in flight until the sweep takes them back)."""
     while True:
         async with database.transaction() as tx:
-            owner = await tx.connection.scalar(
+            owners = await tx.connection.scalars(
                 sa.select(push_deliveries.c.claimed_by)
                 .where(push_deliveries.c.status == "pending", push_deliveries.c.sent_at.is_not(None))
-                .limit(1)
+                .distinct()
             )
-        if owner is not None:
-            return int(owner.split(":")[1])
+            pids = [int(owner.split(":")[1]) for owner in owners]
+        for pid in pids:
+            if alive(pid):
+                return pid
         await asyncio.sleep(0.02)
 
 
@@ -81,7 +84,7 @@ async def kill_workers(context: Context) -> FaultWindow:
     moments = []
     for share in KILLS_AT:
         await accepted_share(context, share)
-        kill(await a_process_with_claims(context.database))
+        kill(await a_live_process_with_claims(context.database))
         moments.append(time.time())
     return FaultWindow(moments[0], moments[-1])
 

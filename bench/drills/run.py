@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import redis
@@ -32,35 +31,34 @@ def flush_drill_redis() -> None:
 
 
 async def run_drill(drill: Drill, *, pushes: int, cluster: Cluster, timeout_s: float, logs: Path) -> Outcome:
-    async with common.scratch_engine() as database:
-        seeded = await common.seed(database, pushes)
-        with common.warm_sandbox(rate_limit_per_second=EXPO_CAP_PER_SECOND) as sandbox:
-            if drill.sandbox_faults:
-                sandbox.configure(**drill.sandbox_faults)
-            env = {
-                **os.environ,
-                "EXPO_PUSH_URL": sandbox.base_url,
-                "EXPO_RATE_LIMIT_PER_SECOND": str(EXPO_CAP_PER_SECOND),
-            }
-            with System(env, logs) as system:
-                for _ in range(drill.schedulers - 1):
-                    system.add_scheduler()
-                common.kick(times=2)
-                context = Context(sandbox, system, database, cluster, pushes)
-                fault = await drill.inject(context)
-                await wait_until_nothing_pending(database, timeout_s)
-            ambiguous = await unconfirmed_notification_ids(database)
-            result = outcome(sandbox, seeded.notification_ids, ambiguous, fault, EXPO_CAP_PER_SECOND)
+    try:
+        async with common.scratch_engine() as database:
+            seeded = await common.seed(database, pushes)
+            with common.warm_sandbox(rate_limit_per_second=EXPO_CAP_PER_SECOND) as sandbox:
+                if drill.sandbox_faults:
+                    sandbox.configure(**drill.sandbox_faults)
+                env = {
+                    **os.environ,
+                    "EXPO_PUSH_URL": sandbox.base_url,
+                    "EXPO_RATE_LIMIT_PER_SECOND": str(EXPO_CAP_PER_SECOND),
+                }
+                with System(env, logs) as system:
+                    for _ in range(drill.schedulers - 1):
+                        system.add_scheduler()
+                    common.kick(times=2)
+                    context = Context(sandbox, system, database, cluster, pushes)
+                    fault = await drill.inject(context)
+                    await wait_until_nothing_pending(database, timeout_s)
+                ambiguous = await unconfirmed_notification_ids(database)
+                return outcome(sandbox, seeded.notification_ids, ambiguous, fault, EXPO_CAP_PER_SECOND)
+    finally:
         flush_drill_redis()
-    return result
 
 
-def run_drills(
-    drills: list[Drill], *, pushes: int, cluster: Cluster, timeout_s: float, logs: Path
-) -> Iterator[Outcome]:
-    """One drill after another, each outcome as soon as it is measured."""
-    for drill in drills:
-        (logs / drill.name).mkdir(parents=True, exist_ok=True)
-        yield asyncio.run(
-            run_drill(drill, pushes=pushes, cluster=cluster, timeout_s=timeout_s, logs=logs / drill.name)
-        )
+def run_drill_in_loop(
+    drill: Drill, *, pushes: int, cluster: Cluster, timeout_s: float, logs: Path
+) -> Outcome:
+    (logs / drill.name).mkdir(parents=True, exist_ok=True)
+    return asyncio.run(
+        run_drill(drill, pushes=pushes, cluster=cluster, timeout_s=timeout_s, logs=logs / drill.name)
+    )
