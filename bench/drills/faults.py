@@ -117,6 +117,8 @@ async def restart_postgres(context: Context) -> FaultWindow:
     await asyncio.to_thread(context.cluster.stop, "immediate")
     await asyncio.sleep(POSTGRES_DOWN_SECONDS)
     await asyncio.to_thread(context.cluster.start)
+    # The drill's own pooled connections died with the server.
+    await context.database.engine.dispose()
     return FaultWindow(started, time.time())
 
 
