@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import sys
 import tempfile
 import traceback
 from pathlib import Path
@@ -57,6 +59,8 @@ def main() -> None:
         "--logs", type=Path, help="keep the processes' logs there (default: a temporary directory)"
     )
     args = parser.parse_args()
+    # A TERM (a timeout, Ctrl-C's sibling) unwinds like an exception: the processes and the cluster stop.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if unknown := set(args.drills) - set(DRILL_NAMES):
         parser.error(f"unknown drills: {', '.join(sorted(unknown))}")
     os.environ["REDIS_URL"] = drill_redis_url(args.redis_db)

@@ -42,6 +42,7 @@ class Outcome:
     fan_out_s: float  # first to last accepted push
     last_push_after_fault_s: float | None
     rate_back_after_s: float | None  # from the fault's end to a sliding second at 90 % of the cap
+    settled_after_fault_s: float | None  # from the fault's end until no delivery was pending
 
 
 async def wait_until_nothing_pending(database: EngineDatabase, timeout_s: float) -> None:
@@ -91,8 +92,10 @@ def outcome(
     notification_ids: list[str],
     ambiguous: set[str],
     fault: FaultWindow | None,
+    settled: float,
     cap: int,
 ) -> Outcome:
+    """`settled`: when no delivery was pending any more (wall clock)."""
     sent: Counter[str] = notification_ids_sent(sandbox)
     times = accepted_times(sandbox)
     plain = [notification_id for notification_id in notification_ids if notification_id not in ambiguous]
@@ -107,6 +110,7 @@ def outcome(
         ambiguous_duplicated=sum(1 for count in ambiguous_counts if count > 1),
         fan_out_s=round(times[-1] - times[0], 1) if times else 0.0,
         last_push_after_fault_s=round(times[-1] - fault.ended, 1) if fault and times else None,
+        settled_after_fault_s=round(settled - fault.ended, 1) if fault else None,
         rate_back_after_s=(
             None
             if fault is None or (after := rate_back_after(times, fault.ended, cap)) is None

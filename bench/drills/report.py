@@ -16,6 +16,7 @@ COLUMNS = (
     "vs baseline s",
     "rate back after s",
     "last push after fault s",
+    "all settled after fault s",
 )
 
 
@@ -35,6 +36,7 @@ def row(drill: Drill, result: Outcome, baseline: Outcome) -> list[str]:
         "—" if drill.name == "baseline" else f"{result.fan_out_s - baseline.fan_out_s:+.1f}",
         _seconds(result.rate_back_after_s),
         _seconds(result.last_push_after_fault_s),
+        _seconds(result.settled_after_fault_s),
     ]
 
 

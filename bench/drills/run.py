@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 
 import redis
@@ -49,8 +50,11 @@ async def run_drill(drill: Drill, *, pushes: int, cluster: Cluster, timeout_s: f
                     context = Context(sandbox, system, database, cluster, pushes)
                     fault = await drill.inject(context)
                     await wait_until_nothing_pending(database, timeout_s)
+                    settled = time.time()
                 ambiguous = await unconfirmed_notification_ids(database)
-                return outcome(sandbox, seeded.notification_ids, ambiguous, fault, EXPO_CAP_PER_SECOND)
+                return outcome(
+                    sandbox, seeded.notification_ids, ambiguous, fault, settled, EXPO_CAP_PER_SECOND
+                )
     finally:
         flush_drill_redis()
 
