@@ -24,6 +24,7 @@ import redis
 
 from bench.drills.cluster import private_cluster
 
+# The order and names of bench/drills/faults.py DRILLS, which cannot be imported before the cluster is up.
 DRILL_NAMES = (
     "kill-worker",
     "outage",

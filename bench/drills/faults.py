@@ -41,7 +41,6 @@ class Context:
 @dataclass(frozen=True, slots=True)
 class Drill:
     name: str
-    summary: str
     inject: Callable[[Context], Awaitable[FaultWindow | None]]
     sandbox_faults: dict[str, Any] = field(default_factory=dict)
     schedulers: int = 1
@@ -122,34 +121,24 @@ async def restart_postgres(context: Context) -> FaultWindow:
     return FaultWindow(started, time.time())
 
 
-BASELINE = Drill("baseline", "no fault (the reference fan-out time)", nothing)
+BASELINE = Drill("baseline", nothing)
 DRILLS = {
     drill.name: drill
     for drill in (
-        Drill("kill-worker", "kill -9 of a worker process holding claims, 3 times", kill_workers),
+        Drill("kill-worker", kill_workers),
         Drill(
             "outage",
-            f"5 % 5xx all along plus a {OUTAGE_SECONDS:.0f} s 503 outage",
             outage,
             sandbox_faults={"fault_5xx_rate": 0.05},
         ),
         Drill(
             "after-accept",
-            "1 % reset after accept and 1 % 504 after accept, all along",
             nothing,
             sandbox_faults={"fault_reset_after_accept_rate": 0.01, "fault_504_after_accept_rate": 0.01},
         ),
-        Drill("redis-flush", "FLUSHDB of the run's Redis database", flush_redis),
-        Drill("second-scheduler", "two scheduler processes all along", nothing, schedulers=2),
-        Drill(
-            "restart-system",
-            "worker supervisor and scheduler stopped (TERM) and started again",
-            restart_system,
-        ),
-        Drill(
-            "restart-postgres",
-            f"PostgreSQL stopped (immediate) for {POSTGRES_DOWN_SECONDS:.0f} s",
-            restart_postgres,
-        ),
+        Drill("redis-flush", flush_redis),
+        Drill("second-scheduler", nothing, schedulers=2),
+        Drill("restart-system", restart_system),
+        Drill("restart-postgres", restart_postgres),
     )
 }
