@@ -53,9 +53,8 @@ def use_scratch_environment(bench_name: str) -> ScratchEnvironment:
 @asynccontextmanager
 async def scratch_database(scratch: ScratchEnvironment) -> AsyncIterator[str]:
     """Create the database, build the schema with Alembic (as the release process does), drop it after."""
-    admin = await asyncpg.connect(asyncpg_dsn(scratch.maintenance_url))
+    await _admin(scratch, f'CREATE DATABASE "{scratch.database_name}"')
     try:
-        await admin.execute(f'CREATE DATABASE "{scratch.database_name}"')
         migration = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -71,5 +70,14 @@ async def scratch_database(scratch: ScratchEnvironment) -> AsyncIterator[str]:
             raise RuntimeError(errors.decode())
         yield scratch.database_url
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{scratch.database_name}" WITH (FORCE)')
+        await _admin(scratch, f'DROP DATABASE IF EXISTS "{scratch.database_name}" WITH (FORCE)')
+
+
+async def _admin(scratch: ScratchEnvironment, statement: str) -> None:
+    """On a connection of its own: one held for the whole run would not survive a server restart (the
+    PostgreSQL drill, bench/drills)."""
+    admin = await asyncpg.connect(asyncpg_dsn(scratch.maintenance_url))
+    try:
+        await admin.execute(statement)
+    finally:
         await admin.close()
