@@ -42,12 +42,14 @@ def build_broker() -> RedisBroker:
             Callbacks(),
             Pipelines(),
             Retries(max_retries=DEFAULT_MAX_RETRIES),
+            # Before AsyncIO: hooks run in this order, so at shutdown these close their resources (and
+            # stop beating) after the worker threads finished and before the event loop stops.
+            WorkerResources(settings),
+            WorkerLiveness(settings.redis_url, settings.dramatiq_namespace),
             AsyncIO(),
             # periodiq drops periodic messages older than 30 s: a tick that late is superseded by the
             # next one, and every periodic job catches up from its due index anyway.
             PeriodiqMiddleware(skip_delay=30),
-            WorkerResources(settings),
-            WorkerLiveness(settings.redis_url, settings.dramatiq_namespace),
         ],
     )
 

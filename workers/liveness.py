@@ -101,7 +101,8 @@ class WorkerLiveness(Middleware):
         WorkerLiveness._heartbeat = Heartbeat(self.redis_url, self.namespace, new_owner_id())
         WorkerLiveness._heartbeat.start()
 
-    def before_worker_shutdown(self, broker: Broker, worker: Worker) -> None:
+    # A draining worker keeps beating until its messages are done: its claims are still its own.
+    def after_worker_shutdown(self, broker: Broker, worker: Worker) -> None:
         heartbeat, WorkerLiveness._heartbeat = WorkerLiveness._heartbeat, None
         if heartbeat is not None:
             heartbeat.stop()

@@ -89,7 +89,9 @@ class WorkerResources(Middleware):
             self.settings, broker, process_name="worker", pool_size=self.settings.db_pool_size
         )
 
-    def before_worker_shutdown(self, broker: Broker, worker: Worker) -> None:
+    # After the worker threads have finished their messages (a batch in flight still records its
+    # tickets), and before the AsyncIO middleware stops the loop: broker.py lists this one first.
+    def after_worker_shutdown(self, broker: Broker, worker: Worker) -> None:
         loop_thread = get_event_loop_thread()
         if loop_thread is not None:
             loop_thread.run_coroutine(WorkerResources.close())

@@ -19,6 +19,7 @@ and under `make run` the whole system. Here each child is a `dramatiq --processe
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
 import os
 import signal
@@ -44,6 +45,7 @@ MAX_PAUSE_SECONDS: Final = 30.0
 # doubles.
 HEALTHY_AFTER_SECONDS: Final = 10.0
 PUSH_SWEEP: Final = ActorAddress("push.sweep", PUSH_QUEUE)
+PR_SET_PDEATHSIG: Final = 1  # linux/prctl.h
 
 
 @dataclass
@@ -54,6 +56,13 @@ class Child:
     pause: float = FIRST_PAUSE_SECONDS
     # When a dead child may be started again.
     restart_at: float = 0.0
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: a TERM when the supervisor dies, even by SIGKILL (Linux), so a child
+    in its own session is never left running on its own."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Supervisor:
@@ -76,7 +85,10 @@ class Supervisor:
         return self._wait_for_children()
 
     def _start(self, child: Child) -> None:
-        child.process = subprocess.Popen(self.command)
+        # A session of its own: a TERM to the supervisor's process group (a PaaS stopping the dyno, `make
+        # run` stopping) reaches the supervisor only, which passes one TERM on. Dramatiq's processes
+        # take a second TERM as "kill now", dropping the messages they were finishing.
+        child.process = subprocess.Popen(self.command, start_new_session=True, preexec_fn=_die_with_parent)
         child.started_at = time.monotonic()
         logger.info("worker %d started (pid %d)", child.slot, child.process.pid)
 

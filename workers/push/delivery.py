@@ -48,6 +48,7 @@ app drops by data.notification_id the rare duplicate that Expo itself may produc
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import uuid
@@ -58,6 +59,7 @@ from typing import Any, Final, Protocol
 from uuid import UUID
 
 from exponent_server_sdk import PushTicket
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from db.push_deliveries import (
     RETRIES_EXHAUSTED,
@@ -91,6 +93,9 @@ BACKOFF_BASE_SECONDS: Final = 2.0
 # recovery is noticed within one step.
 MAX_BACKOFF_SECONDS: Final = 300.0
 BACKOFF_JITTER: Final = 0.2
+# Waits between tries of a batch's outcome write while the database is away: about 30 s in all, far
+# inside the claim lease (PUSH_CLAIM_LEASE_SECONDS) that keeps the rows this batch's meanwhile.
+RECORD_RETRY_DELAYS: Final = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
 # Added to a wake-up message's delay so it never runs before the rows it is for are due.
 WAKE_SLACK_MS: Final = 100
 # ticket_error of rows never sent: the token was deactivated after the row was written, or is malformed.
@@ -218,12 +223,7 @@ async def deliver_due_batch(sender: PushSender) -> BatchReport:
         sent = await _send(sender, sendable, claim_id)
         outcome = _Outcome(outcome.results + sent.results, sent.device_not_registered, sent.retry_delay)
 
-    now = sender.clock()
-    async with sender.database.transaction() as tx:
-        await record_send_results(tx.connection, outcome.results, claim_id=claim_id, now=now)
-        deactivated = await deactivate_tokens_of(tx.connection, outcome.device_not_registered, now=now)
-        if outcome.retry_delay is not None:
-            tx.enqueue(PUSH_DELIVER, delay_ms=wake_delay_ms(outcome.retry_delay))
+    deactivated = await _record(sender, outcome, claim_id)
     # Outcomes other than an ok ticket need the notification's other deliveries (all failed? none
     # pending any more?); an ok ticket already gave its inbox row delivered_at above.
     unsettled = {
@@ -237,6 +237,33 @@ async def deliver_due_batch(sender: PushSender) -> BatchReport:
                 now=sender.clock(),
             )
     return _report(claimed, outcome.results, deactivated, stale=len(stale))
+
+
+async def _record(sender: PushSender, outcome: _Outcome, claim_id: UUID) -> int:
+    """Store the batch's outcome (step 4); returns how many tokens were deactivated.
+
+    The tickets exist only in this process until this commits: when PostgreSQL is restarting or a
+    connection dropped, the write is tried again for a while instead of leaving the rows claimed until
+    the lease lapses (and then recorded SendUnconfirmed, without their tickets)."""
+    for delay in RECORD_RETRY_DELAYS:
+        try:
+            return await _write_outcome(sender, outcome, claim_id)
+        except (OperationalError, InterfaceError, OSError) as error:
+            logger.warning(
+                "push: recording %d outcomes failed (%s); again in %s s", len(outcome.results), error, delay
+            )
+            await asyncio.sleep(delay)
+    return await _write_outcome(sender, outcome, claim_id)
+
+
+async def _write_outcome(sender: PushSender, outcome: _Outcome, claim_id: UUID) -> int:
+    now = sender.clock()
+    async with sender.database.transaction() as tx:
+        await record_send_results(tx.connection, outcome.results, claim_id=claim_id, now=now)
+        deactivated = await deactivate_tokens_of(tx.connection, outcome.device_not_registered, now=now)
+        if outcome.retry_delay is not None:
+            tx.enqueue(PUSH_DELIVER, delay_ms=wake_delay_ms(outcome.retry_delay))
+    return deactivated
 
 
 async def _send(sender: PushSender, rows: Sequence[ClaimedDelivery], claim_id: UUID) -> _Outcome:
