@@ -128,6 +128,10 @@ class Settings:
     reminder_stale_after_minutes: int = field(
         default_factory=lambda: _env_int("REMINDER_STALE_AFTER_MINUTES", 60)
     )
+    # Goal reminders firing within this many minutes get their AI text written ahead (reminder_texts.prepare).
+    reminder_text_lookahead_minutes: int = field(
+        default_factory=lambda: _env_int("REMINDER_TEXT_LOOKAHEAD_MINUTES", 120)
+    )
 
     # A partner without a completed or rest-day check-in for this many local days is reported, once per
     # silence, to their accepted partners (§3.11 "Partner inactive").

@@ -10,6 +10,7 @@ from workers.jobs import (
     job_markers,
     morning_motivations,
     reengagement,
+    reminder_texts,
     reminders,
 )
 from workers.jobs import partner_inactivity as partner_inactivity_jobs
@@ -33,6 +34,7 @@ __all__ = [
     "push_actors",
     "reengagement",
     "refresh_token_jobs",
+    "reminder_texts",
     "reminders",
     "social_cleanup_jobs",
 ]
