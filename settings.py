@@ -51,6 +51,16 @@ def _env_int(name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from error
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from error
+
+
 def _env_list(name: str) -> tuple[str, ...]:
     """A comma-separated list; blanks around and between items are ignored."""
     return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
@@ -103,6 +113,19 @@ class Settings:
     openai_api_key: str | None = field(default_factory=lambda: _env_optional("OPENAI_API_KEY"))
     openai_base_url: str | None = field(default_factory=lambda: _env_optional("OPENAI_BASE_URL"))
     openai_model: str = field(default_factory=lambda: _env("OPENAI_MODEL", "gpt-4o-mini"))
+    # How long one AI text may take, retries and waits included, when its prompt names no deadline;
+    # past it the feature uses its template.
+    openai_timeout_seconds: float = field(default_factory=lambda: _env_float("OPENAI_TIMEOUT_SECONDS", 20.0))
+    # One HTTP attempt's own limit, so a hung connection leaves time for a retry within the deadline.
+    openai_attempt_timeout_seconds: float = field(
+        default_factory=lambda: _env_float("OPENAI_ATTEMPT_TIMEOUT_SECONDS", 10.0)
+    )
+    openai_max_attempts: int = field(default_factory=lambda: _env_int("OPENAI_MAX_ATTEMPTS", 3))
+    # Requests one process has open to the model at once; more wait (within their deadline).
+    openai_max_concurrency: int = field(default_factory=lambda: _env_int("OPENAI_MAX_CONCURRENCY", 50))
+    # Requests to the model per minute, all processes together (counted in Redis); over it, templates.
+    # 0 = no budget. The default is the requests-per-minute limit of OpenAI's first usage tier.
+    openai_calls_per_minute: int = field(default_factory=lambda: _env_int("OPENAI_CALLS_PER_MINUTE", 500))
     # Same ceiling as 10 + 10 overflow, but all kept open: overflow connections are closed on return,
     # so under steady load they were reopened (connect + dialect setup) over and over.
     db_pool_size: int = field(default_factory=lambda: _env_int("DB_POOL_SIZE", 20))
@@ -163,6 +186,7 @@ class Settings:
             object.__setattr__(self, "smtp_port", SANDBOX_SMTP_PORT if self.is_dev else SMTP_SUBMISSION_PORT)
         if self.smtp_starttls is None:
             object.__setattr__(self, "smtp_starttls", not self.is_dev)
+        self._check_openai_limits()
         if self.is_dev:
             if not self.public_api_url:
                 object.__setattr__(self, "public_api_url", DEV_PUBLIC_API_URL)
@@ -180,6 +204,20 @@ class Settings:
             raise SettingsError(
                 f"PUBLIC_API_URL must be set (the address that links mailed to users start with) "
                 f"when APP_ENV={self.app_env!r}"
+            )
+
+    def _check_openai_limits(self) -> None:
+        for name, value in (
+            ("OPENAI_TIMEOUT_SECONDS", self.openai_timeout_seconds),
+            ("OPENAI_ATTEMPT_TIMEOUT_SECONDS", self.openai_attempt_timeout_seconds),
+            ("OPENAI_MAX_ATTEMPTS", self.openai_max_attempts),
+            ("OPENAI_MAX_CONCURRENCY", self.openai_max_concurrency),
+        ):
+            if value <= 0:
+                raise SettingsError(f"{name} must be greater than 0, got {value!r}")
+        if self.openai_calls_per_minute < 0:
+            raise SettingsError(
+                f"OPENAI_CALLS_PER_MINUTE must be 0 (no budget) or more, got {self.openai_calls_per_minute}"
             )
 
     @property

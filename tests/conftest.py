@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine  # noqa: E402
 
 from api.clock import Clock, system_clock  # noqa: E402
 from db.engine import create_engine  # noqa: E402
+from sandbox.openai.testing import StubHandle, running_stub  # noqa: E402
 from sandbox.smtp.testing import SinkHandle, running_sink  # noqa: E402
 from services.messages import MessageSender, build_client_broker  # noqa: E402
 from services.transaction import EngineDatabase  # noqa: E402
@@ -89,6 +90,20 @@ def smtp_sink() -> Iterator[SinkHandle]:
     """The SMTP sink (sandbox/smtp), shared by the session: tests tell their mail apart by recipient."""
     with running_sink() as sink:
         yield sink
+
+
+@pytest.fixture(scope="session")
+def openai_session_stub() -> Iterator[StubHandle]:
+    with running_stub() as stub:
+        yield stub
+
+
+@pytest.fixture
+def openai_stub(openai_session_stub: StubHandle) -> StubHandle:
+    """The session's OpenAI stub (sandbox/openai), reset (config, script, request log) for this test.
+    Pair it with tests/support/ai_stub.py `settings_with_stub`."""
+    openai_session_stub.reset()
+    return openai_session_stub
 
 
 @pytest.fixture

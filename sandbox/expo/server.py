@@ -85,12 +85,11 @@ class SandboxServer(uvicorn.Server):
             should_exit = await self.on_tick(counter)
 
 
-def build_server(
-    app: SandboxApp, on_started: Callable[[], None], log_level: str = "warning"
-) -> SandboxServer:
-    config = uvicorn.Config(
+def uvicorn_config(app: Any, http: type[asyncio.Protocol] | str, log_level: str) -> uvicorn.Config:
+    """The settings every uvicorn-served sandbox shares (the OpenAI stub uses them too)."""
+    return uvicorn.Config(
         app,
-        http=_tracking_protocol(app.state.connections),
+        http=http,
         loop="auto",  # uvloop when installed
         lifespan="off",
         access_log=False,
@@ -101,4 +100,10 @@ def build_server(
         server_header=False,
         timeout_graceful_shutdown=1,
     )
+
+
+def build_server(
+    app: SandboxApp, on_started: Callable[[], None], log_level: str = "warning"
+) -> SandboxServer:
+    config = uvicorn_config(app, _tracking_protocol(app.state.connections), log_level)
     return SandboxServer(config, on_started)
