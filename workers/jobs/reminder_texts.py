@@ -1,10 +1,12 @@
 """Goal reminder texts written ahead of their fire time (§3.12, docs/scheduling.md "Reminder texts").
 
 The 18:00 peak must not wait for 100,000 model calls, so the calls happen in the hours before:
-`reminder_texts.prepare` runs every 5 minutes under the job lock, claims the goal slots firing within
-REMINDER_TEXT_LOOKAHEAD_MINUTES (120) whose occurrence has no text yet, 1,000 per transaction and
-earliest first, and sends them as `reminder_texts.write_chunk` messages of 50 on their own queue, so the
-generation spreads over every worker and never delays the `reminders` queue.
+`reminder_texts.prepare` runs every minute under the job lock and claims the goal slots firing within
+REMINDER_TEXT_LOOKAHEAD_MINUTES (120) whose occurrence has no text yet, earliest first, at most
+REMINDER_TEXTS_PER_MINUTE (400) a run (1,000 per transaction): the model's shared per-minute budget
+refuses calls over it, so claiming a whole peak at once would turn most of it into templates. The
+claims leave as `reminder_texts.write_chunk` messages of 50 on their own queue, so the generation
+spreads over every worker and never delays the `reminders` queue.
 
 A chunk reads its slots' prompt inputs in one statement, drops the pushes the gates would skip at fire
 time (nothing is generated for them: notifications or reminders off, no active device, quiet hours at
@@ -13,7 +15,7 @@ rest concurrently outside any transaction with a deadline that ends before the e
 validates the answers and stores them in one UPDATE that only touches slots still on the claimed
 occurrence. At fire time `reminders.tick` uses the stored text, or the template.
 
-A slot whose generation failed keeps its claim and is claimed again once the lease (30 minutes) runs
+A slot whose generation failed keeps its claim and is claimed again once the lease (15 minutes) runs
 out, while it still fires more than a minute ahead: an outage or a spent budget costs a few retries in
 the window, never a reminder. With no model configured the job claims nothing.
 """
@@ -48,10 +50,12 @@ WRITE_CHUNK = ActorAddress("reminder_texts.write_chunk", queue_name="reminder_te
 CHUNK_SIZE: Final = 50
 # Slots claimed per transaction (20 chunk messages leave with each commit).
 CLAIM_BATCH_SIZE: Final = 1_000
+# A run claims at most REMINDER_TEXTS_PER_MINUTE slots (it runs every minute), or this many unpaced.
+MAX_CLAIMS_PER_RUN: Final = 200_000
 # A claim not released within this time is taken again: its message was lost, its worker died, or its
-# generation failed (the retry). Far above a chunk's run time, and above the time the queue needs to
-# drain a whole peak (100,000 texts in about 10 minutes at 50 calls of 300 ms in flight).
-TEXT_CLAIM_LEASE: Final = timedelta(minutes=30)
+# generation failed (the retry). Far above a chunk's run time; a chunk still queued when its claim is
+# taken again finds its slots gone and does nothing, so a slow queue costs messages, not calls.
+TEXT_CLAIM_LEASE: Final = timedelta(minutes=15)
 # A slot firing sooner than this is not claimed: its reminder uses the template.
 MIN_LEAD: Final = timedelta(minutes=1)
 # Texts are stored at least this long before their fire time, so the write never holds a row lock
@@ -63,7 +67,7 @@ MAX_CALL_SECONDS: Final = 30.0
 MIN_CALL_SECONDS: Final = 2.0
 
 
-@periodic_job(PREPARE_JOB, "*/5 * * * *")
+@periodic_job(PREPARE_JOB, "* * * * *")
 async def prepare_reminder_texts(context: JobContext, now: datetime) -> Counter[str]:
     """Claim the goal reminders firing within the look-ahead window that have no text yet, in chunks."""
     counts: Counter[str] = Counter()
@@ -71,21 +75,23 @@ async def prepare_reminder_texts(context: JobContext, now: datetime) -> Counter[
         counts["no_model"] += 1
         return counts
     fire_until = now + timedelta(minutes=context.settings.reminder_text_lookahead_minutes)
+    quota = context.settings.reminder_texts_per_minute or MAX_CLAIMS_PER_RUN
 
     async def handle_batch(tx: Transaction) -> bool:
+        limit = min(CLAIM_BATCH_SIZE, quota - counts["claimed"])
         claimed = await claim_text_slots(
             tx.connection,
             now=now,
             fire_from=now + MIN_LEAD,
             fire_until=fire_until,
             lease=TEXT_CLAIM_LEASE,
-            limit=CLAIM_BATCH_SIZE,
+            limit=limit,
         )
         ids = [str(slot.slot_id) for slot in claimed]
         chunks = [ids[start : start + CHUNK_SIZE] for start in range(0, len(ids), CHUNK_SIZE)]
         tx.enqueue_many(WRITE_CHUNK, ([chunk, now.isoformat()] for chunk in chunks))
         counts.update(claimed=len(claimed), chunks=len(chunks))
-        return len(claimed) == CLAIM_BATCH_SIZE
+        return len(claimed) == limit and counts["claimed"] < quota
 
     if not await run_locked_batches(context.database, PREPARE_JOB, handle_batch):
         counts["locked"] += 1
