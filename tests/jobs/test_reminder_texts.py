@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.reminder_slots import rebuild_goal_slots
+from db.reminder_texts import PreparedText, store_prepared_texts
 from db.tables import device_tokens, goals, notification_preferences, reminder_slots
 from domain.notification_copy.reminders import reminder_template
 from sandbox.openai.testing import StubHandle
@@ -187,8 +188,34 @@ async def test_a_superseded_chunk_does_nothing(
     )
 
     # Then it finds its slot taken and asks for nothing
-    assert (counts["candidates"], counts["released"]) == (0, 1)
+    assert (counts["candidates"], counts["not_held"]) == (0, 1)
     assert openai_stub.requests() == []
+
+
+async def test_a_text_is_stored_only_on_a_slot_still_on_the_claimed_occurrence_and_not_about_to_fire(
+    connection: AsyncConnection, ai_context: JobContext, redis: Redis, texts_queue: str
+) -> None:
+    # Given two reminders at 18:00 claimed at 17:00; one then moves to 18:30 (rebuilt while generating)
+    moved_goal = await add_goal(connection, await add_user(connection, timezone=ZONE), now=BUILT)
+    await add_goal(connection, await add_user(connection, timezone=ZONE), now=BUILT)
+    await prepare_reminder_texts(ai_context, PREPARE)
+    [(slot_ids, claimed_at)] = await take_chunks(redis, texts_queue)
+    await connection.execute(
+        sa.update(reminder_slots)
+        .where(reminder_slots.c.goal_id == moved_goal)
+        .values(next_fire_at=DUE + timedelta(minutes=30))
+    )
+    texts = [PreparedText(slot_id, "Title", "Body") for slot_id in slot_ids]
+
+    # When the texts are stored within 15 s of 18:00, then earlier
+    too_late = await store_prepared_texts(connection, texts, claimed_at=claimed_at, not_firing_before=DUE)
+    in_time = await store_prepared_texts(
+        connection, texts, claimed_at=claimed_at, not_firing_before=DUE - timedelta(minutes=1)
+    )
+
+    # Then nothing is written about to fire, and in time only the slot still on its occurrence
+    assert (too_late, in_time) == (0, 1)
+    assert (await slot_text(connection, moved_goal)).text_title is None
 
 
 async def test_preparation_is_paced_to_the_texts_per_minute(

@@ -121,7 +121,7 @@ async def write_text_chunk(
     started = time.monotonic()
     async with context.database.transaction() as tx:
         candidates = await load_text_candidates(tx.connection, slot_ids, claimed_at=claimed_at)
-    counts: Counter[str] = Counter(candidates=len(candidates), released=len(slot_ids) - len(candidates))
+    counts: Counter[str] = Counter(candidates=len(candidates), not_held=len(slot_ids) - len(candidates))
     to_write: list[TextCandidate] = []
     prepared: list[PreparedText] = []
     for candidate in candidates:
