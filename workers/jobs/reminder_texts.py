@@ -114,13 +114,34 @@ def _call_deadline(candidates: Sequence[TextCandidate], now: datetime) -> float:
     return min(MAX_CALL_SECONDS, (earliest - FIRE_MARGIN - now).total_seconds())
 
 
+async def _generate(
+    context: JobContext, to_write: Sequence[TextCandidate], now: datetime, counts: Counter[str]
+) -> list[PreparedText]:
+    """The texts of `to_write` that the model gave within the deadline. A failed slot is left out: it
+    keeps its claim and is tried again after the lease. With no time left, all are handled without one."""
+    deadline = _call_deadline(to_write, now)
+    if deadline < MIN_CALL_SECONDS:
+        counts["too_late"] += len(to_write)
+        return [PreparedText(candidate.slot_id, None, None) for candidate in to_write]
+    texts = await write_reminder_texts(
+        context.ai, [candidate.prompt_inputs for candidate in to_write], deadline_seconds=deadline
+    )
+    prepared = [
+        PreparedText(candidate.slot_id, text.title, text.body)
+        for candidate, text in zip(to_write, texts, strict=True)
+        if text is not None
+    ]
+    counts.update(generated=len(prepared), failed=len(texts) - len(prepared))
+    return prepared
+
+
 async def write_text_chunk(
     context: JobContext, slot_ids: Sequence[UUID], *, claimed_at: datetime, now: datetime
 ) -> Counter[str]:
-    """One `reminder_texts.write_chunk` message: read, generate (no transaction open), store."""
+    """One `reminder_texts.write_chunk` message: one read, the calls (no connection held), one write."""
     started = time.monotonic()
-    async with context.database.transaction() as tx:
-        candidates = await load_text_candidates(tx.connection, slot_ids, claimed_at=claimed_at)
+    async with context.database.single_statement() as connection:
+        candidates = await load_text_candidates(connection, slot_ids, claimed_at=claimed_at)
     counts: Counter[str] = Counter(candidates=len(candidates), not_held=len(slot_ids) - len(candidates))
     to_write: list[TextCandidate] = []
     prepared: list[PreparedText] = []
@@ -132,26 +153,11 @@ async def write_text_chunk(
             counts[f"skipped_{reason}"] += 1
             prepared.append(PreparedText(candidate.slot_id, None, None))
     if to_write:
-        deadline = _call_deadline(to_write, now)
-        if deadline < MIN_CALL_SECONDS:
-            counts["too_late"] += len(to_write)
-            prepared.extend(PreparedText(candidate.slot_id, None, None) for candidate in to_write)
-        else:
-            texts = await write_reminder_texts(
-                context.ai, [candidate.prompt_inputs for candidate in to_write], deadline_seconds=deadline
-            )
-            # A failed slot is left out: it keeps its claim and is tried again after the lease.
-            prepared.extend(
-                PreparedText(candidate.slot_id, text.title, text.body)
-                for candidate, text in zip(to_write, texts, strict=True)
-                if text is not None
-            )
-            generated = sum(1 for text in texts if text is not None)
-            counts.update(generated=generated, failed=len(texts) - generated)
+        prepared.extend(await _generate(context, to_write, now, counts))
     written_at = now + timedelta(seconds=time.monotonic() - started)
-    async with context.database.transaction() as tx:
+    async with context.database.single_statement() as connection:
         counts["stored"] = await store_prepared_texts(
-            tx.connection, prepared, claimed_at=claimed_at, not_firing_before=written_at + FIRE_MARGIN
+            connection, prepared, claimed_at=claimed_at, not_firing_before=written_at + FIRE_MARGIN
         )
     return counts
 
