@@ -13,8 +13,9 @@ client's per-process cap × processes) and no per-minute budget:
    push's delay behind its due minute (inbox `sent_at` − due instant);
 2. the same users due again `--lead-minutes` ahead; `reminder_texts.prepare` runs every minute as the
    scheduler would run it (paced by `--texts-per-minute`, 0 = claim all at once) while the usage
-   counters (services/ai/usage.py) are sampled every 5 s; at the due minute the same tick, the same
-   delays, and the share of pushes that carried their prepared text.
+   counters (services/ai/usage.py) are sampled every 5 s; VACUUM ANALYZE (as after run 1's move);
+   at the due minute the same tick, the same delays, and the share of pushes that carried their
+   prepared text.
 
 Figures: the share (aim ≥ 0.95), each run's delay p50 / p95 / max and tick → all rows time (aim: no
 added delay), calls and tokens in the busiest 60 s, and the stub's own in-flight maximum.
@@ -266,6 +267,10 @@ async def run(
                     prepare_s = await prepare_until_done(paced, connection, second_due)
                 left = await unprepared(connection)
                 print(f"texts prepared in {prepare_s:.1f} s ({left} slots not handled by then)")
+                # The claims and stores left two dead versions of every slot. Autovacuum would have
+                # removed them in production's two-hour window; the shared box runs with it off, and
+                # the templates-only run got its VACUUM after its own UPDATE too.
+                await analyze(connection)
 
                 with_texts, text_delays = await herd_at(context, connection, second_due)
                 assert await written_rows(connection) == (users, users)
