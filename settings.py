@@ -156,6 +156,14 @@ class Settings:
     reminder_stale_after_minutes: int = field(
         default_factory=lambda: _env_int("REMINDER_STALE_AFTER_MINUTES", 60)
     )
+    # Goal reminders firing within this many minutes get their AI text written ahead (reminder_texts.prepare).
+    reminder_text_lookahead_minutes: int = field(
+        default_factory=lambda: _env_int("REMINDER_TEXT_LOOKAHEAD_MINUTES", 120)
+    )
+    # Reminder texts asked for per minute at most, earliest fire time first; 0 = no pace. Kept under
+    # OPENAI_CALLS_PER_MINUTE (the default leaves a fifth of it to the other AI texts): calls over the
+    # budget get no text at all. A peak of N reminders is covered when look-ahead × this ≥ N.
+    reminder_texts_per_minute: int = field(default_factory=lambda: _env_int("REMINDER_TEXTS_PER_MINUTE", 400))
 
     # A partner without a completed or rest-day check-in for this many local days is reported, once per
     # silence, to their accepted partners (§3.11 "Partner inactive").
@@ -221,6 +229,10 @@ class Settings:
         ):
             if value <= 0:
                 raise SettingsError(f"{name} must be greater than 0, got {value!r}")
+        if self.reminder_text_lookahead_minutes < 0 or self.reminder_texts_per_minute < 0:
+            raise SettingsError(
+                "REMINDER_TEXT_LOOKAHEAD_MINUTES and REMINDER_TEXTS_PER_MINUTE must be 0 or more"
+            )
         if self.openai_calls_per_minute < 0:
             raise SettingsError(
                 f"OPENAI_CALLS_PER_MINUTE must be 0 (no budget) or more, got {self.openai_calls_per_minute}"

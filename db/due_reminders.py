@@ -3,7 +3,8 @@ needs to notify.
 
 The tick reaches the slots through the next_fire_at index (`next_fire_at <= now` is a range scan that
 finds nothing when nothing is due), never a scan of goals or users (trap 16); claims and chunks then
-work on slot ids. Challenge slots (challenge_id set) are left to the challenges feature.
+work on slot ids. Challenge slots (challenge_id set) are left to the challenges feature. A chunk also
+reads the text prepared ahead for the occurrence (db/reminder_texts.py); nothing here calls a model.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ class DueReminder:
     motivation_style: str
     checkin_status: str | None
     timezone: str
+    # The text prepared ahead for exactly this occurrence (db/reminder_texts.py), else None.
+    prepared_title: str | None
+    prepared_body: str | None
 
     @property
     def schedule(self) -> SlotSchedule:
@@ -106,6 +110,11 @@ async def claim_slots(
     return list(result.scalars())
 
 
+def _for_this_occurrence(column: sa.ColumnElement[str]) -> sa.ColumnElement[str | None]:
+    """A prepared text column, or NULL when the text was written for another occurrence."""
+    return sa.case((reminder_slots.c.text_fire_at == reminder_slots.c.next_fire_at, column), else_=sa.null())
+
+
 def _load_due_reminders_statement() -> sa.Select[Any]:
     """Built once: the columns in DueReminder's field order, so rows map onto it positionally."""
     local_date = sa.cast(sa.func.timezone(users.c.timezone, reminder_slots.c.next_fire_at), sa.Date)
@@ -138,6 +147,8 @@ def _load_due_reminders_statement() -> sa.Select[Any]:
             users.c.motivation_style,
             todays_status,
             users.c.timezone,
+            _for_this_occurrence(reminder_slots.c.text_title),
+            _for_this_occurrence(reminder_slots.c.text_body),
         )
         .select_from(
             reminder_slots.join(goals, goals.c.id == reminder_slots.c.goal_id).join(

@@ -37,7 +37,13 @@ from domain.notification_copy.content import NotificationContent
 from domain.notification_gate import NotificationPreferences, SkipReason
 from domain.notification_types import SWITCH_OF_TYPE, TRANSACTIONAL_TYPES
 
-__all__ = ["CreatedNotifications", "NotificationDraft", "create_notifications", "gate_skip_reason_sql"]
+__all__ = [
+    "CreatedNotifications",
+    "NotificationDraft",
+    "create_notifications",
+    "gate_skip_reason_sql",
+    "push_skip_reason_sql",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,17 +130,28 @@ def gate_skip_reason_sql(
     )
 
 
-def _build_create_statement() -> sa.Select[Any]:
-    local_time = sa.cast(sa.func.timezone(users.c.timezone, _NOW), sa.Time())
+def push_skip_reason_sql(
+    user_id: sa.ColumnElement[UUID],
+    notification_type: sa.ColumnElement[str],
+    local_time: sa.ColumnElement[Any],
+) -> sa.ColumnElement[str | None]:
+    """Why a notice to `user_id` produced at `local_time` would not be pushed: the gate's reason, else
+    `no_device` when the user has no active device; NULL when it is pushed. Needs users and
+    notification_preferences (LEFT JOINed) in the FROM clause."""
     has_active_device = (
         sa.select(device_tokens.c.id)
-        .where(device_tokens.c.user_id == _drafts.c.user_id, device_tokens.c.is_active)
+        .where(device_tokens.c.user_id == user_id, device_tokens.c.is_active)
         .exists()
     )
-    skip_reason = sa.func.coalesce(
-        gate_skip_reason_sql(_drafts.c.notification_type, local_time),
+    return sa.func.coalesce(
+        gate_skip_reason_sql(notification_type, local_time),
         sa.case((sa.not_(has_active_device), sa.literal(SkipReason.NO_DEVICE.value)), else_=sa.null()),
     )
+
+
+def _build_create_statement() -> sa.Select[Any]:
+    local_time = sa.cast(sa.func.timezone(users.c.timezone, _NOW), sa.Time())
+    skip_reason = push_skip_reason_sql(_drafts.c.user_id, _drafts.c.notification_type, local_time)
     gated = (
         sa.select(
             _drafts.c.user_id,

@@ -342,6 +342,14 @@ reminder_slots = sa.Table(
     # Set when a reminders tick hands the due slot to a chunk message; another tick leaves it alone
     # until the lease runs out, so a busy peak is not enqueued twice (workers/jobs/reminders.py).
     tstz("claimed_at"),
+    # The text prepared ahead for one occurrence (reminder_texts.prepare): valid only while text_fire_at
+    # equals next_fire_at, so an advanced or rebuilt slot never carries it to another occurrence.
+    sa.Column("text_title", sa.Text),
+    sa.Column("text_body", sa.Text),
+    tstz("text_fire_at"),
+    # The preparation's claim (a lease), cleared once the occurrence is handled
+    # (workers/jobs/reminder_texts.py).
+    tstz("text_claimed_at"),
     *timestamps(),
     sa.CheckConstraint("(goal_id IS NULL) <> (challenge_id IS NULL)", name="one_owner"),
     sa.Index(
@@ -360,6 +368,15 @@ reminder_slots = sa.Table(
         postgresql_where=sa.text("challenge_id IS NOT NULL"),
     ),
     sa.Index(None, "next_fire_at"),
+    # The slots whose next occurrence still needs its text prepared, or is claimed for it.
+    sa.Index(
+        "ix_reminder_slots_text_pending",
+        "next_fire_at",
+        postgresql_where=sa.text(
+            "goal_id IS NOT NULL AND "
+            "(text_fire_at IS DISTINCT FROM next_fire_at OR text_claimed_at IS NOT NULL)"
+        ),
+    ),
 )
 
 check_ins = sa.Table(

@@ -12,6 +12,7 @@ from workers.jobs import (
     job_markers,
     morning_motivations,
     reengagement,
+    reminder_texts,
     reminders,
     weekly_recaps,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "push_actors",
     "reengagement",
     "refresh_token_jobs",
+    "reminder_texts",
     "reminders",
     "social_cleanup_jobs",
     "weekly_recaps",

@@ -28,6 +28,7 @@ from db.goals import (
 )
 from db.plan_limits import plan_features_for
 from db.reminder_slots import rebuild_goal_slots
+from db.reminder_texts import discard_goal_texts
 from domain.achievements import SourceType
 from domain.errors import NotFound
 from domain.goal_rules import (
@@ -166,6 +167,9 @@ async def update_goal_fields(
         await update_goal(connection, user_id, goal_id, changes)
     if changes.keys() & {"status", "reminder_times", "frequency_type", "frequency_count", "target_days"}:
         await sync_due_rows(connection, goal_id, today=goal.owner_today, now=now)
+    elif changes.keys() & {"title", "why_statement"}:
+        # Texts prepared ahead name the old title or why: written again, or the template is sent.
+        await discard_goal_texts(connection, [goal_id])
     return await load_owned_goal(connection, user_id, goal_id, now=now)
 
 

@@ -32,12 +32,16 @@ from db.push_deliveries import (
     lapsed_claims,
     prune_deliveries,
 )
+from db.reminder_texts import claim_text_slots, load_text_candidates
 from domain.analytics import DAYS_MAX, streak_since
 from settings import get_settings
 from workers.jobs import daily_motivations as ahead
 from workers.jobs.checkin_prompts import BATCH_SIZE as PROMPT_BATCH_SIZE
 from workers.jobs.insights import PAGE_USERS as INSIGHTS_PAGE_USERS
 from workers.jobs.morning_motivations import BATCH_SIZE as MORNING_BATCH_SIZE
+from workers.jobs.reminder_texts import CHUNK_SIZE as TEXT_CHUNK_SIZE
+from workers.jobs.reminder_texts import CLAIM_BATCH_SIZE as TEXT_CLAIM_BATCH_SIZE
+from workers.jobs.reminder_texts import MIN_LEAD, TEXT_CLAIM_LEASE
 from workers.jobs.reminders import CHUNK_SIZE, CLAIM_LEASE, MAX_DUE_PER_TICK
 from workers.push.delivery import BATCH_SIZE as DELIVERY_BATCH_SIZE
 from workers.push.expo_client import MAX_RECEIPT_IDS_PER_REQUEST
@@ -116,6 +120,18 @@ async def _analytics(connection: AsyncConnection, sample: Sample) -> Any:
     )
 
 
+async def _claim_texts(connection: AsyncConnection, sample: Sample) -> Any:
+    lookahead = timedelta(minutes=get_settings().reminder_text_lookahead_minutes)
+    return await claim_text_slots(
+        connection,
+        now=sample.now,
+        fire_from=sample.now + MIN_LEAD,
+        fire_until=sample.now + lookahead,
+        lease=TEXT_CLAIM_LEASE,
+        limit=TEXT_CLAIM_BATCH_SIZE,
+    )
+
+
 HOT_STATEMENTS: tuple[HotStatement, ...] = (
     HotStatement("home dashboard", lambda c, s: dashboard(c, user_id=s.user_id, now=s.now)),
     HotStatement(
@@ -134,6 +150,11 @@ HOT_STATEMENTS: tuple[HotStatement, ...] = (
     HotStatement(
         "reminder chunk load",
         lambda c, s: load_due_reminders(c, s.due_slot_ids[:CHUNK_SIZE], now=s.now),
+    ),
+    HotStatement("reminder_texts.prepare: claim", _claim_texts),
+    HotStatement(
+        "reminder text chunk load",
+        lambda c, s: load_text_candidates(c, s.due_slot_ids[:TEXT_CHUNK_SIZE], claimed_at=s.now),
     ),
     HotStatement(
         "checkins.prompts: due prompts",

@@ -12,36 +12,31 @@ fraction of COPY rows/s (aim ≥ 0.3). Draining the pushes to Expo is the push b
 
 from __future__ import annotations
 
-from bench.scheduling.scratch import REPO_ROOT, asyncpg_dsn, scratch_database, use_scratch_environment
+from bench.scheduling.scratch import asyncpg_dsn, scratch_database, use_scratch_environment
 
 SCRATCH = use_scratch_environment("herd")
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
-from pathlib import Path  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
 import asyncpg  # noqa: E402
-import redis.asyncio as aioredis  # noqa: E402
 
 from bench.scheduling.copy_baseline import copy_seconds  # noqa: E402
+from bench.scheduling.herd_support import (  # noqa: E402
+    bench_job_context,
+    drop_namespace,
+    running_workers,
+    time_herd,
+    written_rows,
+)
 from bench.scheduling.seed import analyze, seed_daily_goals, seed_slots_due_at, seed_users  # noqa: E402
-from db.engine import create_engine  # noqa: E402
 from domain.dedupe_keys import ai_motivation_key  # noqa: E402
 from domain.notification_copy.reminders import ReminderItemType, reminder_notification, reminder_template  # noqa: E402
-from services.messages import MessageSender  # noqa: E402
-from services.transaction import EngineDatabase  # noqa: E402
-from settings import get_settings  # noqa: E402
-from workers.broker import broker  # noqa: E402
-from workers.jobs.reminders import SEND_CHUNK, tick_reminders  # noqa: E402
-from workers.periodic_jobs import JobContext  # noqa: E402
 
 TIMEZONE = "America/New_York"
 INBOX_COLUMNS = (
@@ -94,54 +89,6 @@ async def copy_baseline(connection: asyncpg.Connection, due_at: datetime, remind
     return seconds
 
 
-def start_workers(processes: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [
-        str(Path(sys.executable).parent / "dramatiq"),
-        "workers.broker",
-        "workers.registry",
-        "-p",
-        str(processes),
-        "-t",
-        str(threads),
-        "-Q",
-        SEND_CHUNK.queue_name,
-    ]
-    output = log.open("wb")
-    return subprocess.Popen(
-        command, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-async def wait_until_ready(log: Path, processes: int) -> None:
-    while True:
-        if (await asyncio.to_thread(log.read_text)).count("is ready for action") >= processes:
-            return
-        await asyncio.sleep(0.2)
-
-
-async def herd_is_done(connection: asyncpg.Connection, due_at: datetime) -> bool:
-    """A chunk advances its slots in the transaction that writes their rows, so no slot left due means
-    every row is written. Probed through the next_fire_at index: the probe itself costs ~nothing."""
-    due = "SELECT EXISTS (SELECT 1 FROM reminder_slots WHERE next_fire_at <= $1)"
-    return not await connection.fetchval(due, due_at)
-
-
-async def written_rows(connection: asyncpg.Connection) -> tuple[int, int]:
-    row = await connection.fetchrow(
-        "SELECT (SELECT count(*) FROM notification_history) AS inbox,"
-        " (SELECT count(*) FROM push_deliveries) AS deliveries"
-    )
-    return int(row["inbox"]), int(row["deliveries"])
-
-
-async def drop_namespace(namespace: str) -> None:
-    client = aioredis.Redis.from_url(get_settings().redis_url)
-    keys = [key async for key in client.scan_iter(match=f"{namespace}:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
-
-
 async def run(users: int, processes: int, threads: int) -> None:
     # The herd is due this very minute, so the workers (which use the real clock) find it fresh.
     due_at = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -160,39 +107,18 @@ async def run(users: int, processes: int, threads: int) -> None:
         copy_rate = 2 * users / copy_s
         print(f"COPY {users} inbox + {users} delivery rows: {copy_s:.2f} s = {copy_rate:,.0f} rows/s")
 
-        engine = create_engine(url, process_name="bench")
-        settings = get_settings()
-        context = JobContext(
-            EngineDatabase(engine, MessageSender(broker)),
-            aioredis.Redis.from_url(settings.redis_url),
-            settings,
-        )
-        with tempfile.TemporaryDirectory() as folder:
-            log = Path(folder) / "workers.log"
-            workers = start_workers(processes, threads, log)
-            try:
-                await wait_until_ready(log, processes)
-                started = time.perf_counter()
-                counts = await tick_reminders(context, datetime.now(UTC))
-                tick_s = time.perf_counter() - started
-                while True:
-                    if await herd_is_done(connection, due_at):
-                        herd_s = time.perf_counter() - started
-                        break
-                    await asyncio.sleep(0.1)
-            finally:
-                workers.terminate()
-                workers.wait(timeout=30)
+        async with bench_job_context(url) as context, running_workers(processes, threads):
+            herd = await time_herd(context, connection, due_at)
         written = await written_rows(connection)
         assert written == (users, users), written
-        await engine.dispose()
         await connection.close()
     await drop_namespace(SCRATCH.namespace)
 
-    herd_rate = 2 * users / herd_s
-    print(f"tick (find, claim and enqueue {counts['chunks']} chunk messages): {tick_s:.2f} s")
+    herd_rate = 2 * users / herd.herd_s
+    print(f"tick (find, claim and enqueue {herd.counts['chunks']} chunk messages): {herd.tick_s:.2f} s")
     print(
-        f"tick → all {users} inbox + {users} delivery rows written: {herd_s:.2f} s = {herd_rate:,.0f} rows/s "
+        f"tick → all {users} inbox + {users} delivery rows written: {herd.herd_s:.2f} s "
+        f"= {herd_rate:,.0f} rows/s "
         f"({processes} worker processes × {threads} threads)"
     )
     print(f"ratio to COPY: {herd_rate / copy_rate:.2f}")

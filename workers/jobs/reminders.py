@@ -9,16 +9,17 @@ locked SKIP LOCKED, writes the notices under `ai_motivation:<goal>:<user>:<local
 advances the slots in the same transaction: a doubled message or tick sends nothing twice, and a slot
 whose message was lost is claimed again once its lease runs out.
 
-The text comes from a `ReminderTextWriter` (`write_texts`), given only the reminders that survived
-the stale/answered/schedule filters; today it is the style templates (§3.12 fallback). The AI issue
-plugs its writer in there, and checks the gate before paying for a text (§3.10).
+The text is the one prepared ahead for that occurrence by `reminder_texts.prepare`
+(workers/jobs/reminder_texts.py), read with the slot; without one, the style's template (§3.12
+fallback). The send path never calls the model, so the peak never waits for one, and a retried chunk
+sends the same stored text.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
@@ -61,22 +62,18 @@ CLAIM_BATCH_SIZE = 1_000
 MAX_DUE_PER_TICK = 200_000
 
 
-class ReminderTextWriter(Protocol):
-    async def __call__(self, reminders: Sequence[DueReminder]) -> list[ReminderText]: ...
-
-
-async def template_reminder_texts(reminders: Sequence[DueReminder]) -> list[ReminderText]:
-    """The §3.12 fallback: one of the style's three templates, picked stably per occurrence (a retried
-    chunk writes the same text), changing from day to day and between the reminders of a day."""
-    return [
-        reminder_template(
-            reminder.motivation_style,
-            reminder.goal_title,
-            reminder.user_name,
-            variant=reminder.local_date.toordinal() + int(reminder.reminder_time[:2]),
-        )
-        for reminder in reminders
-    ]
+def reminder_text(reminder: DueReminder) -> ReminderText:
+    """The text prepared for this occurrence, else the §3.12 fallback: one of the style's three
+    templates, picked stably per occurrence (a retried chunk writes the same text), changing from day
+    to day and between the reminders of a day."""
+    if reminder.prepared_title and reminder.prepared_body:
+        return ReminderText(reminder.prepared_title, reminder.prepared_body)
+    return reminder_template(
+        reminder.motivation_style,
+        reminder.goal_title,
+        reminder.user_name,
+        variant=reminder.local_date.toordinal() + int(reminder.reminder_time[:2]),
+    )
 
 
 class ReminderOutcome(StrEnum):
@@ -86,7 +83,24 @@ class ReminderOutcome(StrEnum):
     NOT_SCHEDULED = "not_scheduled"  # goal no longer active, or not scheduled on that local date
 
 
-def reminder_outcome(reminder: DueReminder, *, now: datetime, stale_after: timedelta) -> ReminderOutcome:
+class ReminderFacts(Protocol):
+    """What decides a reminder's outcome: a due reminder, or one whose text is being prepared."""
+
+    @property
+    def fire_at(self) -> datetime: ...
+    @property
+    def local_date(self) -> date: ...
+    @property
+    def goal_status(self) -> str: ...
+    @property
+    def frequency_type(self) -> str: ...
+    @property
+    def target_days(self) -> list[int] | None: ...
+    @property
+    def checkin_status(self) -> str | None: ...
+
+
+def reminder_outcome(reminder: ReminderFacts, *, now: datetime, stale_after: timedelta) -> ReminderOutcome:
     if is_stale(reminder.fire_at, now=now, bound=stale_after):
         return ReminderOutcome.STALE
     if reminder.goal_status != "active" or not is_scheduled(
@@ -109,7 +123,6 @@ async def notify_due_reminders(
     *,
     now: datetime,
     stale_after: timedelta,
-    write_texts: ReminderTextWriter = template_reminder_texts,
 ) -> Counter[str]:
     """Notify the still-due slots among `slot_ids` and advance every one of them, in `tx`."""
     due = await load_due_reminders(tx.connection, slot_ids, now=now)
@@ -117,19 +130,22 @@ async def notify_due_reminders(
     to_send = [
         reminder for reminder, outcome in zip(due, outcomes, strict=True) if outcome is ReminderOutcome.SEND
     ]
-    texts = await write_texts(to_send)
     drafts = [
         NotificationDraft(
             reminder.user_id,
-            reminder_notification(ReminderItemType.GOAL, reminder.goal_id, text),
+            reminder_notification(ReminderItemType.GOAL, reminder.goal_id, reminder_text(reminder)),
             dedupe_key=_dedupe_key(reminder),
         )
-        for reminder, text in zip(to_send, texts, strict=True)
+        for reminder in to_send
     ]
     created = await notify(tx, drafts, now=now)
     await advance_scheduled_slots(tx.connection, [reminder.schedule for reminder in due], now=now)
     counts = Counter(outcome.value for outcome in outcomes)
-    counts.update(notified=len(created.notification_ids), deliveries=created.deliveries)
+    counts.update(
+        notified=len(created.notification_ids),
+        deliveries=created.deliveries,
+        prepared_text=sum(1 for reminder in to_send if reminder.prepared_title and reminder.prepared_body),
+    )
     return counts
 
 
