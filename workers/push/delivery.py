@@ -59,7 +59,7 @@ from typing import Any, Final, Protocol
 from uuid import UUID
 
 from exponent_server_sdk import PushTicket
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from db.push_deliveries import (
     RETRIES_EXHAUSTED,
@@ -96,6 +96,7 @@ BACKOFF_JITTER: Final = 0.2
 # Waits between tries of a batch's outcome write while the database is away: about 30 s in all, far
 # inside the claim lease (PUSH_CLAIM_LEASE_SECONDS) that keeps the rows this batch's meanwhile.
 RECORD_RETRY_DELAYS: Final = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
+UNREACHABLE_SQLSTATES: Final = frozenset({"57P01", "57P02", "57P03"})
 # Added to a wake-up message's delay so it never runs before the rows it is for are due.
 WAKE_SLACK_MS: Final = 100
 # ticket_error of rows never sent: the token was deactivated after the row was written, or is malformed.
@@ -248,12 +249,25 @@ async def _record(sender: PushSender, outcome: _Outcome, claim_id: UUID) -> int:
     for delay in RECORD_RETRY_DELAYS:
         try:
             return await _write_outcome(sender, outcome, claim_id)
-        except (OperationalError, InterfaceError, OSError) as error:
+        except (DBAPIError, OSError) as error:
+            if not _database_unreachable(error):
+                raise
             logger.warning(
                 "push: recording %d outcomes failed (%s); again in %s s", len(outcome.results), error, delay
             )
             await asyncio.sleep(delay)
     return await _write_outcome(sender, outcome, claim_id)
+
+
+def _database_unreachable(error: Exception) -> bool:
+    """A connection lost or refused (PostgreSQL restarting, failing over), as opposed to a statement
+    that failed: only then is the same write worth trying again."""
+    if isinstance(error, OSError | InterfaceError | OperationalError):
+        return True
+    assert isinstance(error, DBAPIError)
+    sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
+    # 08: connection exception; 57P01–57P03: admin or crash shutdown, cannot connect now.
+    return error.connection_invalidated or sqlstate.startswith("08") or sqlstate in UNREACHABLE_SQLSTATES
 
 
 async def _write_outcome(sender: PushSender, outcome: _Outcome, claim_id: UUID) -> int:
