@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from workers.supervisor import die_with_parent
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 POLL_SECONDS = 0.5
@@ -23,7 +25,17 @@ SANDBOX_OPENAI_KEY = "sk-sandbox"
 
 
 def start(command: list[str], env: dict[str, str], **kwargs: object) -> subprocess.Popen[str]:
-    return subprocess.Popen(command, cwd=REPO_ROOT, env=env, start_new_session=True, text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
+    # Sessions of their own (stopped group by group below), and a TERM when this process dies even by
+    # SIGKILL, so nothing `make run` started outlives it.
+    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+        command,
+        cwd=REPO_ROOT,
+        env=env,
+        start_new_session=True,
+        preexec_fn=die_with_parent,
+        text=True,
+        **kwargs,
+    )
 
 
 def start_sandbox(env: dict[str, str], module: str, *args: str) -> tuple[subprocess.Popen[str], list[str]]:

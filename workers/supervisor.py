@@ -58,7 +58,7 @@ class Child:
     restart_at: float = 0.0
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child, before exec: a TERM when the supervisor dies, even by SIGKILL (Linux), so a child
     in its own session is never left running on its own."""
     libc = ctypes.CDLL(None, use_errno=True)
@@ -88,7 +88,7 @@ class Supervisor:
         # A session of its own: a TERM to the supervisor's process group (a PaaS stopping the dyno, `make
         # run` stopping) reaches the supervisor only, which passes one TERM on. Dramatiq's processes
         # take a second TERM as "kill now", dropping the messages they were finishing.
-        child.process = subprocess.Popen(self.command, start_new_session=True, preexec_fn=_die_with_parent)
+        child.process = subprocess.Popen(self.command, start_new_session=True, preexec_fn=die_with_parent)
         child.started_at = time.monotonic()
         logger.info("worker %d started (pid %d)", child.slot, child.process.pid)
 
