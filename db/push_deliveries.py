@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.partial_index_predicates import is_not_pending, is_pending
 from db.tables import device_tokens, notification_history, push_deliveries
-from domain.delivery_policy import TIMED_TYPES
+from domain.delivery_policy import RESEND_WHEN_AMBIGUOUS_TYPES, TIMED_TYPES
 
 __all__ = [
     "DEVICE_NOT_REGISTERED",
@@ -113,6 +113,8 @@ class ClaimedDelivery:
     # When the notice was produced, and whether it is timed: how long it is still worth retrying.
     produced_at: datetime
     timed: bool
+    # Its category is sent again after an ambiguous outcome (domain/delivery_policy.py).
+    resend_when_ambiguous: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,10 @@ class ReceiptOutcome:
 
 
 # --- Claiming and sending -----------------------------------------------------------------------------
+
+
+def _resend_when_ambiguous() -> sa.ColumnElement[bool]:
+    return notification_history.c.notification_type.in_(sorted(RESEND_WHEN_AMBIGUOUS_TYPES))
 
 
 def _build_claim() -> sa.Update:
@@ -212,6 +218,7 @@ def _build_claim() -> sa.Update:
             stale.label("stale"),
             notification_history.c.sent_at.label("produced_at"),
             notification_history.c.notification_type.in_(sorted(TIMED_TYPES)).label("timed"),
+            _resend_when_ambiguous().label("resend_when_ambiguous"),
         )
     )
 
@@ -434,6 +441,8 @@ class LapsedClaim:
     claim_id: UUID
     delivery_ids: list[UUID]
     notification_ids: list[UUID]
+    # Per delivery: its category is sent again after an ambiguous outcome (domain/delivery_policy.py).
+    resend_when_ambiguous: list[bool]
 
 
 async def lapsed_claims(
@@ -453,18 +462,25 @@ async def lapsed_claims(
         push_deliveries.c.claimed_at < sa.bindparam("claimed_before", type_=_TSTZ),
     )
     result = await connection.execute(
-        sa.select(push_deliveries.c.claim_id, push_deliveries.c.id, push_deliveries.c.notification_id)
+        sa.select(
+            push_deliveries.c.claim_id,
+            push_deliveries.c.id,
+            push_deliveries.c.notification_id,
+            _resend_when_ambiguous(),
+        )
+        .join(notification_history, notification_history.c.id == push_deliveries.c.notification_id)
         .where(in_flight, sa.or_(push_deliveries.c.next_attempt_at <= _NOW, owner_gone))
         .order_by(push_deliveries.c.claimed_at)
         .limit(limit)
-        .with_for_update(skip_locked=True),
+        .with_for_update(of=push_deliveries, skip_locked=True),
         {"now": now, "live_owners": list(live_owners), "claimed_before": claimed_before},
     )
     claims: dict[UUID, LapsedClaim] = {}
-    for claim_id, delivery_id, notification_id in result:
-        claim = claims.setdefault(claim_id, LapsedClaim(claim_id, [], []))
+    for claim_id, delivery_id, notification_id, resend in result:
+        claim = claims.setdefault(claim_id, LapsedClaim(claim_id, [], [], []))
         claim.delivery_ids.append(delivery_id)
         claim.notification_ids.append(notification_id)
+        claim.resend_when_ambiguous.append(resend)
     return list(claims.values())
 
 

@@ -38,12 +38,13 @@ before the next (db/push_deliveries.py for the rows, workers/push/claim_fence.py
 
 A worker killed anywhere in there leaves rows claimed until the sweeper (workers/push/sweep.py) sees
 that their process stopped beating or their lease lapsed; it revokes the claims whose worker had not
-entered the send (nothing left: sent again) and marks the others sent with ticket_error
-SendUnconfirmed. That is the policy for every ambiguous outcome — a read timeout after sending, a 504,
-tickets that do not line up with the messages: the request may
-have been accepted, Expo cannot be asked, so it is never resent blindly. Ambiguous sends are
-therefore at most once: a lost push is the lesser harm (the inbox row is there either way), and the
-app drops by data.notification_id the rare duplicate that Expo itself may produce.
+entered the send (nothing left: sent again). The others had an ambiguous outcome, like a read timeout
+or reset after sending, a 504, or tickets that do not line up with the messages: the request may have
+been accepted and Expo cannot be asked. Each such row follows its category's policy
+(domain/delivery_policy.py): by default at most once, recorded sent with ticket_error SendUnconfirmed
+and never resent (the inbox row is there either way); at least once for requests, invitations and
+billing notices, put back in the queue (ticket_error AmbiguousResend until it is sent, counted as
+BatchReport.resent_after_ambiguous), where a second banner is the lesser harm.
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ UNREACHABLE_SQLSTATES: Final = frozenset({"57P01", "57P02", "57P03"})
 WAKE_SLACK_MS: Final = 100
 # ticket_error of rows never sent: the token was deactivated after the row was written, or is malformed.
 TOKEN_INACTIVE: Final = "TokenInactive"
+# ticket_error of a row back in the queue after an ambiguous outcome (its category is resent).
+AMBIGUOUS_RESEND: Final = "AmbiguousResend"
 INVALID_TOKEN: Final = "InvalidPushToken"
 
 Clock = Callable[[], datetime]
@@ -145,6 +148,8 @@ class BatchReport:
     failed: int = 0
     retried: int = 0
     unconfirmed: int = 0
+    # Back in the queue after an ambiguous outcome, by their category's policy (also in `retried`).
+    resent_after_ambiguous: int = 0
     deactivated: int = 0
     stale: int = 0  # timed notices failed at claim as too late to send (also counted in `failed`)
 
@@ -304,10 +309,21 @@ async def _send(sender: PushSender, rows: Sequence[ClaimedDelivery], claim_id: U
         logger.error("push: Expo rejected %d messages: %s %s", len(rows), error.code, error.message)
         return _Outcome([DeliveryResult(row.id, "failed", ticket_error=error.code) for row in rows], [], None)
     except ExpoUnconfirmedError as error:
-        logger.warning("push: outcome of %d messages unknown (%s); not resending", len(rows), error.code)
-        return _Outcome(
-            [DeliveryResult(row.id, "sent", ticket_error=UNCONFIRMED_SEND) for row in rows], [], None
+        # Each row follows its category's policy for an ambiguous send (domain/delivery_policy.py).
+        resend = [row for row in rows if row.resend_when_ambiguous]
+        logger.warning(
+            "push: outcome of %d messages unknown (%s); %d resent by their category's policy",
+            len(rows),
+            error.code,
+            len(resend),
         )
+        resent = _retry_or_fail(sender, resend, AMBIGUOUS_RESEND)
+        given_up = [
+            DeliveryResult(row.id, "sent", ticket_error=UNCONFIRMED_SEND)
+            for row in rows
+            if not row.resend_when_ambiguous
+        ]
+        return _Outcome(given_up + resent.results, [], resent.retry_delay)
     return _ticket_outcomes(sender, rows, tickets)
 
 
@@ -364,6 +380,9 @@ def _report(
         failed=stale + sum(1 for result in results if result.status == "failed"),
         retried=sum(1 for result in results if result.status == "pending"),
         unconfirmed=sum(1 for result in results if result.ticket_error == UNCONFIRMED_SEND),
+        resent_after_ambiguous=sum(
+            1 for result in results if result.status == "pending" and result.ticket_error == AMBIGUOUS_RESEND
+        ),
         deactivated=deactivated,
         stale=stale,
     )

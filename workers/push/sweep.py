@@ -5,8 +5,10 @@ Every minute, and at once when the supervisor sees a worker process die (workers
    (workers/liveness.py; seconds after a kill) or its lease lapsed (a worker alive but stuck). The
    claim fence of each (workers/push/claim_fence.py) decides: the sweeper revokes the claim unless the
    worker had entered the send — revoked, the rows are released and sent again (and the worker, if it
-   only stalled, sends nothing when it wakes); entered, the request may have reached Expo, so the rows
-   become sent, unconfirmed, and are never resent (workers/push/delivery.py explains the policy).
+   only stalled, sends nothing when it wakes); entered, the request may have reached Expo, so each row
+   follows its category's policy for an ambiguous send (domain/delivery_policy.py): sent, unconfirmed,
+   never resent (the default), or released and sent again (at least once: requests, invitations,
+   billing), counted as resent_after_ambiguous.
 2. Due rows nobody is working on (a dropped Redis message, a lost delayed retry, the rows just
    released) get push.deliver messages again, one per 100 rows. Workers chain further messages while
    batches come back full, so a few suffice for any backlog; the cap keeps a big one from flooding
@@ -44,6 +46,8 @@ MAX_LAPSED_ROWS_PER_SWEEP: Final = 10_000
 class SweepReport:
     released: int
     unconfirmed: int
+    # Released although their request may have left (at-least-once categories), so possibly doubled.
+    resent_after_ambiguous: int
     due: int
     enqueued: int
 
@@ -62,14 +66,17 @@ async def sweep_stalled_deliveries(
             limit=MAX_LAPSED_ROWS_PER_SWEEP,
         )
         sent = await fence.revoke([claim.claim_id for claim in claims])
-        released = [row for claim in claims if claim.claim_id not in sent for row in claim.delivery_ids]
-        unconfirmed = [row for claim in claims if claim.claim_id in sent for row in claim.delivery_ids]
-        unconfirmed_notifications = [
-            notification
-            for claim in claims
-            if claim.claim_id in sent
-            for notification in claim.notification_ids
-        ]
+        released, unconfirmed, unconfirmed_notifications, resent = [], [], [], 0
+        for claim in claims:
+            rows = zip(claim.delivery_ids, claim.notification_ids, claim.resend_when_ambiguous, strict=True)
+            for delivery_id, notification_id, resend in rows:
+                # A request that may have left: resent only where the category's policy says so.
+                if claim.claim_id in sent and not resend:
+                    unconfirmed.append(delivery_id)
+                    unconfirmed_notifications.append(notification_id)
+                else:
+                    released.append(delivery_id)
+                    resent += claim.claim_id in sent
         await release_claims(tx.connection, released, now=now)
         await mark_unconfirmed(tx.connection, unconfirmed, now=now)
         due = await count_due_deliveries(tx.connection, now=now, cap=MAX_MESSAGES_PER_SWEEP * BATCH_SIZE)
@@ -78,4 +85,10 @@ async def sweep_stalled_deliveries(
     if unconfirmed_notifications:
         async with database.transaction() as tx:
             await settle_notifications(tx.connection, unconfirmed_notifications, now=now)
-    return SweepReport(released=len(released), unconfirmed=len(unconfirmed), due=due, enqueued=messages)
+    return SweepReport(
+        released=len(released),
+        unconfirmed=len(unconfirmed),
+        resent_after_ambiguous=resent,
+        due=due,
+        enqueued=messages,
+    )
