@@ -93,6 +93,28 @@ async def eventually(database: EngineDatabase, *, timeout_s: float, logs: Path) 
     raise AssertionError(f"deliveries still pending after {timeout_s} s: {stuck}\n" + read_logs(logs))
 
 
+async def sent_once_but_the_ambiguous(
+    database: EngineDatabase, expo: SandboxHandle, notification_ids: list[str]
+) -> int:
+    """Check the delivery promise: no duplicate at Expo; every notice accepted exactly once, but those
+    recorded SendUnconfirmed (a request that may or may not have left: at most once, by their
+    category's policy). Returns how many are in that ambiguous class."""
+    async with database.transaction() as tx:
+        rows = await tx.connection.execute(
+            sa.select(push_deliveries.c.notification_id).where(
+                push_deliveries.c.ticket_error == UNCONFIRMED_SEND
+            )
+        )
+        ambiguous = {str(row.notification_id) for row in rows} & set(notification_ids)
+    sent = notification_ids_sent(expo)
+    assert expo.project_stats()["duplicate_notifications"] == 0
+    assert {nid: sent[nid] for nid in notification_ids if nid not in ambiguous} == {
+        nid: 1 for nid in notification_ids if nid not in ambiguous
+    }
+    assert all(sent[nid] <= 1 for nid in ambiguous)
+    return len(ambiguous)
+
+
 def read_logs(path: Path) -> str:
     return path.read_text(errors="replace") if path.exists() else ""
 
@@ -134,18 +156,11 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(
             enqueue(settings, PUSH_SWEEP)
             await eventually(committed_database, timeout_s=60, logs=log)
 
-        # Then every notice reached Expo exactly once
-        stats = expo.project_stats()
-        assert stats["duplicate_notifications"] == 0
-        assert notification_ids_sent(expo) == Counter(dict.fromkeys(notification_ids, 1))
-    # And the kill did land mid-request: those batches are the ones recorded as sent but unconfirmed
-    async with committed_database.transaction() as tx:
-        unconfirmed = await tx.connection.scalar(
-            sa.select(sa.func.count()).where(push_deliveries.c.ticket_error == UNCONFIRMED_SEND)
-        )
+        # Then every notice reached Expo once, but those whose request the kill left ambiguous: at most
+        # once (the kill did land mid-request)
+        ambiguous = await sent_once_but_the_ambiguous(committed_database, expo, notification_ids)
     assert 100 <= accepted_at_kill < 600
-    assert unconfirmed is not None
-    assert unconfirmed >= 1
+    assert ambiguous >= 1
 
 
 async def test_two_worker_processes_share_one_sliding_limit(
@@ -228,21 +243,14 @@ async def test_the_supervisor_outlives_a_killed_worker_and_its_pushes_go_out_lon
             os.kill(killed, signal.SIGKILL)
 
             # Then, with no sweep run by hand and long before any lease (300 s) lapses, every notice
-            # reaches Expo exactly once
+            # reaches Expo once, but those whose request the kill left ambiguous: at most once
             await eventually(committed_database, timeout_s=90, logs=log)
-            stats = expo.project_stats()
-            assert stats["duplicate_notifications"] == 0
-            assert notification_ids_sent(expo) == Counter(dict.fromkeys(notification_ids, 1))
+            ambiguous = await sent_once_but_the_ambiguous(committed_database, expo, notification_ids)
             # And the supervisor is still running, with a new process in place of the killed one
             assert supervisor.poll() is None
             children = children_of(supervisor.pid)
             assert len(children) == 2
             assert killed not in children
         assert "restarting in" in read_logs(log)
-    # And the kill did land mid-request: those batches are the ones recorded as sent but unconfirmed
-    async with committed_database.transaction() as tx:
-        unconfirmed = await tx.connection.scalar(
-            sa.select(sa.func.count()).where(push_deliveries.c.ticket_error == UNCONFIRMED_SEND)
-        )
-    assert unconfirmed is not None
-    assert unconfirmed >= 1
+    # And the kill did land mid-request (a process holding claims was killed)
+    assert ambiguous >= 1
