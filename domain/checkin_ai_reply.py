@@ -11,7 +11,7 @@ from typing import Final
 
 from domain.ai_free_text import has_hashtag, leaks_structure
 from domain.ai_text import clean_text
-from domain.motivation_style import MotivationStyle, first_name, motivation_style_of
+from domain.motivation_style import MotivationStyle, first_name, voice_of
 from domain.streaks import AnswerStatus
 
 __all__ = [
@@ -32,13 +32,6 @@ REPLY_MAX_LENGTH: Final = 320
 REPLY_MAX_EMOJI: Final = 2
 
 _S = MotivationStyle
-_VOICES: Final = MappingProxyType(
-    {
-        _S.SUPPORTIVE: "a warm friend",
-        _S.TOUGH_LOVE: "a direct coach with urgency",
-        _S.CALM: "mindful and free of pressure",
-    }
-)
 _STREAK_LINES: Final = MappingProxyType(
     {
         AnswerStatus.COMPLETED: "Streak now: {streak} days",
@@ -78,7 +71,7 @@ class ReplyPrompt:
 
 def reply_prompt(checkin: AnsweredCheckIn) -> ReplyPrompt:
     name = first_name(checkin.name)
-    voice = _VOICES[motivation_style_of(checkin.motivation_style)]
+    voice = voice_of(checkin.motivation_style)
     system = (
         f"You are FitNudge, an accountability coach replying to {name}'s check-in. Write a short "
         f"personal reply: 1 or 2 sentences, at most 40 words, using their name. Voice: {voice}. "

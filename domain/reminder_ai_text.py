@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Final
 
 from domain.ai_text import count_emoji, parse_json_object
-from domain.motivation_style import MotivationStyle, first_name, motivation_style_of
+from domain.motivation_style import first_name, voice_of
 from domain.notification_copy.content import clip
 from domain.notification_copy.reminders import REMINDER_BODY_MAX, REMINDER_TITLE_MAX, ReminderText
 
@@ -53,14 +52,6 @@ def time_of_day(local_time: time) -> TimeOfDay:
         return TimeOfDay.AFTERNOON
     return TimeOfDay.EVENING
 
-
-_VOICES: Final = MappingProxyType(
-    {
-        MotivationStyle.SUPPORTIVE: "a warm friend: encouraging, kind, proud of them",
-        MotivationStyle.TOUGH_LOVE: "a direct coach with urgency: blunt, no excuses, short sentences",
-        MotivationStyle.CALM: "mindful and free of pressure: gentle, unhurried, grounded",
-    }
-)
 
 # One is drawn per call, so the same reminder reads differently from day to day (§3.12).
 VARIETY_HINTS: Final = (
@@ -108,7 +99,7 @@ def reminder_prompt(inputs: ReminderPromptInputs, hint: str) -> tuple[str, str]:
     moment = time_of_day(inputs.local_fire_time)
     system = (
         "You write one push notification for FitNudge, a habit app, reminding the user of their goal. "
-        f"Voice: {_VOICES[motivation_style_of(inputs.motivation_style)]}. "
+        f"Voice: {voice_of(inputs.motivation_style)}. "
         f"It is {moment.value} for them: fit the tone to the {moment.value}. "
         "Vary the sentence structure; no clichés (no 'rise and shine', no bare 'you've got this'). "
         "Weave their why in only now and then, never forced. "

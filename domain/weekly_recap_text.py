@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from domain.ai_text import count_emoji, parse_json_object
-from domain.motivation_style import MotivationStyle, first_name, motivation_style_of
+from domain.motivation_style import MotivationStyle, first_name, motivation_style_of, voice_of
 from domain.weekly_recaps import GoalStatusBand, RecapNumbers
 
 __all__ = [
@@ -49,12 +49,6 @@ class RecapText:
     motivational_close: str
 
 
-_VOICES: Final = {
-    MotivationStyle.SUPPORTIVE: "a warm, encouraging friend who celebrates progress",
-    MotivationStyle.TOUGH_LOVE: "a direct coach who speaks with urgency and holds them to their word",
-    MotivationStyle.CALM: "a mindful, gentle guide, free of pressure",
-}
-
 _ANSWER_EXAMPLE: Final = (
     '{"summary": "<40-60 words: how the week went overall, using the numbers and the name>", '
     '"win": "<15-25 words naming the best result of the week>", '
@@ -66,7 +60,7 @@ _ANSWER_EXAMPLE: Final = (
 
 def recap_prompt(numbers: RecapNumbers, name: str, style: str | None) -> tuple[str, str]:
     """(system, user) messages asking for the five texts as one JSON object."""
-    voice = _VOICES[motivation_style_of(style)]
+    voice = voice_of(style)
     system = (
         "You write the weekly recap of a habit and fitness accountability app. "
         f"Write as {voice}. Use only the numbers given; never invent results. "

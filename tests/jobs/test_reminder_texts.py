@@ -4,7 +4,6 @@ for, and that the send path uses the stored text or the template and never waits
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
@@ -27,11 +26,12 @@ from settings import Settings
 from tests.api.auth_support import MakeUser
 from tests.jobs.scheduling_support import add_checkin, add_goal, add_user, answer_checkin, notices
 from tests.support.ai_stub import settings_with_stub
+from tests.support.queues import QueueProbe, probed_queue
 from tests.support.rows import utc
 from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs.reminder_texts import WRITE_CHUNK, prepare_reminder_texts, write_text_chunk
 from workers.jobs.reminders import CHUNK_SIZE as SEND_CHUNK_SIZE
-from workers.jobs.reminders import notify_due_reminders, send_reminder_chunk, tick_reminders
+from workers.jobs.reminders import SEND_CHUNK, notify_due_reminders, send_reminder_chunk, tick_reminders
 from workers.periodic_jobs import JobContext
 
 # 18:00 in New York on 2025-06-10 (EDT); the texts are prepared an hour before.
@@ -54,18 +54,16 @@ async def ai_context(
 
 
 @pytest.fixture
-async def texts_queue(redis: Redis, settings: Settings) -> AsyncIterator[str]:
-    """The key of the text chunk queue's message hash, emptied before and after the test."""
-    keys = [f"{settings.dramatiq_namespace}:{WRITE_CHUNK.queue_name}{suffix}" for suffix in ("", ".msgs")]
-    await redis.delete(*keys)
-    yield keys[1]
-    await redis.delete(*keys)
+async def texts_queue(redis: Redis, settings: Settings) -> AsyncIterator[QueueProbe]:
+    """The text chunk queue, emptied before and after the test."""
+    async with probed_queue(redis, settings, WRITE_CHUNK.queue_name) as probe:
+        yield probe
 
 
-async def take_chunks(redis: Redis, messages_key: str) -> list[tuple[list[UUID], datetime]]:
+async def take_chunks(texts_queue: QueueProbe) -> list[tuple[list[UUID], datetime]]:
     """The queued chunk messages (then removed, as a worker would)."""
-    payloads = [json.loads(raw) for raw in (await redis.hgetall(messages_key)).values()]
-    await redis.delete(messages_key)
+    payloads = await texts_queue.messages()
+    await texts_queue.clear()
     assert {payload["actor_name"] for payload in payloads} <= {WRITE_CHUNK.actor_name}
     return [
         ([UUID(slot_id) for slot_id in payload["args"][0]], datetime.fromisoformat(payload["args"][1]))
@@ -74,11 +72,11 @@ async def take_chunks(redis: Redis, messages_key: str) -> list[tuple[list[UUID],
 
 
 async def prepare_and_write(
-    context: JobContext, redis: Redis, texts_queue: str, now: datetime = PREPARE
+    context: JobContext, texts_queue: QueueProbe, now: datetime = PREPARE
 ) -> dict[str, int]:
     """One preparation run and every chunk it sent, run at once; the counts of both."""
     counts: dict[str, int] = dict(await prepare_reminder_texts(context, now))
-    for slot_ids, claimed_at in await take_chunks(redis, texts_queue):
+    for slot_ids, claimed_at in await take_chunks(texts_queue):
         for key, value in (await write_text_chunk(context, slot_ids, claimed_at=claimed_at, now=now)).items():
             counts[key] = counts.get(key, 0) + value
     return counts
@@ -118,7 +116,7 @@ async def test_preparation_claims_only_the_slots_firing_within_the_window_and_on
     connection: AsyncConnection,
     ai_context: JobContext,
     redis: Redis,
-    texts_queue: str,
+    texts_queue: QueueProbe,
     openai_stub: StubHandle,
 ) -> None:
     # Given reminders at 17:00 (due as the run starts), 17:30, 19:00 (the window's end) and 19:30
@@ -130,9 +128,9 @@ async def test_preparation_claims_only_the_slots_firing_within_the_window_and_on
     assert ai_context.settings.reminder_text_lookahead_minutes == 120
 
     # When the preparation runs at 17:00 with its chunks, and again a minute and half an hour later
-    first = await prepare_and_write(ai_context, redis, texts_queue)
-    again = await prepare_and_write(ai_context, redis, texts_queue, PREPARE + timedelta(minutes=1))
-    later = await prepare_and_write(ai_context, redis, texts_queue, PREPARE + timedelta(minutes=30))
+    first = await prepare_and_write(ai_context, texts_queue)
+    again = await prepare_and_write(ai_context, texts_queue, PREPARE + timedelta(minutes=1))
+    later = await prepare_and_write(ai_context, texts_queue, PREPARE + timedelta(minutes=30))
 
     # Then 17:30 and 19:00 got one text each, asked for once; 19:30 comes into the window later
     assert (first["claimed"], first["chunks"], first["generated"], first["stored"]) == (2, 1, 2, 2)
@@ -154,16 +152,16 @@ async def test_preparation_claims_only_the_slots_firing_within_the_window_and_on
 
 
 async def test_a_lost_chunk_message_is_claimed_again_after_the_lease(
-    connection: AsyncConnection, ai_context: JobContext, redis: Redis, texts_queue: str
+    connection: AsyncConnection, ai_context: JobContext, redis: Redis, texts_queue: QueueProbe
 ) -> None:
     # Given a reminder at 18:00 claimed at 17:00 whose chunk message was lost
     await add_goal(connection, await add_user(connection, timezone=ZONE), now=BUILT)
     assert (await prepare_reminder_texts(ai_context, PREPARE))["claimed"] == 1
-    await take_chunks(redis, texts_queue)
+    await take_chunks(texts_queue)
 
     # When the preparation runs within the lease and after it
     during = await prepare_reminder_texts(ai_context, PREPARE + timedelta(minutes=10))
-    after = await prepare_and_write(ai_context, redis, texts_queue, PREPARE + timedelta(minutes=16))
+    after = await prepare_and_write(ai_context, texts_queue, PREPARE + timedelta(minutes=16))
 
     # Then only the later run claims it again, and its chunk writes the text
     assert (during["claimed"], after["claimed"], after["stored"]) == (0, 1, 1)
@@ -173,13 +171,13 @@ async def test_a_superseded_chunk_does_nothing(
     connection: AsyncConnection,
     ai_context: JobContext,
     redis: Redis,
-    texts_queue: str,
+    texts_queue: QueueProbe,
     openai_stub: StubHandle,
 ) -> None:
     # Given a claim whose message came late, after the slot was claimed again
     await add_goal(connection, await add_user(connection, timezone=ZONE), now=BUILT)
     await prepare_reminder_texts(ai_context, PREPARE)
-    [(slot_ids, first_claim)] = await take_chunks(redis, texts_queue)
+    [(slot_ids, first_claim)] = await take_chunks(texts_queue)
     await prepare_reminder_texts(ai_context, PREPARE + timedelta(minutes=16))
 
     # When the old message finally runs
@@ -193,13 +191,13 @@ async def test_a_superseded_chunk_does_nothing(
 
 
 async def test_a_text_is_stored_only_on_a_slot_still_on_the_claimed_occurrence_and_not_about_to_fire(
-    connection: AsyncConnection, ai_context: JobContext, redis: Redis, texts_queue: str
+    connection: AsyncConnection, ai_context: JobContext, redis: Redis, texts_queue: QueueProbe
 ) -> None:
     # Given two reminders at 18:00 claimed at 17:00; one then moves to 18:30 (rebuilt while generating)
     moved_goal = await add_goal(connection, await add_user(connection, timezone=ZONE), now=BUILT)
     await add_goal(connection, await add_user(connection, timezone=ZONE), now=BUILT)
     await prepare_reminder_texts(ai_context, PREPARE)
-    [(slot_ids, claimed_at)] = await take_chunks(redis, texts_queue)
+    [(slot_ids, claimed_at)] = await take_chunks(texts_queue)
     await connection.execute(
         sa.update(reminder_slots)
         .where(reminder_slots.c.goal_id == moved_goal)
@@ -219,7 +217,7 @@ async def test_a_text_is_stored_only_on_a_slot_still_on_the_claimed_occurrence_a
 
 
 async def test_preparation_is_paced_to_the_texts_per_minute(
-    connection: AsyncConnection, ai_context: JobContext, redis: Redis, texts_queue: str
+    connection: AsyncConnection, ai_context: JobContext, redis: Redis, texts_queue: QueueProbe
 ) -> None:
     # Given 7 reminders at 18:00 and a pace of 3 texts a minute
     for _ in range(7):
@@ -257,7 +255,7 @@ async def test_nothing_is_generated_for_a_push_the_gates_would_skip(
     connection: AsyncConnection,
     ai_context: JobContext,
     redis: Redis,
-    texts_queue: str,
+    texts_queue: QueueProbe,
     openai_stub: StubHandle,
 ) -> None:
     # Given reminders at 18:00 for: notifications off, ai_motivation switch off, quiet hours covering
@@ -289,7 +287,7 @@ async def test_nothing_is_generated_for_a_push_the_gates_would_skip(
     )
 
     # When the texts are prepared
-    counts = await prepare_and_write(ai_context, redis, texts_queue)
+    counts = await prepare_and_write(ai_context, texts_queue)
 
     # Then only the sendable reminder was asked for; the others are handled without a text
     assert [text.split("\n")[1] for text in stub_texts(openai_stub)] == ["Goal: Sendable"]
@@ -302,7 +300,7 @@ async def test_the_prompt_carries_the_reminders_inputs(
     connection: AsyncConnection,
     ai_context: JobContext,
     redis: Redis,
-    texts_queue: str,
+    texts_queue: QueueProbe,
     openai_stub: StubHandle,
 ) -> None:
     # Given a goal created on June 1 (June 10 is its day 10), no streak, 5 completions in the last 7 days
@@ -317,7 +315,7 @@ async def test_the_prompt_carries_the_reminders_inputs(
         await add_checkin(connection, user_id, goal_id, date(2025, 6, day), status="completed")
 
     # When its text is prepared
-    await prepare_and_write(ai_context, redis, texts_queue)
+    await prepare_and_write(ai_context, texts_queue)
 
     # Then the request is the §3.12 reminder request, with the inputs in the prompt
     [request] = openai_stub.requests()
@@ -342,12 +340,12 @@ async def send_then_crash(context: JobContext, slot_id: UUID) -> None:
 
 
 async def test_the_stored_text_is_sent_at_fire_time_and_again_by_a_retried_chunk(
-    connection: AsyncConnection, ai_context: JobContext, redis: Redis, texts_queue: str
+    connection: AsyncConnection, ai_context: JobContext, redis: Redis, texts_queue: QueueProbe
 ) -> None:
     # Given a reminder at 18:00 whose text was prepared at 17:00
     user_id = await add_user(connection, timezone=ZONE)
     goal_id = await add_goal(connection, user_id, now=BUILT)
-    await prepare_and_write(ai_context, redis, texts_queue)
+    await prepare_and_write(ai_context, texts_queue)
     stored = await slot_text(connection, goal_id)
     slot_id = (await connection.execute(sa.select(reminder_slots.c.id))).scalar_one()
 
@@ -392,12 +390,12 @@ async def test_the_template_is_sent_when_no_text_is_ready_or_it_belongs_to_anoth
 
 
 async def test_rebuilt_slots_do_not_carry_a_text_to_another_occurrence(
-    connection: AsyncConnection, ai_context: JobContext, redis: Redis, texts_queue: str
+    connection: AsyncConnection, ai_context: JobContext, redis: Redis, texts_queue: QueueProbe
 ) -> None:
     # Given a reminder at 18:00 with its text, whose goal's slots are then rebuilt (a schedule edit)
     user_id = await add_user(connection, timezone=ZONE)
     goal_id = await add_goal(connection, user_id, now=BUILT)
-    await prepare_and_write(ai_context, redis, texts_queue)
+    await prepare_and_write(ai_context, texts_queue)
     await rebuild_goal_slots(connection, [goal_id], now=PREPARE + timedelta(minutes=5))
 
     # When it fires
@@ -415,7 +413,7 @@ async def test_a_failed_generation_leaves_no_text_and_the_push_goes_out_with_the
     connection: AsyncConnection,
     ai_context: JobContext,
     redis: Redis,
-    texts_queue: str,
+    texts_queue: QueueProbe,
     openai_stub: StubHandle,
     fault: str,
 ) -> None:
@@ -425,7 +423,7 @@ async def test_a_failed_generation_leaves_no_text_and_the_push_goes_out_with_the
     openai_stub.configure(fault=fault, retry_after=0)
 
     # When its text is prepared
-    counts = await prepare_and_write(ai_context, redis, texts_queue)
+    counts = await prepare_and_write(ai_context, texts_queue)
 
     # Then no text is stored and the claim is kept for a retry after the lease
     assert (counts["failed"], counts["stored"]) == (1, 0)
@@ -453,17 +451,16 @@ async def test_the_herd_path_sends_on_time_with_the_stub_slowed_to_5_s_per_call(
     for _ in range(SEND_CHUNK_SIZE + 1):
         await add_goal(connection, await add_user(connection, timezone=ZONE), now=BUILT)
     openai_stub.configure(latency_ms=5_000)
-    reminders_key = f"{ai_context.settings.dramatiq_namespace}:reminders.msgs"
-    await redis.delete(reminders_key)
 
     # When the tick claims them and every send chunk runs
-    counts = await tick_reminders(ai_context, DUE)
-    for raw in (await redis.hgetall(reminders_key)).values():
-        slot_ids, tick_now = json.loads(raw)["args"]
+    async with probed_queue(redis, ai_context.settings, SEND_CHUNK.queue_name) as reminders_queue:
+        counts = await tick_reminders(ai_context, DUE)
+        chunk_messages = await reminders_queue.messages()
+    for message in chunk_messages:
+        slot_ids, tick_now = message["args"]
         await send_reminder_chunk(
             ai_context, [UUID(slot_id) for slot_id in slot_ids], datetime.fromisoformat(tick_now)
         )
-    await redis.delete(reminders_key)
 
     # Then every reminder went out with its template and the model was never asked
     assert counts["chunks"] == 2

@@ -24,6 +24,7 @@ from db.tables import (
     weekly_recaps,
 )
 from services.transaction import EngineDatabase
+from tests.support.lock_waits import wait_until_a_session_waits_for_a_lock
 from tests.support.recap_rows import insert_recap
 from tests.support.rows import insert_goal_row, insert_user_row
 from tests.support.savepoint_database import SavepointDatabase
@@ -340,7 +341,7 @@ async def test_an_accept_that_wins_the_race_against_the_clean_up_is_not_undone(
         )
         # When the clean-up runs meanwhile (its batch still sees the pending row) and the accept commits
         cleanup = asyncio.create_task(expire_partner_requests(committed_database, now=NOW))
-        await asyncio.sleep(0.3)
+        await wait_until_a_session_waits_for_a_lock(engine, "the clean-up")
         assert not cleanup.done()  # waiting for the accept's row lock
         await accept.commit()
         counts = await cleanup

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,6 +18,7 @@ from db.tables import achievement_types, check_ins, goals, user_achievements, we
 from db.weekly_recap_stats import RecapTarget
 from settings import Settings
 from tests.jobs.scheduling_support import add_checkin, add_goal, add_user, job_context, notices
+from tests.support.queues import QueueProbe, probed_queue
 from tests.support.rows import utc
 from tests.support.savepoint_database import SavepointDatabase
 from tests.support.social_rows import insert_pair
@@ -112,16 +112,14 @@ async def test_two_runs_in_the_hour_write_one_recap_and_one_notice(
 
 
 @pytest.fixture
-async def default_queue(redis: Redis, settings: Settings) -> AsyncIterator[str]:
-    """The key of the default queue's message hash, emptied before and after the test."""
-    keys = [f"{settings.dramatiq_namespace}:{BUILD_CHUNK.queue_name}{suffix}" for suffix in ("", ".msgs")]
-    await redis.delete(*keys)
-    yield keys[1]
-    await redis.delete(*keys)
+async def default_queue(redis: Redis, settings: Settings) -> AsyncIterator[QueueProbe]:
+    """The chunks' queue, emptied before and after the test."""
+    async with probed_queue(redis, settings, BUILD_CHUNK.queue_name) as probe:
+        yield probe
 
 
-async def queued_chunks(redis: Redis, messages_key: str) -> list[tuple[list[list[str]], str]]:
-    payloads = [json.loads(raw) for raw in (await redis.hgetall(messages_key)).values()]
+async def queued_chunks(default_queue: QueueProbe) -> list[tuple[list[list[str]], str]]:
+    payloads = await default_queue.messages()
     chunks = [payload for payload in payloads if payload["actor_name"] == BUILD_CHUNK.actor_name]
     return [(payload["args"][0], payload["args"][1]) for payload in chunks]
 
@@ -131,7 +129,7 @@ async def test_more_than_10_users_leave_as_chunk_messages_of_50_and_each_chunk_i
     database: SavepointDatabase,
     settings: Settings,
     redis: Redis,
-    default_queue: str,
+    default_queue: QueueProbe,
 ) -> None:
     # Given 60 premium Berlin users due a recap
     users = {await user_with_week(connection) for _ in range(60)}
@@ -139,7 +137,7 @@ async def test_more_than_10_users_leave_as_chunk_messages_of_50_and_each_chunk_i
 
     # When the job runs: it enqueues chunks instead of writing
     counts = await generate_weekly_recaps(context, BERLIN_RUN)
-    chunks = await queued_chunks(redis, default_queue)
+    chunks = await queued_chunks(default_queue)
 
     # Then two chunks (50 + 10) cover every user, and nothing is written yet
     assert (counts["candidates"], counts["chunks"]) == (60, 2)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 from uuid import UUID
@@ -16,6 +15,7 @@ from db.tables import check_ins, pattern_insights
 from services.goal_insights import Prepared, claim_goals
 from services.messages import ActorAddress
 from settings import Settings
+from tests.support.queues import QueueProbe
 from tests.support.rows import insert_goal_row, insert_user_row
 
 # (days before the local today, status, skip reason) of SEEDED_HISTORY; answered rows only count.
@@ -101,6 +101,5 @@ async def set_generating(connection: AsyncConnection, user_id: UUID, goal_id: UU
 
 async def queued(redis: Redis, settings: Settings, address: ActorAddress) -> list[list[Any]]:
     """The arguments of every message waiting for the actor at `address`, on its queue."""
-    messages = await redis.hgetall(f"{settings.dramatiq_namespace}:{address.queue_name}.msgs")
-    decoded = [json.loads(payload) for payload in messages.values()]
-    return [message["args"] for message in decoded if message["actor_name"] == address.actor_name]
+    messages = await QueueProbe(redis, settings, address.queue_name).messages()
+    return [message["args"] for message in messages if message["actor_name"] == address.actor_name]
