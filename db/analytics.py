@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.local_dates import local_date_at
 from db.tables import check_ins, goals, users
 from domain.analytics import DONE_STATUSES, DashboardFacts, Tally
 from domain.streaks import CheckInStatus
@@ -40,7 +41,7 @@ _DONE = sa.bindparam(
     type_=postgresql.ARRAY(check_ins.c.status.type),
 )
 
-_created_on = sa.cast(sa.func.timezone(users.c.timezone, goals.c.created_at), sa.Date)
+_created_on = local_date_at(users.c.timezone, goals.c.created_at)
 _goal = (
     sa.select(
         goals.c.id,

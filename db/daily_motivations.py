@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.local_dates import local_date_at
 from db.tables import daily_motivations, goals, users
 from domain.daily_motivation import GOALS_IN_PROMPT, MotivationSubject, background_colors
 from domain.goal_rules import GoalStatus
@@ -28,7 +29,6 @@ __all__ = [
     "MotivationRow",
     "SubjectOnDate",
     "TodaysMotivation",
-    "local_date_of",
     "motivation_of_owner",
     "motivation_on",
     "motivation_page",
@@ -73,11 +73,6 @@ class MotivationDraft:
     background_style: str
 
 
-def local_date_of(instant: sa.ColumnElement[Any]) -> sa.ColumnElement[date]:
-    """The calendar date of `instant` in the user's zone (users must be in the statement)."""
-    return sa.cast(sa.func.timezone(users.c.timezone, instant), sa.Date)
-
-
 # --- Today's row ------------------------------------------------------------------------------------
 
 
@@ -93,7 +88,9 @@ async def todays_motivation(
 ) -> TodaysMotivation | None:
     """The user's local date at `now`, their plan and their row of that date if written (one
     statement); None when the user no longer exists."""
-    local_today = local_date_of(sa.literal(now, sa.DateTime(timezone=True))).label("local_today")
+    local_today = local_date_at(users.c.timezone, sa.literal(now, sa.DateTime(timezone=True))).label(
+        "local_today"
+    )
     statement = (
         sa.select(local_today, users.c.plan, *_COLUMNS)
         .select_from(

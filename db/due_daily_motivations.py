@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.daily_motivations import local_date_of
+from db.local_dates import local_date_at
 from db.tables import daily_motivation_claims, daily_motivations, users
 
 __all__ = ["claim_morning_motivations"]
@@ -28,7 +28,7 @@ async def claim_morning_motivations(
     who have no row for that morning's local date, unless another claim younger than `lease` holds
     them; returns (user, local date) pairs, earliest morning first."""
     morning = users.c.next_morning_motivation_at
-    morning_date = local_date_of(morning)
+    morning_date = local_date_at(users.c.timezone, morning)
     fresh_claim = (
         sa.select(daily_motivation_claims.c.user_id)
         .where(

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.local_dates import local_date_at
 from db.tables import check_ins, goals, plan_features, users
 from domain.insights.rules import WEEKDAY_MIN_ANSWERED, AnsweredRow, InsightMetrics, WeekdayRate
 from domain.plans import Feature
@@ -76,7 +77,7 @@ def _rate(completed: sa.ColumnElement[Any], answered: sa.ColumnElement[Any]) -> 
 
 
 def _facts_statement(goal_filter: sa.ColumnElement[bool], *, premium_only: bool) -> sa.Select[Any]:
-    today = sa.cast(sa.func.timezone(users.c.timezone, _NOW), sa.Date)
+    today = local_date_at(users.c.timezone, _NOW)
     source = goals.join(users, users.c.id == goals.c.user_id)
     if premium_only:
         source = _with_pattern_detection(source)

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.local_dates import local_date_at
 from db.sql_arrays import uuid_array
 from db.tables import accountability_partners, check_ins, partner_inactive_due, users
 from domain.streaks import CheckInStatus
@@ -36,7 +37,6 @@ __all__ = [
     "DueQuietUser",
     "SilentPartnership",
     "has_accepted_partner",
-    "local_date_at",
     "notice_instant",
     "rearm_or_clear",
     "schedule_partner_inactivity",
@@ -47,10 +47,6 @@ __all__ = [
 
 # Once-a-day notices go out in the local 10:00 hour (§3.11).
 _NOTICE_TIME = sa.literal_column("time '10:00'", sa.Time)
-
-
-def local_date_at(zone: sa.ColumnElement[str], instant: sa.ColumnElement[Any]) -> sa.ColumnElement[date]:
-    return sa.cast(sa.func.timezone(zone, instant), sa.Date)
 
 
 def notice_instant(

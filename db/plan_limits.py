@@ -17,7 +17,7 @@ from db.tables import users
 from domain.errors import NotFound
 from domain.plans import PlanFeatures
 
-__all__ = ["plan_features_for"]
+__all__ = ["features_of_plan", "plan_features_for"]
 
 
 async def plan_features_for(connection: AsyncConnection, user_id: UUID) -> PlanFeatures:
@@ -25,6 +25,11 @@ async def plan_features_for(connection: AsyncConnection, user_id: UUID) -> PlanF
     plan_id = (await connection.execute(sa.select(users.c.plan).where(users.c.id == user_id))).scalar()
     if plan_id is None:
         raise NotFound("User not found.", code="user_not_found")
+    return await features_of_plan(connection, plan_id)
+
+
+async def features_of_plan(connection: AsyncConnection, plan_id: str) -> PlanFeatures:
+    """The features of the plan `plan_id` (from the cached catalogue)."""
     plan = (await plan_catalog(connection)).plan(plan_id)
     if plan is None:  # the CHECK on users.plan and the seeded catalogue make this a broken deployment
         raise RuntimeError(f"plan {plan_id!r} is missing from subscription_plans")

@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.local_dates import local_date_at
 from db.notifications import push_skip_reason_sql
 from db.sql_arrays import uuid_array
 from db.tables import check_ins, goals, notification_preferences, reminder_slots, users
@@ -147,7 +148,7 @@ def _load_candidates_statement() -> sa.Select[Any]:
     local_fire = sa.func.timezone(users.c.timezone, _slots.next_fire_at)
     local_date = sa.cast(local_fire, sa.Date)
     local_time = sa.cast(local_fire, sa.Time)
-    created_date = sa.cast(sa.func.timezone(users.c.timezone, goals.c.created_at), sa.Date)
+    created_date = local_date_at(users.c.timezone, goals.c.created_at)
     # Correlated subqueries, so every key column reaches the (user_id, goal_id, check_in_date) index
     # (the reason is in db/due_reminders.py).
     status_that_day = (

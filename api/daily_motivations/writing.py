@@ -23,7 +23,7 @@ from db.daily_motivations import (
     store_motivations,
     todays_motivation,
 )
-from db.plans import plan_catalog
+from db.plan_limits import features_of_plan
 from domain.daily_motivation import REGENERATIONS_PER_DAY, pick_background_style, template_motivation
 from domain.errors import Conflict, DailyLimitReached, NotFound, PlanLimitReached
 from domain.plans import Feature
@@ -64,8 +64,8 @@ async def regenerated_motivation_row(
     at most REGENERATIONS_PER_DAY times per local day."""
     today = await _today(database, user_id, now)
     async with database.single_statement() as connection:
-        plan = (await plan_catalog(connection)).plan(today.plan)
-    if plan is None or not plan.feature_set().has(Feature.UNLIMITED_TEXT_MOTIVATION):
+        features = await features_of_plan(connection, today.plan)
+    if not features.has(Feature.UNLIMITED_TEXT_MOTIVATION):
         raise PlanLimitReached(
             "A new daily motivation on demand is part of Premium.", code="unlimited_text_motivation_required"
         )

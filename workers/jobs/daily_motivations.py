@@ -8,8 +8,9 @@ motivation instant falls within the next LEAD and who have no row for that morni
 `motivations.write_chunk` messages of 50 users. A chunk reads what each motivation is written from
 (one statement), asks the model for all of them concurrently with no transaction or connection held,
 and inserts the rows in one statement, ON CONFLICT DO NOTHING: a row that a request wrote meanwhile
-stays. A text the model does not give is the style's template, as on GET /today, so each user costs at
-most one model call a day.
+stays. A text the model does not give is the style's template, as on GET /today, so the job asks the model at
+most once per user and day (a chunk retried after a failed insert asks again; premium regenerations
+and a GET /today that beats the job to the row are calls of their own).
 
 A claim younger than CLAIM_LEASE keeps a user from being claimed again, so overlapping or repeated
 runs send no second message; a user whose message was lost is claimed again once the lease ran out
