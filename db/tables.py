@@ -335,8 +335,7 @@ reminder_slots = sa.Table(
     uuid_pk(),
     user_fk(),
     sa.Column("goal_id", UUID(as_uuid=True), sa.ForeignKey("goals.id", ondelete="CASCADE")),
-    # The challenges table arrives with the challenges feature; its foreign key is added then.
-    sa.Column("challenge_id", UUID(as_uuid=True)),
+    sa.Column("challenge_id", UUID(as_uuid=True), sa.ForeignKey("challenges.id", ondelete="CASCADE")),
     sa.Column("reminder_time", sa.Text, nullable=False),
     tstz("next_fire_at", nullable=False),
     # Set when a reminders tick hands the due slot to a chunk message; another tick leaves it alone
@@ -1001,8 +1000,7 @@ social_nudges = sa.Table(
         nullable=False,
     ),
     sa.Column("goal_id", UUID(as_uuid=True), sa.ForeignKey("goals.id", ondelete="CASCADE")),
-    # The challenges table arrives with the challenges feature; its foreign key is added then.
-    sa.Column("challenge_id", UUID(as_uuid=True)),
+    sa.Column("challenge_id", UUID(as_uuid=True), sa.ForeignKey("challenges.id", ondelete="CASCADE")),
     sa.Column("nudge_type", sa.Text, nullable=False),
     sa.Column("emoji", sa.Text),
     sa.Column("message", sa.Text),
@@ -1201,3 +1199,262 @@ weekly_recaps = sa.Table(
     sa.UniqueConstraint("user_id", "week_start"),
 )
 sa.Index("ix_weekly_recaps_user_week_start", weekly_recaps.c.user_id, weekly_recaps.c.week_start.desc())
+
+# --- AI coach ----------------------------------------------------------------------------------------
+# docs client-behaviour §7. Messages are rows of their own, not a JSON array on the conversation (as
+# upstream had): a turn appends one row instead of rewriting the whole history, pages are index scans,
+# and the worker claims a pending message by its row.
+
+ai_coach_conversations = sa.Table(
+    "ai_coach_conversations",
+    metadata,
+    uuid_pk(),
+    user_fk(),
+    sa.Column("title", sa.Text),
+    sa.Column("message_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("total_tokens_used", sa.Integer, nullable=False, server_default="0"),
+    # Set at creation, so "the current conversation" (latest activity) never has to order NULLs.
+    tstz("last_message_at", nullable=False, default_now=True),
+    sa.Column("is_archived", sa.Boolean, nullable=False, server_default=sa.false()),
+    *timestamps(),
+    sa.CheckConstraint("message_count >= 0 AND total_tokens_used >= 0", name="counts"),
+)
+sa.Index(
+    "ix_ai_coach_conversations_user_activity",
+    ai_coach_conversations.c.user_id,
+    ai_coach_conversations.c.last_message_at.desc(),
+    ai_coach_conversations.c.id.desc(),
+    postgresql_where=sa.text("NOT is_archived"),
+)
+
+COACH_MESSAGE_ROLES = ("user", "assistant")
+COACH_MESSAGE_STATUSES = ("pending", "completed", "failed")
+
+ai_coach_messages = sa.Table(
+    "ai_coach_messages",
+    metadata,
+    uuid_pk(),
+    sa.Column(
+        "conversation_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("ai_coach_conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # The owner again, so every read and write filters on the caller without a join.
+    user_fk(),
+    # The message's place in its conversation (0, 1, …): the client's `message_index`, the paging key.
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="completed"),
+    sa.Column("tokens_used", sa.Integer, nullable=False, server_default="0"),
+    # The tools the model called for this reply (name, arguments, rows returned), for the record.
+    sa.Column("tool_calls", JSONB),
+    # A pending user message's turn: the worker's claim (a lease) and how often it was tried.
+    sa.Column("claim_id", UUID(as_uuid=True)),
+    tstz("claimed_at"),
+    sa.Column("attempts", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Column("language", sa.Text),
+    sa.Column("goal_id", UUID(as_uuid=True), sa.ForeignKey("goals.id", ondelete="SET NULL")),
+    tstz("created_at", nullable=False, default_now=True),
+    tstz("completed_at"),
+    sa.UniqueConstraint("conversation_id", "position"),
+    sa.CheckConstraint(one_of("role", COACH_MESSAGE_ROLES), name="role"),
+    sa.CheckConstraint(one_of("status", COACH_MESSAGE_STATUSES), name="status"),
+    sa.CheckConstraint("position >= 0 AND tokens_used >= 0 AND attempts >= 0", name="counts"),
+    # The sweeper's due index: only messages still waiting for a reply.
+    sa.Index(None, "created_at", postgresql_where=sa.text("status = 'pending'")),
+    sa.Index(None, "user_id"),
+)
+
+# The daily quota (§2.7 ai_coach_daily_usage, client-behaviour §7.2), on the user's local date.
+ai_coach_daily_usage = sa.Table(
+    "ai_coach_daily_usage",
+    metadata,
+    user_fk(),
+    sa.Column("usage_date", sa.Date, nullable=False),
+    sa.Column("message_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("tokens_used", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("bonus_messages", sa.Integer, nullable=False, server_default="0"),
+    *timestamps(),
+    sa.PrimaryKeyConstraint("user_id", "usage_date"),
+    sa.CheckConstraint("message_count >= 0 AND tokens_used >= 0 AND bonus_messages >= 0", name="counts"),
+)
+
+# One row per rewarded ad claimed (POST /ai-coach/unlock-message): a repeated claim of the same ad
+# finds its row and adds nothing.
+ai_coach_ad_rewards = sa.Table(
+    "ai_coach_ad_rewards",
+    metadata,
+    user_fk(),
+    sa.Column("reward_id", sa.Text, nullable=False),
+    sa.Column("usage_date", sa.Date, nullable=False),
+    sa.Column("messages_unlocked", sa.Integer, nullable=False),
+    tstz("created_at", nullable=False, default_now=True),
+    sa.PrimaryKeyConstraint("user_id", "reward_id"),
+    sa.CheckConstraint("messages_unlocked > 0", name="messages_unlocked"),
+)
+
+# --- Challenges --------------------------------------------------------------------------------------
+# docs/domain.md §2.8 and §3.6.
+
+CHALLENGE_TYPES = ("streak", "checkin_count")
+CHALLENGE_STATUSES = ("upcoming", "active", "completed", "cancelled")
+CHALLENGE_FREQUENCIES = ("daily", "weekly", "custom")
+CHALLENGE_TRACKING_TYPES = ("workout", "meal", "hydration", "checkin")
+CHALLENGE_MOODS = ("great", "good", "okay", "bad", "terrible")
+CHALLENGE_INVITE_TYPES = ("direct", "link")
+CHALLENGE_INVITE_STATUSES = ("pending", "accepted", "declined", "expired")
+
+challenges = sa.Table(
+    "challenges",
+    metadata,
+    uuid_pk(),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("challenge_type", sa.Text, nullable=False),
+    sa.Column("duration_days", sa.Integer, nullable=False),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("end_date", sa.Date, nullable=False),
+    sa.Column("join_deadline", sa.Date),
+    # The creator's zone at creation: the status changes happen on the challenge's local dates.
+    sa.Column("timezone", sa.Text, nullable=False),
+    sa.Column("is_public", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("max_participants", sa.Integer),
+    user_fk("created_by", nullable=True, ondelete="SET NULL"),
+    sa.Column("status", sa.Text, nullable=False, server_default="upcoming"),
+    sa.Column("cancelled_reason", sa.Text),
+    tstz("cancelled_at"),
+    sa.Column("category", sa.Text),
+    sa.Column("frequency", sa.Text, nullable=False, server_default="daily"),
+    sa.Column("days_of_week", ARRAY(sa.SmallInteger)),
+    sa.Column("target_days", sa.Integer),
+    sa.Column("target_checkins", sa.Integer),
+    sa.Column("reminder_times", ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'::text[]")),
+    sa.Column("tracking_type", sa.Text, nullable=False, server_default="checkin"),
+    sa.Column("metadata", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    *timestamps(),
+    sa.CheckConstraint(one_of("challenge_type", CHALLENGE_TYPES), name="challenge_type"),
+    sa.CheckConstraint(one_of("status", CHALLENGE_STATUSES), name="status"),
+    sa.CheckConstraint(one_of("frequency", CHALLENGE_FREQUENCIES), name="frequency"),
+    sa.CheckConstraint(one_of("tracking_type", CHALLENGE_TRACKING_TYPES), name="tracking_type"),
+    sa.CheckConstraint("duration_days > 0", name="duration_days"),
+    sa.CheckConstraint("end_date >= start_date", name="dates"),
+    sa.CheckConstraint("join_deadline IS NULL OR join_deadline <= end_date", name="join_deadline"),
+    sa.CheckConstraint("max_participants IS NULL OR max_participants >= 2", name="max_participants"),
+    sa.CheckConstraint("challenge_type <> 'checkin_count' OR target_checkins >= 1", name="target_checkins"),
+    sa.CheckConstraint("cardinality(reminder_times) <= 5", name="reminder_times"),
+    # The lifecycle jobs' due indexes and the public list (§2.8).
+    sa.Index("ix_challenges_upcoming_start", "start_date", postgresql_where=sa.text("status = 'upcoming'")),
+    sa.Index("ix_challenges_active_end", "end_date", postgresql_where=sa.text("status = 'active'")),
+    sa.Index(
+        "ix_challenges_public_open",
+        "is_public",
+        "status",
+        "start_date",
+        postgresql_where=sa.text("is_public AND status IN ('upcoming', 'active')"),
+    ),
+    sa.Index(
+        "ix_challenges_creator_open",
+        "created_by",
+        "id",
+        postgresql_where=sa.text("status IN ('upcoming', 'active')"),
+    ),
+)
+
+challenge_participants = sa.Table(
+    "challenge_participants",
+    metadata,
+    uuid_pk(),
+    sa.Column(
+        "challenge_id", UUID(as_uuid=True), sa.ForeignKey("challenges.id", ondelete="CASCADE"), nullable=False
+    ),
+    user_fk(),
+    tstz("joined_at", nullable=False, default_now=True),
+    tstz("completed_at"),
+    sa.UniqueConstraint("challenge_id", "user_id"),
+    sa.Index(None, "user_id", "joined_at"),
+)
+
+
+def participant_fk() -> sa.ForeignKeyConstraint:
+    """A row that lives only as long as its membership: leaving deletes it (§2.8)."""
+    return sa.ForeignKeyConstraint(
+        ["challenge_id", "user_id"],
+        ["challenge_participants.challenge_id", "challenge_participants.user_id"],
+        ondelete="CASCADE",
+    )
+
+
+# The only store of scores: one row per participant, created at join.
+challenge_leaderboard = sa.Table(
+    "challenge_leaderboard",
+    metadata,
+    uuid_pk(),
+    sa.Column("challenge_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("points", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("checkin_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_check_in", sa.Date),
+    sa.Column("rank", sa.Integer, nullable=False, server_default="1"),
+    *timestamps(),
+    participant_fk(),
+    sa.UniqueConstraint("challenge_id", "user_id"),
+    sa.CheckConstraint("points >= 0 AND checkin_count >= 0 AND rank >= 1", name="counts"),
+    sa.Index("ix_challenge_leaderboard_points", "challenge_id", sa.text("points DESC")),
+    sa.Index(None, "challenge_id", "rank"),
+)
+
+challenge_check_ins = sa.Table(
+    "challenge_check_ins",
+    metadata,
+    uuid_pk(),
+    sa.Column("challenge_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("check_in_date", sa.Date, nullable=False),
+    sa.Column("notes", sa.Text),
+    sa.Column("mood", sa.Text),
+    sa.Column("photo_url", sa.Text),
+    sa.Column("points_awarded", sa.SmallInteger, nullable=False),
+    *timestamps(),
+    participant_fk(),
+    sa.UniqueConstraint("challenge_id", "user_id", "check_in_date"),
+    sa.CheckConstraint(f"mood IS NULL OR {one_of('mood', CHALLENGE_MOODS)}", name="mood"),
+    sa.CheckConstraint("points_awarded >= 0", name="points_awarded"),
+)
+
+challenge_invites = sa.Table(
+    "challenge_invites",
+    metadata,
+    uuid_pk(),
+    sa.Column(
+        "challenge_id", UUID(as_uuid=True), sa.ForeignKey("challenges.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("invite_type", sa.Text, nullable=False),
+    user_fk("invited_by_user_id"),
+    # NULL for a link until someone uses it.
+    user_fk("invited_user_id", nullable=True),
+    sa.Column("invite_code", sa.String(20), unique=True),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+    tstz("expires_at", nullable=False),
+    tstz("accepted_at"),
+    *timestamps(),
+    sa.CheckConstraint(one_of("invite_type", CHALLENGE_INVITE_TYPES), name="invite_type"),
+    sa.CheckConstraint(one_of("status", CHALLENGE_INVITE_STATUSES), name="status"),
+    sa.CheckConstraint("(invite_code IS NOT NULL) = (invite_type = 'link')", name="code_for_links"),
+    sa.Index(
+        "uq_challenge_invites_direct",
+        "challenge_id",
+        "invited_user_id",
+        unique=True,
+        postgresql_where=sa.text("invite_type = 'direct'"),
+    ),
+    sa.Index(None, "invited_user_id", "status"),
+    sa.Index(None, "invited_by_user_id"),
+    sa.Index(
+        "ix_challenge_invites_pending_expiry",
+        "expires_at",
+        "id",
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
+)
