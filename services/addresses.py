@@ -33,3 +33,11 @@ CHECKIN_REPLY = ActorAddress("checkins.write_reply", AI_QUEUE)
 # Takes a goal id and the claim id of its pattern_insights row (as text): a generation the request
 # left unfinished (past its budget). The row's claim is the source of truth, the message a nudge.
 INSIGHTS_FINISH = ActorAddress("insights.finish", AI_QUEUE)
+
+# The coach's replies: a queue of their own, since the app looks for the reply once, 30 s after sending
+# (docs client-behaviour §7.3), and must not wait behind batch AI texts on the `ai` queue.
+COACH_QUEUE = "coach"
+
+# Takes the pending user message's id (as text); the message row is the source of truth (its status and
+# claim), the message a nudge: the coach sweeper answers or fails any message left waiting.
+COACH_REPLY = ActorAddress("coach.reply", COACH_QUEUE)
