@@ -17,7 +17,6 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.local_dates import local_date_at
 from db.tables import ai_coach_conversations, ai_coach_daily_usage, ai_coach_messages, users
 
 __all__ = [
@@ -49,6 +48,8 @@ class ClaimedMessage:
     goal_id: UUID | None
     created_at: datetime
     claim_id: UUID
+    # The local date whose daily message this turn reserved (None once given back).
+    quota_date: date | None
 
 
 _CLAIMED_COLUMNS: Final = tuple(_m.c[name] for name in ClaimedMessage.__dataclass_fields__)
@@ -130,15 +131,6 @@ class StoredReply:
     position: int
 
 
-def _usage_date(message: ClaimedMessage) -> sa.ScalarSelect[date]:
-    """The local date the message's quota was reserved on: its owner's date at its creation."""
-    return (
-        sa.select(local_date_at(users.c.timezone, sa.literal(message.created_at, _m.c.created_at.type)))
-        .where(users.c.id == message.user_id)
-        .scalar_subquery()
-    )
-
-
 async def store_reply(
     connection: AsyncConnection,
     message: ClaimedMessage,
@@ -147,11 +139,14 @@ async def store_reply(
     tokens_used: int,
     tool_calls: Sequence[dict[str, Any]] | None,
     title: str | None,
+    give_back_quota: bool,
     now: datetime,
 ) -> StoredReply | None:
     """In the caller's transaction: complete the user message while this run's claim still holds it,
     append the assistant's reply after the conversation's last message, and add to the conversation's
-    and the day's counters. None (and nothing written) when the claim is no longer this run's."""
+    and the day's counters. None (and nothing written) when the claim is no longer this run's.
+    `give_back_quota` clears the message's quota_date (the fallback: the caller releases that day's
+    message)."""
     # The conversation row first, as accept_turn locks it before appending: one lock order, no deadlock.
     locked = (
         await connection.execute(
@@ -166,7 +161,11 @@ async def store_reply(
         await connection.execute(
             sa.update(_m)
             .where(_m.c.id == message.id, _m.c.claim_id == message.claim_id, _m.c.status == "pending")
-            .values(status="completed", completed_at=now)
+            .values(
+                status="completed",
+                completed_at=now,
+                quota_date=None if give_back_quota else _m.c.quota_date,
+            )
             .returning(_m.c.id)
         )
     ).one_or_none()
@@ -208,39 +207,38 @@ async def store_reply(
             updated_at=now,
         )
     )
-    if tokens_used:
+    if tokens_used and message.quota_date is not None:
         await connection.execute(
             sa.update(ai_coach_daily_usage)
             .where(
                 ai_coach_daily_usage.c.user_id == message.user_id,
-                ai_coach_daily_usage.c.usage_date == _usage_date(message),
+                ai_coach_daily_usage.c.usage_date == message.quota_date,
             )
             .values(tokens_used=ai_coach_daily_usage.c.tokens_used + tokens_used, updated_at=now)
         )
     return StoredReply(stored.id, stored.position)
 
 
-async def fail_claimed(connection: AsyncConnection, message: ClaimedMessage, *, now: datetime) -> date | None:
-    """Mark the message failed while this run's claim holds it; the usage date whose reserved message
-    is to be released, or None when the claim was lost (nothing written)."""
+async def fail_claimed(connection: AsyncConnection, message: ClaimedMessage, *, now: datetime) -> bool:
+    """Mark the message failed (its quota_date cleared: the caller gives that day's message back)
+    while this run's claim holds it; False, and nothing written, when the claim was lost."""
     row = (
         await connection.execute(
             sa.update(_m)
             .where(_m.c.id == message.id, _m.c.claim_id == message.claim_id, _m.c.status == "pending")
-            .values(status="failed", completed_at=now)
-            .returning(_usage_date(message).label("usage_date"))
+            .values(status="failed", completed_at=now, quota_date=None)
+            .returning(_m.c.id)
         )
     ).one_or_none()
-    return None if row is None else row.usage_date
+    return row is not None
 
 
 @dataclass(frozen=True, slots=True)
 class Stuck:
-    """The sweeper's pass: messages sent to a worker again, and messages failed for good with the
-    (user, usage date) whose reserved message goes back."""
+    """The sweeper's pass: messages sent to a worker again, and how many were failed for good."""
 
     redriven: list[UUID]
-    failed: list[tuple[UUID, date]]
+    failed: int
 
 
 async def redrive_stuck(
@@ -260,34 +258,52 @@ async def redrive_stuck(
     stuck = sa.and_(_m.c.status == "pending", _m.c.role == "user", idle_since < now - stuck_after)
     hopeless = sa.or_(_m.c.attempts >= max_attempts, _m.c.created_at < now - give_up_after)
 
-    def chosen(condition: sa.ColumnElement[bool]) -> sa.ScalarSelect[Any]:
-        picked = (
-            sa.select(_m.c.id)
+    def chosen(condition: sa.ColumnElement[bool], name: str) -> sa.CTE:
+        return (
+            sa.select(_m.c.id, _m.c.user_id, _m.c.quota_date)
             .where(stuck, condition)
             .order_by(_m.c.created_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
+            .cte(name)
         )
-        return picked.scalar_subquery()
 
-    failed_rows = await connection.execute(
+    doomed = chosen(hopeless, "doomed")
+    failed = (
         sa.update(_m)
-        .where(_m.c.id.in_(chosen(hopeless)))
-        .values(status="failed", completed_at=now)
-        .returning(
-            _m.c.user_id,
-            sa.select(local_date_at(users.c.timezone, _m.c.created_at))
-            .where(users.c.id == _m.c.user_id)
-            .scalar_subquery()
-            .label("usage_date"),
-        )
+        .where(_m.c.id == doomed.c.id)
+        .values(status="failed", completed_at=now, quota_date=None)
+        .returning(doomed.c.user_id, doomed.c.quota_date)
+        .cte("failed")
     )
-    failed = [(row.user_id, row.usage_date) for row in failed_rows]
+    per_day = (
+        sa.select(failed.c.user_id, failed.c.quota_date, sa.func.count().label("messages"))
+        .where(failed.c.quota_date.is_not(None))
+        .group_by(failed.c.user_id, failed.c.quota_date)
+        .cte("per_day")
+    )
+    usage = ai_coach_daily_usage
+    released = (
+        sa.update(usage)
+        .where(usage.c.user_id == per_day.c.user_id, usage.c.usage_date == per_day.c.quota_date)
+        .values(message_count=sa.func.greatest(usage.c.message_count - per_day.c.messages, 0), updated_at=now)
+        .returning(usage.c.user_id)
+        .cte("released")
+    )
+    failed_count = (
+        await connection.execute(
+            sa.select(
+                sa.select(sa.func.count()).select_from(failed).scalar_subquery(),
+                sa.select(sa.func.count()).select_from(released).scalar_subquery(),
+            )
+        )
+    ).one()[0]
+    again = chosen(sa.not_(hopeless), "again")
     redriven_rows = await connection.execute(
         sa.update(_m)
-        .where(_m.c.id.in_(chosen(sa.not_(hopeless))))
+        .where(_m.c.id == again.c.id)
         # claimed_at restarts the idle clock, so the next sweep waits a whole `stuck_after` again.
         .values(claim_id=None, claimed_at=now, attempts=_m.c.attempts + 1)
         .returning(_m.c.id)
     )
-    return Stuck(redriven=[row.id for row in redriven_rows], failed=failed)
+    return Stuck(redriven=[row.id for row in redriven_rows], failed=int(failed_count))
