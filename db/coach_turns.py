@@ -29,6 +29,7 @@ __all__ = [
     "fail_claimed",
     "history",
     "redrive_stuck",
+    "retitle",
     "store_reply",
     "turn_owner",
 ]
@@ -307,3 +308,15 @@ async def redrive_stuck(
         .returning(_m.c.id)
     )
     return Stuck(redriven=[row.id for row in redriven_rows], failed=int(failed_count))
+
+
+async def retitle(connection: AsyncConnection, message: ClaimedMessage, *, old: str, new: str) -> bool:
+    """Replace the conversation's title `old` (the fallback the turn set) by `new`; False when it has
+    another title by now, or is gone."""
+    result = await connection.execute(
+        sa.update(_c)
+        .where(_c.c.id == message.conversation_id, _c.c.user_id == message.user_id, _c.c.title == old)
+        .values(title=new)
+        .returning(_c.c.id)
+    )
+    return result.one_or_none() is not None

@@ -5,11 +5,14 @@
 1. One transaction claims the message (a fresh claim id, claimed_at as the lease, attempts + 1) and
    reads what the model is told; it commits before the model is asked, so no connection is held
    while the model thinks.
-2. The model writes the reply (and, for a conversation without one, its title, at the same time),
-   within the turn's deadline: COACH_REPLY_DEADLINE_SECONDS after the message was created.
-3. One transaction, fenced by the claim, completes the user message, appends the reply and adds the
-   tokens to the conversation and the day's usage. A run whose lease was taken over, or a doubled
+2. The model writes the reply within the turn's deadline: COACH_REPLY_DEADLINE_SECONDS after the
+   message was created.
+3. One transaction, fenced by the claim, completes the user message, appends the reply, adds the
+   tokens to the conversation and the day's usage, and gives an untitled conversation its fallback
+   title (§7.3: the first sentence of the message). A run whose lease was taken over, or a doubled
    message, writes nothing.
+4. Then, outside the client's wait, one small call asks the model for a better title
+   (`name_conversation`).
 
 No reply by the deadline (model slow, failing, over budget, or the run started too late) stores the
 fallback reply of domain/coach.py instead, and gives the day's reserved message back: the user was not
@@ -30,9 +33,9 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.coach_turns import ClaimedMessage, TurnOwner, claim_message, store_reply, turn_owner
+from db.coach_turns import ClaimedMessage, TurnOwner, claim_message, retitle, store_reply, turn_owner
 from db.coach_usage import release_reserved_message
-from domain.coach import FALLBACK_REPLY, system_prompt
+from domain.coach import FALLBACK_REPLY, fallback_title, system_prompt
 from services.ai.model import DeltaSink, TextModel
 from services.coach.context import TurnContext, turn_context
 from services.coach.tools import ToolCaller
@@ -40,7 +43,15 @@ from services.coach.turn import CoachReply, write_reply, write_title
 from services.transaction import Database
 from settings import Settings
 
-__all__ = ["ClaimedTurn", "TurnOutcome", "TurnResult", "answer_message", "claim_turn", "finish_turn"]
+__all__ = [
+    "ClaimedTurn",
+    "TurnOutcome",
+    "TurnResult",
+    "answer_message",
+    "claim_turn",
+    "finish_turn",
+    "name_conversation",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -103,10 +114,6 @@ async def finish_turn(
     deadline_at = message.created_at + timedelta(seconds=settings.coach_reply_deadline_seconds)
     deadline = loop.time() + (deadline_at - clock()).total_seconds() - STORE_MARGIN_SECONDS
     caller = ToolCaller(message.user_id, owner.plan, context.today, clock())
-    title_task = None
-    if owner.title is None:
-        title_seconds = max(0.01, min(TITLE_DEADLINE_SECONDS, deadline - loop.time()))
-        title_task = asyncio.create_task(write_title(model, message.content, deadline_seconds=title_seconds))
     reply = await write_reply(
         model,
         database,
@@ -116,8 +123,23 @@ async def finish_turn(
         deadline=deadline,
         on_delta=on_delta,
     )
-    title = await title_task if title_task is not None else None
+    title = fallback_title(message.content) if owner.title is None else None
     return await _store(database, message, reply, title, clock())
+
+
+async def name_conversation(
+    database: Database, model: TextModel, turn: ClaimedTurn, result: TurnResult
+) -> bool:
+    """After the reply is stored: a conversation that got its fallback title (the first sentence of the
+    user's message) with this turn gets the model's title instead, unless it was renamed meanwhile.
+    Run after the store, so a slow title never holds the reply up."""
+    if turn.owner.title is not None or result.outcome is not TurnOutcome.ANSWERED:
+        return False
+    title = await write_title(model, turn.message.content, deadline_seconds=TITLE_DEADLINE_SECONDS)
+    if title is None:
+        return False
+    async with database.single_statement() as connection:
+        return await retitle(connection, turn.message, old=fallback_title(turn.message.content), new=title)
 
 
 async def answer_message(
@@ -128,12 +150,14 @@ async def answer_message(
     *,
     clock: Callable[[], datetime],
 ) -> TurnResult:
-    """The worker's whole turn: claim `message_id` (committed), then finish it."""
+    """The worker's whole turn: claim `message_id` (committed), finish it, then name the conversation."""
     async with database.transaction() as tx:
         turn = await claim_turn(tx.connection, message_id, settings, now=clock())
     if turn is None:
         return TurnResult(TurnOutcome.NOT_CLAIMED)
-    return await finish_turn(database, model, settings, turn, clock=clock)
+    result = await finish_turn(database, model, settings, turn, clock=clock)
+    await name_conversation(database, model, turn, result)
+    return result
 
 
 async def _store(

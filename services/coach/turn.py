@@ -21,7 +21,6 @@ from domain.coach import (
     TITLE_MAX_TOKENS,
     TITLE_TEMPERATURE,
     accepted_title,
-    fallback_title,
     title_prompt,
 )
 from services.ai.model import AiFeature, ChatMessage, ChatPrompt, Conversation, DeltaSink, TextModel, ToolCall
@@ -102,9 +101,8 @@ async def write_reply(
     return None
 
 
-async def write_title(model: TextModel, first_message: str, *, deadline_seconds: float) -> str:
-    """A title for a new conversation: the model's (≤ 5 words, ≤ 50 characters), else the first
-    sentence of the user's message (≤ 40 characters)."""
+async def write_title(model: TextModel, first_message: str, *, deadline_seconds: float) -> str | None:
+    """The model's title for a new conversation (≤ 5 words, ≤ 50 characters), or None."""
     text = await model.complete(
         ChatPrompt(
             AiFeature.COACH,
@@ -115,4 +113,4 @@ async def write_title(model: TextModel, first_message: str, *, deadline_seconds:
             deadline_seconds=deadline_seconds,
         )
     )
-    return accepted_title(text) or fallback_title(first_message)
+    return accepted_title(text)
