@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.clock import FixedClock
 from db.tables import ai_coach_messages
 from domain.coach import FALLBACK_REPLY
-from sandbox.openai.tool_calls import UNKNOWN_TOOL
 from sandbox.openai.testing import StubHandle
+from sandbox.openai.tool_calls import UNKNOWN_TOOL
 from services.addresses import COACH_REPLY
 from services.ai.model import TextModel
 from services.coach.reply import TurnOutcome, TurnResult, answer_message, claim_turn, finish_turn
@@ -115,9 +115,11 @@ async def test_the_reply_is_stored_after_the_users_message_with_a_title(
     assert detail["messages"][1]["content"] == "Great question. Start with ten minutes a day."
     assert detail["title"] == "Running more"
     [reply_request, title_request] = openai_stub.requests()
-    assert reply_request["body"]["tools"] and "tools" not in title_request["body"]
+    assert reply_request["body"]["tools"]
+    assert "tools" not in title_request["body"]
     messages = reply_request["body"]["messages"]
-    assert messages[0]["role"] == "system" and "Respond in French." in messages[0]["content"]
+    assert messages[0]["role"] == "system"
+    assert "Respond in French." in messages[0]["content"]
     # The user's words travel only as their own message, never inside the system prompt.
     assert "skipping" not in messages[0]["content"]
     assert messages[-1] == {"role": "user", "content": "How do I run more often? I keep skipping."}
@@ -149,7 +151,8 @@ async def test_a_tool_call_is_answered_from_the_callers_rows_only(
     [goal] = json.loads(goals)["results"]
     assert (goal["title"], goal["current_streak"]) == ("Run 5 km", 4)
     everything_sent = json.dumps([r["body"] for r in openai_stub.requests()])
-    assert "Secret other goal" not in everything_sent and "private words" not in everything_sent
+    assert "Secret other goal" not in everything_sent
+    assert "private words" not in everything_sent
     stored = (
         await connection.execute(
             sa.select(ai_coach_messages.c.tool_calls).where(ai_coach_messages.c.id == result.reply_id)

@@ -59,7 +59,8 @@ async def test_a_tool_named_by_the_user_is_called_then_the_answer_follows_its_re
     client = model()
     first = await client.converse(conversation("how are my get_goals going?"))
 
-    assert first is not None and first.content == ""
+    assert first is not None
+    assert first.content == ""
     [call] = first.tool_calls
     assert (call.name, json.loads(call.arguments)) == ("get_goals", {})
     follow_up = conversation("how are my get_goals going?")
@@ -72,7 +73,9 @@ async def test_a_tool_named_by_the_user_is_called_then_the_answer_follows_its_re
         Conversation(AiFeature.COACH, messages, temperature=0.8, max_tokens=200, tools=(GOALS_TOOL,))
     )
 
-    assert second is not None and second.content and second.tool_calls == ()
+    assert second is not None
+    assert second.content
+    assert second.tool_calls == ()
     sent = openai_stub.requests()[1]["body"]
     assert sent["tool_choice"] == "auto"
     assert sent["tools"][0]["function"]["name"] == "get_goals"
@@ -89,8 +92,10 @@ async def test_malformed_and_unknown_tool_calls_reach_the_caller_as_written(
     malformed = await client.converse(conversation("hello"))
     unknown = await client.converse(conversation("hello"))
 
-    assert malformed is not None and malformed.tool_calls[0].arguments == MALFORMED_ARGUMENTS
-    assert unknown is not None and unknown.tool_calls[0].name == UNKNOWN_TOOL
+    assert malformed is not None
+    assert malformed.tool_calls[0].arguments == MALFORMED_ARGUMENTS
+    assert unknown is not None
+    assert unknown.tool_calls[0].name == UNKNOWN_TOOL
 
 
 async def test_a_streamed_answer_arrives_in_pieces_that_make_the_whole(
@@ -107,12 +112,16 @@ async def test_a_streamed_answer_arrives_in_pieces_that_make_the_whole(
 
     assert reply is not None
     assert reply.content == "Keep going, Ada: one small step today and another tomorrow."
-    assert len(pieces) > 1 and "".join(pieces) == reply.content
-    assert reply.prompt_tokens > 0 and reply.completion_tokens > 0
+    assert len(pieces) > 1
+    assert "".join(pieces) == reply.content
+    assert reply.prompt_tokens > 0
+    assert reply.completion_tokens > 0
     body = openai_stub.requests()[0]["body"]
-    assert body["stream"] is True and "tools" not in body
+    assert body["stream"] is True
+    assert "tools" not in body
     usage = (await read_usage(redis, model.prefix, datetime.now(UTC).date()))[AiFeature.COACH]  # type: ignore[attr-defined]
-    assert usage["ok"] == 1 and usage["completion_tokens"] == reply.completion_tokens
+    assert usage["ok"] == 1
+    assert usage["completion_tokens"] == reply.completion_tokens
 
 
 async def test_a_streamed_tool_call_is_gathered_from_its_fragments(
@@ -141,7 +150,8 @@ async def test_a_rate_limited_stream_is_retried_after_retry_after(
 
     reply = await model().converse(conversation("hello", tools=()), on_delta=sink)
 
-    assert reply is not None and reply.content == "Back again."
+    assert reply is not None
+    assert reply.content == "Back again."
     assert [request["outcome"] for request in openai_stub.requests()] == ["rate_limit", "scripted"]
 
 
