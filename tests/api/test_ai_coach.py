@@ -438,7 +438,8 @@ async def test_access_reports_the_plan_and_every_other_route_needs_the_feature(
     # Given a free plan without the coach
     await connection.execute(
         sa.text(
-            "UPDATE plan_features SET feature_value = 0 WHERE plan_id = 'free' AND feature_key = 'ai_coach_chat'"
+            "UPDATE plan_features SET feature_value = 0 "
+            "WHERE plan_id = 'free' AND feature_key = 'ai_coach_chat'"
         )
     )
     # The process's cached catalogue is dropped for this test (and put back afterwards).
