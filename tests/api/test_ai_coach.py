@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.clock import FixedClock
 from db import plans
+from db.coach_usage import release_message_quota
 from db.tables import ai_coach_ad_rewards, ai_coach_daily_usage, ai_coach_messages, user_achievements
 from services.addresses import COACH_REPLY
 from settings import Settings
@@ -573,3 +574,26 @@ async def test_sent_messages_earn_the_coach_badges(
         )
     )
     assert "coach_message" in unlocked.all()
+
+
+async def test_a_failed_turn_gives_its_message_back_once(
+    client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection, clock: FixedClock
+) -> None:
+    # Given a message accepted just before local midnight
+    user = await make_user()
+    clock.instant = utc("2026-03-10T23:59")
+    message_id = UUID((await sent(client, user))["user_message_id"])
+    # When its turn fails for good after midnight, and the release is repeated
+    clock.instant = utc("2026-03-11T00:01")
+    await sent(client, user)
+    released = [await release_message_quota(connection, message_id) for _ in range(2)]
+    # Then the day it was counted on gets it back, once; the new day keeps its own message
+    assert released == [True, False]
+    counts = (
+        await connection.execute(
+            sa.select(ai_coach_daily_usage.c.usage_date, ai_coach_daily_usage.c.message_count)
+            .where(ai_coach_daily_usage.c.user_id == user.id)
+            .order_by(ai_coach_daily_usage.c.usage_date)
+        )
+    ).all()
+    assert [(str(day), count) for day, count in counts] == [("2026-03-10", 0), ("2026-03-11", 1)]
