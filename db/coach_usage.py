@@ -4,7 +4,7 @@ claims (ai_coach_ad_rewards); docs/coach.md, "Limits".
 A message is counted when it is accepted, not when its reply is stored: `reserve_message` adds it in
 one statement that also checks the limit, so concurrent sends of one user wait on the day's row and
 exactly the limit gets through. A turn that fails for good gives its message back
-(`release_reserved_message`).
+(`release_message_quota`, once per message; or `release_reserved_message` for a known day).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.tables import ai_coach_ad_rewards, ai_coach_daily_usage, users
+from db.tables import ai_coach_ad_rewards, ai_coach_daily_usage, ai_coach_messages, users
 
 __all__ = [
     "CoachCaller",
@@ -29,6 +29,7 @@ __all__ = [
     "coach_caller",
     "locked_usage",
     "record_reward",
+    "release_message_quota",
     "release_reserved_message",
     "reserve_message",
     "usage_on",
@@ -112,6 +113,46 @@ _RELEASE: Final = (
 async def release_reserved_message(connection: AsyncConnection, user_id: UUID, usage_date: date) -> None:
     """Give back one message of `usage_date` (the user message's `quota_date`): its turn failed for good."""
     await connection.execute(_RELEASE, {"owner_id": user_id, "day": usage_date})
+
+
+def _release_message_statement() -> sa.Update:
+    # Clearing the message's quota_date and giving the day's message back in one statement: a second
+    # release of the same message (the worker and the sweeper both giving up) finds nothing to clear.
+    # RETURNING shows the updated row: the date it held is read from the locked row beside it.
+    held = (
+        sa.select(ai_coach_messages.c.id, ai_coach_messages.c.user_id, ai_coach_messages.c.quota_date)
+        .where(
+            ai_coach_messages.c.id == sa.bindparam("message", type_=_UUID),
+            ai_coach_messages.c.quota_date.is_not(None),
+        )
+        .with_for_update()
+        .subquery("held")
+    )
+    released = (
+        sa.update(ai_coach_messages)
+        .where(ai_coach_messages.c.id == held.c.id)
+        .values(quota_date=None)
+        .returning(held.c.user_id, held.c.quota_date)
+        .cte("released")
+    )
+    return (
+        sa.update(ai_coach_daily_usage)
+        .where(
+            _USAGE.user_id == released.c.user_id,
+            _USAGE.usage_date == released.c.quota_date,
+            _USAGE.message_count > 0,
+        )
+        .values(message_count=_USAGE.message_count - 1, updated_at=sa.func.now())
+    )
+
+
+_RELEASE_MESSAGE: Final = _release_message_statement()
+
+
+async def release_message_quota(connection: AsyncConnection, message_id: UUID) -> bool:
+    """Give back the message that the user message `message_id` reserved, unless already given back;
+    whether a message was given back."""
+    return (await connection.execute(_RELEASE_MESSAGE, {"message": message_id})).rowcount > 0
 
 
 # ON CONFLICT DO UPDATE locks the existing row as well: one statement that creates the day's row when
