@@ -2,8 +2,9 @@
 `coach.sweep` makes sure none waits forever.
 
 `coach.reply` (queue `coach`) runs services/coach/reply.answer_message: claim, model, store fenced by
-the claim, the fallback reply when the model gives nothing in time. It is not retried by Dramatiq: a
-run that failed or died leaves the message pending with its claim, and the sweep decides.
+the claim, the fallback reply when the model gives nothing in time. An error (the database refusing a
+connection) is retried by Dramatiq within seconds; a run that failed after its claim, or died, leaves the
+message pending with its claim, which a retry leaves alone, and the sweep decides.
 
 `coach.sweep` (every minute) looks at pending user messages nobody holds a live claim on for
 COACH_CLAIM_LEASE_SECONDS (never claimed since they were created — a message lost on its way — or
@@ -32,7 +33,16 @@ GIVE_UP_AFTER: Final = timedelta(minutes=10)
 SWEEP_BATCH: Final = 500
 
 
-@house_actor(COACH_REPLY.actor_name, queue=COACH_REPLY.queue_name, max_retries=0, time_limit_ms=120_000)
+# Retried soon after an error (a database that refused a connection): a retry of a turn already
+# claimed finds the live claim and does nothing, so only a turn that never got claimed runs again.
+@house_actor(
+    COACH_REPLY.actor_name,
+    queue=COACH_REPLY.queue_name,
+    max_retries=3,
+    min_backoff_ms=500,
+    max_backoff_ms=4_000,
+    time_limit_ms=120_000,
+)
 async def reply_actor(message_id: str) -> None:
     context = worker_job_context()
 
