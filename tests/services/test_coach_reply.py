@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.clock import FixedClock
-from db.tables import ai_coach_messages
+from db.tables import ai_coach_daily_usage, ai_coach_messages
 from domain.coach import FALLBACK_REPLY
 from sandbox.openai.testing import StubHandle
 from sandbox.openai.tool_calls import UNKNOWN_TOOL
@@ -93,6 +93,7 @@ async def answer(
 async def test_the_reply_is_stored_after_the_users_message_with_a_title(
     client: httpx.AsyncClient,
     make_user: MakeUser,
+    connection: AsyncConnection,
     database: SavepointDatabase,
     model: TextModel,
     settings: Settings,
@@ -124,6 +125,18 @@ async def test_the_reply_is_stored_after_the_users_message_with_a_title(
     assert "skipping" not in messages[0]["content"]
     assert messages[-1] == {"role": "user", "content": "How do I run more often? I keep skipping."}
     assert await remaining(client, user) == 2
+    # The reply's tokens went to the reply, the conversation and the day's usage.
+    reply_tokens = (
+        await connection.execute(
+            sa.select(ai_coach_messages.c.tokens_used).where(ai_coach_messages.c.id == result.reply_id)
+        )
+    ).scalar_one()
+    day_tokens = (
+        await connection.execute(
+            sa.select(ai_coach_daily_usage.c.tokens_used).where(ai_coach_daily_usage.c.user_id == user.id)
+        )
+    ).scalar_one()
+    assert reply_tokens == result.tokens_used == day_tokens > 0
 
 
 async def test_a_tool_call_is_answered_from_the_callers_rows_only(

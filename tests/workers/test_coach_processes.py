@@ -215,6 +215,32 @@ async def test_the_sse_route_streams_the_reply_and_stores_it(
     assert detail["messages"][-1]["content"] == text
 
 
+async def test_a_streamed_turn_with_a_tool_round_streams_only_the_final_text(
+    committed_database: EngineDatabase,
+    engine: AsyncEngine,
+    settings: Settings,
+    openai_stub: StubHandle,
+    web: tuple[httpx.AsyncClient, Path],
+) -> None:
+    client, _log = web
+    user = await committed_user(engine, settings, committed_database)
+
+    async with client.stream(
+        "POST", f"{COACH}/chat", json={"message": "how are my get_achievements?"}, headers=user.headers
+    ) as response:
+        events = await read_events(response)
+
+    assert [event["type"] for event in events][:1] + [event["type"] for event in events][-1:] == [
+        "start",
+        "end",
+    ]
+    reply_requests = [r["body"] for r in openai_stub.requests() if r["body"].get("stream")]
+    assert len(reply_requests) == 2  # the tool round, then the text
+    [tool_answer] = [m for m in reply_requests[1]["messages"] if m["role"] == "tool"]
+    assert json.loads(tool_answer["content"])["results"][0]["total_achievements"] == 0
+    assert "".join(e["content"] for e in events if e["type"] == "chunk") == events[-1]["full_response"]
+
+
 async def test_a_client_gone_mid_stream_still_finds_the_reply_stored(
     committed_database: EngineDatabase,
     engine: AsyncEngine,
@@ -247,10 +273,16 @@ async def test_the_sse_route_refuses_bad_input_before_streaming(
 ) -> None:
     client, _log = web
     user = await committed_user(engine, settings, committed_database)
+    other = await committed_user(engine, settings, committed_database)
+    theirs = await client.post(
+        f"{COACH}/chat/async", json={"message": "My private words"}, headers=other.headers
+    )
 
     empty = await client.post(f"{COACH}/chat", json={"message": "   "}, headers=user.headers)
     foreign = await client.post(
-        f"{COACH}/chat", json={"message": "hi", "conversation_id": str(uuid.uuid4())}, headers=user.headers
+        f"{COACH}/chat",
+        json={"message": "hi", "conversation_id": theirs.json()["conversation_id"]},
+        headers=user.headers,
     )
 
     assert empty.status_code == 422
