@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-import redis.asyncio as aioredis
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -36,6 +35,7 @@ from api.write_behind import WriteBehind
 from db.engine import create_engine, open_connections
 from services.ai.client import build_text_model
 from services.messages import MessageSender
+from services.redis_clients import process_redis
 from services.transaction import Database, EngineDatabase
 from settings import Settings, get_settings
 
@@ -77,7 +77,7 @@ def create_app(
             )
             await open_connections(engine, settings.db_pool_size)
             app_database = EngineDatabase(engine, sender)
-        redis = aioredis.Redis.from_url(settings.redis_url)
+        redis = process_redis(settings.redis_url)
         activity = ActivityRecorder(app_database)
         blog_views = BlogViews(app_database)
         ai = build_text_model(settings, redis)

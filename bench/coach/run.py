@@ -62,15 +62,16 @@ def summary(values: list[float]) -> str:
     return f"p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {max(values):.0f} ms"
 
 
-async def one_stream(client: httpx.AsyncClient, token: str, message: str) -> tuple[float, float, bool]:
-    """(ms to the first chunk, ms to the end, whether it ended with `end`)."""
+async def one_stream(client: httpx.AsyncClient, token: str, message: str) -> tuple[float, float, bool] | None:
+    """(ms to the first chunk, ms to the end, whether it ended with `end`); None when refused."""
     started = time.perf_counter()
     first: float | None = None
     ended = False
     async with client.stream(
         "POST", f"{COACH}/chat", json={"message": message}, headers={"Authorization": f"Bearer {token}"}
     ) as response:
-        response.raise_for_status()
+        if response.status_code != 200:
+            return None
         async for line in response.aiter_lines():
             if not line.startswith("data: "):
                 continue
@@ -90,20 +91,24 @@ async def sse_scenario(base: str, tokens: list[str]) -> dict[str, Any]:
         results = await asyncio.gather(
             *(one_stream(client, token, "How do I keep my evening walk going?") for token in tokens)
         )
+    answered = [r for r in results if r is not None]
     return {
-        "first_token_ms": [r[0] for r in results],
-        "end_ms": [r[1] for r in results],
-        "ended": sum(r[2] for r in results),
+        "first_token_ms": [r[0] for r in answered],
+        "end_ms": [r[1] for r in answered],
+        "ended": sum(r[2] for r in answered),
+        "refused": len(results) - len(answered),
     }
 
 
-async def send_async(client: httpx.AsyncClient, token: str, message: str) -> str:
+async def send_async(client: httpx.AsyncClient, token: str, message: str) -> str | None:
+    """The pending message's id; None when the API refused the message."""
     response = await client.post(
         f"{COACH}/chat/async",
         json={"message": message, "force_new": True},
         headers={"Authorization": f"Bearer {token}"},
     )
-    response.raise_for_status()
+    if response.status_code != 200:
+        return None
     message_id: str = response.json()["user_message_id"]
     return message_id
 
@@ -141,20 +146,22 @@ async def completions(dsn: str, message_ids: list[str], timeout_s: float = 120) 
 async def async_scenario(base: str, dsn: str, tokens: list[str]) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=len(tokens) + 10)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits, trust_env=False) as client:
-        ids = await asyncio.gather(*(send_async(client, token, "Help me sleep earlier") for token in tokens))
-    done = await completions(dsn, list(ids))
+        sent = await asyncio.gather(*(send_async(client, token, "Help me sleep earlier") for token in tokens))
+    ids = [message_id for message_id in sent if message_id is not None]
+    done = await completions(dsn, ids)
     return {
         "sent": len(ids),
+        "refused": len(sent) - len(ids),
         "answered": len(done),
         "ms": [d[0] for d in done],
         "fallbacks": sum(d[1] for d in done),
     }
 
 
-async def chatting(base: str, tokens: list[str], every_s: float, window_s: float) -> list[str]:
+async def chatting(base: str, tokens: list[str], every_s: float, window_s: float) -> list[str | None]:
     """Every user sends a message every `every_s` seconds (staggered) for `window_s` seconds."""
     limits = httpx.Limits(max_connections=len(tokens) + 10)
-    sent: list[str] = []
+    sent: list[str | None] = []
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits, trust_env=False) as client:
 
         async def user(index: int, token: str) -> None:
@@ -178,6 +185,7 @@ def main() -> None:
     parser.add_argument("--chat-every", type=float, default=3.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--worker-threads", type=int, default=100)
+    parser.add_argument("--web-processes", type=int, default=2)
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args()
 
@@ -199,7 +207,7 @@ def main() -> None:
             "OPENAI_BASE_URL": stub.base_url,
             "OPENAI_CALLS_PER_MINUTE": "0",
             "OPENAI_MAX_CONCURRENCY": "200",
-            "WEB_CONCURRENCY": "2",
+            "WEB_CONCURRENCY": str(args.web_processes),
             "WORKER_PROCESSES": "2",
             "WORKER_THREADS": str(args.worker_threads),
             # Four processes share the server with whatever else runs there: 40 connections at most.
@@ -232,31 +240,35 @@ def main() -> None:
                 chat_thread.start()
                 busy = run_wrk(wrk, "home while chatting", url, script, args.connections, args.window)
                 chat_thread.join()
-                chat_turns = asyncio.run(completions(scratch.dsn, under["sent"]))
+                chat_turns = asyncio.run(
+                    completions(scratch.dsn, [m for m in under["sent"] if m is not None])
+                )
         finally:
             stop_server(server)
+    refused_chats = under["sent"].count(None)
     print(
         f"coach bench: {args.users} users, model latency {args.latency_ms:.0f} ms, "
-        f"worker threads 2 x {args.worker_threads}"
+        f"web processes {args.web_processes}, worker threads 2 x {args.worker_threads}"
     )
     print(
         f"SSE /chat: first token {summary(sse['first_token_ms'])}; end {summary(sse['end_ms'])}; "
-        f"{sse['ended']}/{args.users} ended"
+        f"{sse['ended']}/{args.users} ended, {sse['refused']} refused"
     )
     print(
-        f"async /chat/async, all at once: {turns['answered']}/{turns['sent']} answered, completion "
-        f"{summary(turns['ms'])}, fallbacks {turns['fallbacks']}"
+        f"async /chat/async, all at once: {turns['answered']}/{turns['sent']} answered "
+        f"({turns['refused']} refused), completion {summary(turns['ms'])}, fallbacks {turns['fallbacks']}"
     )
     print(
         f"GET /home/dashboard ({args.connections} connections): alone {alone.requests_per_second:.0f} req/s "
-        f"p50 {alone.p50_ms:.1f} ms p99 {alone.p99_ms:.1f} ms; "
+        f"p50 {alone.p50_ms:.1f} ms p99 {alone.p99_ms:.1f} ms, {alone.non_2xx} non-2xx; "
         f"while chatting {busy.requests_per_second:.0f} req/s "
-        f"p50 {busy.p50_ms:.1f} ms p99 {busy.p99_ms:.1f} ms (p99 ratio {busy.p99_ms / alone.p99_ms:.2f})"
+        f"p50 {busy.p50_ms:.1f} ms p99 {busy.p99_ms:.1f} ms, {busy.non_2xx} non-2xx "
+        f"(p99 ratio {busy.p99_ms / alone.p99_ms:.2f})"
     )
     chat_ms = [c[0] for c in chat_turns]
     print(
-        f"  turns during that window: {len(under['sent'])} sent, completion {summary(chat_ms)}, "
-        f"fallbacks {sum(c[1] for c in chat_turns)}"
+        f"  turns during that window: {len(under['sent'])} sent ({refused_chats} refused), "
+        f"completion {summary(chat_ms)}, fallbacks {sum(c[1] for c in chat_turns)}"
     )
 
 
