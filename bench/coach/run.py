@@ -62,9 +62,13 @@ def summary(values: list[float]) -> str:
     return f"p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {max(values):.0f} ms"
 
 
-async def one_stream(client: httpx.AsyncClient, token: str, message: str) -> tuple[float, float, bool] | None:
-    """(ms to the first chunk, ms to the end, whether it ended with `end`); None when refused."""
+async def one_stream(
+    client: httpx.AsyncClient, token: str, message: str
+) -> tuple[float, float, float, bool] | None:
+    """(ms to the `start` event, to the first chunk, to the end, whether it ended with `end`); None when
+    refused."""
     started = time.perf_counter()
+    accepted: float | None = None
     first: float | None = None
     ended = False
     async with client.stream(
@@ -76,13 +80,15 @@ async def one_stream(client: httpx.AsyncClient, token: str, message: str) -> tup
             if not line.startswith("data: "):
                 continue
             event = json.loads(line[len("data: ") :])
+            if event["type"] == "start":
+                accepted = (time.perf_counter() - started) * 1000
             if event["type"] == "chunk" and first is None:
                 first = (time.perf_counter() - started) * 1000
             if event["type"] in ("end", "error"):
                 ended = event["type"] == "end"
                 break
     total = (time.perf_counter() - started) * 1000
-    return (first if first is not None else total), total, ended
+    return (accepted or total), (first if first is not None else total), total, ended
 
 
 async def sse_scenario(base: str, tokens: list[str]) -> dict[str, Any]:
@@ -93,20 +99,24 @@ async def sse_scenario(base: str, tokens: list[str]) -> dict[str, Any]:
         )
     answered = [r for r in results if r is not None]
     return {
-        "first_token_ms": [r[0] for r in answered],
-        "end_ms": [r[1] for r in answered],
-        "ended": sum(r[2] for r in answered),
+        "start_ms": [r[0] for r in answered],
+        "first_token_ms": [r[1] for r in answered],
+        "end_ms": [r[2] for r in answered],
+        "ended": sum(r[3] for r in answered),
         "refused": len(results) - len(answered),
     }
 
 
 async def send_async(client: httpx.AsyncClient, token: str, message: str) -> str | None:
-    """The pending message's id; None when the API refused the message."""
-    response = await client.post(
-        f"{COACH}/chat/async",
-        json={"message": message, "force_new": True},
-        headers={"Authorization": f"Bearer {token}"},
-    )
+    """The pending message's id; None when the API refused the message or the connection broke."""
+    try:
+        response = await client.post(
+            f"{COACH}/chat/async",
+            json={"message": message, "force_new": True},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    except httpx.TransportError:
+        return None
     if response.status_code != 200:
         return None
     message_id: str = response.json()["user_message_id"]
@@ -146,12 +156,20 @@ async def completions(dsn: str, message_ids: list[str], timeout_s: float = 120) 
 async def async_scenario(base: str, dsn: str, tokens: list[str]) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=len(tokens) + 10)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits, trust_env=False) as client:
-        sent = await asyncio.gather(*(send_async(client, token, "Help me sleep earlier") for token in tokens))
+        started = time.perf_counter()
+
+        async def timed(token: str) -> tuple[str | None, float]:
+            message_id = await send_async(client, token, "Help me sleep earlier")
+            return message_id, (time.perf_counter() - started) * 1000
+
+        answers = await asyncio.gather(*(timed(token) for token in tokens))
+    sent = [message_id for message_id, _ in answers]
     ids = [message_id for message_id in sent if message_id is not None]
     done = await completions(dsn, ids)
     return {
         "sent": len(ids),
         "refused": len(sent) - len(ids),
+        "accepted_ms": [ms for _, ms in answers],
         "answered": len(done),
         "ms": [d[0] for d in done],
         "fallbacks": sum(d[1] for d in done),
@@ -251,12 +269,15 @@ def main() -> None:
         f"web processes {args.web_processes}, worker threads 2 x {args.worker_threads}"
     )
     print(
-        f"SSE /chat: first token {summary(sse['first_token_ms'])}; end {summary(sse['end_ms'])}; "
+        f"SSE /chat: start (accepted) {summary(sse['start_ms'])}; "
+        f"first token {summary(sse['first_token_ms'])}; "
+        f"end {summary(sse['end_ms'])}; "
         f"{sse['ended']}/{args.users} ended, {sse['refused']} refused"
     )
     print(
         f"async /chat/async, all at once: {turns['answered']}/{turns['sent']} answered "
-        f"({turns['refused']} refused), completion {summary(turns['ms'])}, fallbacks {turns['fallbacks']}"
+        f"({turns['refused']} refused), accepted {summary(turns['accepted_ms'])}, "
+        f"completion {summary(turns['ms'])}, fallbacks {turns['fallbacks']}"
     )
     print(
         f"GET /home/dashboard ({args.connections} connections): alone {alone.requests_per_second:.0f} req/s "
