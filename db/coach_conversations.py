@@ -12,7 +12,7 @@ locked first (`touch_conversation`), so positions never collide.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final
 from uuid import UUID
 
@@ -95,10 +95,7 @@ def _conversation(row: Any) -> ConversationRow:
 def _page_statement() -> sa.Select[Any]:
     after_at = sa.bindparam("after_at", type_=sa.DateTime(timezone=True))
     after_id = sa.bindparam("after_id", type_=_UUID)
-    keyset = sa.or_(
-        after_at.is_(None),
-        sa.tuple_(_CONVERSATION.last_message_at, _CONVERSATION.id) < sa.tuple_(after_at, after_id),
-    )
+    keyset = sa.tuple_(_CONVERSATION.last_message_at, _CONVERSATION.id) < sa.tuple_(after_at, after_id)
     return (
         sa.select(*_CONVERSATION_COLUMNS)
         .where(*_LISTED, keyset)
@@ -109,6 +106,8 @@ def _page_statement() -> sa.Select[Any]:
 
 
 _PAGE: Final = _page_statement()
+# After any activity PostgreSQL can store: the first page's keyset position (one plan for every page).
+_NO_POSITION: Final = (datetime(9999, 12, 31, tzinfo=UTC), UUID(int=(1 << 128) - 1))
 _COUNT: Final = sa.select(sa.func.count()).select_from(ai_coach_conversations).where(*_LISTED)
 
 
@@ -122,7 +121,7 @@ async def conversation_page(
 ) -> tuple[list[ConversationRow], int]:
     """The owner's listed conversations by latest activity: those after the keyset position `after` (a
     cursor), else from `offset`; and how many the owner has listed in all."""
-    after_at, after_id = after if after is not None else (None, None)
+    after_at, after_id = after if after is not None else _NO_POSITION
     parameters = {
         "owner_id": user_id,
         "limit": limit,

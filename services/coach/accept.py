@@ -99,7 +99,9 @@ async def accept_turn(tx: Transaction, user_id: UUID, turn: TurnRequest, *, now:
             quota_date=access.usage_date,
             now=now,
         )
-        await drop_oldest_messages(connection, conversation_id, keep=HISTORY_CAP)
+        # Positions only grow, so a conversation holds at most position + 1 messages.
+        if message.position >= HISTORY_CAP:
+            await drop_oldest_messages(connection, conversation_id, keep=HISTORY_CAP)
         accepted = AcceptedTurn(conversation_id, message.id, message.position)
 
     source = AchievementSource(SourceType.COACH_MESSAGE, conversation_id)

@@ -112,16 +112,24 @@ async def test_the_day_and_its_reset_are_the_callers_local_ones(
 
 
 async def test_over_the_daily_limit_a_send_is_429_and_writes_nothing(
-    client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    connection: AsyncConnection,
+    redis: aioredis.Redis,
+    settings: Settings,
 ) -> None:
     # Given a free user who has sent their 3 messages today
     user = await make_user()
     for _ in range(3):
         await sent(client, user)
-    # When they send a fourth
-    response = await send(client, user)
-    # Then 429 with the limit, and no fourth message
+    # When they send a fourth, to a new conversation
+    async with probed_queue(redis, settings, COACH_REPLY.queue_name) as queue:
+        response = await send(client, user, force_new=True)
+        queued = await queue.messages()
+    # Then 429 with the limit, no fourth message, no new conversation, and no reply queued
     assert response.status_code == 429, response.text
+    assert queued == []
+    assert (await get(client, user, "/conversations"))["total_count"] == 1
     assert response.json()["code"] == "ai_coach_daily_limit"
     assert response.json()["daily_limit"] == 3
     assert "Daily message limit reached (3 messages)" in response.json()["detail"]
