@@ -24,6 +24,7 @@ __all__ = [
     "HistoryMessage",
     "StoredReply",
     "Stuck",
+    "TitledTurn",
     "TurnOwner",
     "claim_message",
     "fail_claimed",
@@ -31,6 +32,7 @@ __all__ = [
     "redrive_stuck",
     "retitle",
     "store_reply",
+    "titled_turn",
     "turn_owner",
 ]
 
@@ -310,12 +312,33 @@ async def redrive_stuck(
     return Stuck(redriven=[row.id for row in redriven_rows], failed=int(failed_count))
 
 
-async def retitle(connection: AsyncConnection, message: ClaimedMessage, *, old: str, new: str) -> bool:
-    """Replace the conversation's title `old` (the fallback the turn set) by `new`; False when it has
-    another title by now, or is gone."""
+@dataclass(frozen=True, slots=True)
+class TitledTurn:
+    """A user message and the current title of its conversation."""
+
+    conversation_id: UUID
+    user_id: UUID
+    content: str
+    title: str | None
+
+
+async def titled_turn(connection: AsyncConnection, message_id: UUID) -> TitledTurn | None:
+    row = (
+        await connection.execute(
+            sa.select(_m.c.conversation_id, _m.c.user_id, _m.c.content, _c.c.title)
+            .select_from(_m.join(_c, sa.and_(_c.c.id == _m.c.conversation_id, _c.c.user_id == _m.c.user_id)))
+            .where(_m.c.id == message_id, _m.c.role == "user")
+        )
+    ).one_or_none()
+    return None if row is None else TitledTurn(**row._mapping)
+
+
+async def retitle(connection: AsyncConnection, turn: TitledTurn, *, new: str) -> bool:
+    """Replace the conversation's title the turn saw by `new`; False when it has another title by now,
+    or is gone."""
     result = await connection.execute(
         sa.update(_c)
-        .where(_c.c.id == message.conversation_id, _c.c.user_id == message.user_id, _c.c.title == old)
+        .where(_c.c.id == turn.conversation_id, _c.c.user_id == turn.user_id, _c.c.title == turn.title)
         .values(title=new)
         .returning(_c.c.id)
     )

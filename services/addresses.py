@@ -41,3 +41,7 @@ COACH_QUEUE = "coach"
 # Takes the pending user message's id (as text); the message row is the source of truth (its status and
 # claim), the message a nudge: the coach sweeper answers or fails any message left waiting.
 COACH_REPLY = ActorAddress("coach.reply", COACH_QUEUE)
+
+# Takes the user message id (as text) whose turn gave its conversation the fallback title: asks the model
+# for a better one. After the reply is stored, and behind every waiting reply (a lower priority).
+COACH_TITLE = ActorAddress("coach.title", COACH_QUEUE)

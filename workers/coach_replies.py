@@ -1,5 +1,6 @@
-"""The coach in the workers (client-behaviour §7.3): `coach.reply` answers a pending user message, and
-`coach.sweep` makes sure none waits forever.
+"""The coach in the workers (client-behaviour §7.3): `coach.reply` answers a pending user message,
+`coach.title` names a new conversation after its first reply, and `coach.sweep` makes sure no message
+waits forever.
 
 `coach.reply` (queue `coach`) runs services/coach/reply.answer_message: claim, model, store fenced by
 the claim, the fallback reply when the model gives nothing in time. An error (the database refusing a
@@ -22,8 +23,8 @@ from typing import Final
 from uuid import UUID
 
 from db.coach_turns import redrive_stuck
-from services.addresses import COACH_REPLY
-from services.coach.reply import answer_message
+from services.addresses import COACH_REPLY, COACH_TITLE
+from services.coach.reply import answer_message, name_conversation
 from workers.actor import house_actor
 from workers.periodic_jobs import JobContext, periodic_job, run_logged, worker_job_context
 
@@ -53,6 +54,19 @@ async def reply_actor(message_id: str) -> None:
         return {result.outcome.value: 1}
 
     await run_logged(COACH_REPLY.actor_name, run)
+
+
+@house_actor(
+    COACH_TITLE.actor_name, queue=COACH_TITLE.queue_name, max_retries=1, time_limit_ms=30_000, priority=10
+)
+async def title_actor(message_id: str) -> None:
+    context = worker_job_context()
+
+    async def run() -> dict[str, int]:
+        named = await name_conversation(context.database, context.ai, UUID(message_id))
+        return {"named" if named else "kept": 1}
+
+    await run_logged(COACH_TITLE.actor_name, run)
 
 
 @periodic_job(SWEEP_JOB, "* * * * *")

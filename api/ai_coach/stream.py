@@ -45,7 +45,6 @@ from services.coach.reply import (
     TurnResult,
     claim_turn,
     finish_turn,
-    name_conversation,
 )
 
 logger = logging.getLogger(__name__)
@@ -105,11 +104,6 @@ def _start_turn(resources: AppResources, turn: ClaimedTurn) -> asyncio.Queue[str
             logger.exception("streamed coach turn for message %s failed", turn.message.id)
         finally:
             pieces.put_nowait(result)
-        if result is not None:
-            try:
-                await name_conversation(resources.database, resources.ai, turn, result)
-            except Exception:  # the fallback title stays
-                logger.exception("naming the coach conversation %s failed", turn.message.conversation_id)
 
     task = asyncio.create_task(run())
     _TURNS.add(task)

@@ -11,8 +11,8 @@
    tokens to the conversation and the day's usage, and gives an untitled conversation its fallback
    title (§7.3: the first sentence of the message). A run whose lease was taken over, or a doubled
    message, writes nothing.
-4. Then, outside the client's wait, one small call asks the model for a better title
-   (`name_conversation`).
+4. Then, outside the client's wait, the `coach.title` message (enqueued with the store, a lower priority
+   than replies) has one small call ask the model for a better title (`name_conversation`).
 
 No reply by the deadline (model slow, failing, over budget, or the run started too late) stores the
 fallback reply of domain/coach.py instead, and gives the day's reserved message back: the user was not
@@ -33,9 +33,18 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.coach_turns import ClaimedMessage, TurnOwner, claim_message, retitle, store_reply, turn_owner
+from db.coach_turns import (
+    ClaimedMessage,
+    TurnOwner,
+    claim_message,
+    retitle,
+    store_reply,
+    titled_turn,
+    turn_owner,
+)
 from db.coach_usage import release_reserved_message
 from domain.coach import FALLBACK_REPLY, fallback_title, system_prompt
+from services.addresses import COACH_TITLE
 from services.ai.model import DeltaSink, TextModel
 from services.coach.context import TurnContext, turn_context
 from services.coach.tools import ToolCaller
@@ -127,19 +136,18 @@ async def finish_turn(
     return await _store(database, message, reply, title, clock())
 
 
-async def name_conversation(
-    database: Database, model: TextModel, turn: ClaimedTurn, result: TurnResult
-) -> bool:
-    """After the reply is stored: a conversation that got its fallback title (the first sentence of the
-    user's message) with this turn gets the model's title instead, unless it was renamed meanwhile.
-    Run after the store, so a slow title never holds the reply up."""
-    if turn.owner.title is not None or result.outcome is not TurnOutcome.ANSWERED:
+async def name_conversation(database: Database, model: TextModel, message_id: UUID) -> bool:
+    """The model's title for the conversation of `message_id`, in place of the fallback title its turn
+    set (the first sentence of the message), unless it was renamed meanwhile; False when nothing changed."""
+    async with database.single_statement() as connection:
+        turn = await titled_turn(connection, message_id)
+    if turn is None or turn.title != fallback_title(turn.content):
         return False
-    title = await write_title(model, turn.message.content, deadline_seconds=TITLE_DEADLINE_SECONDS)
+    title = await write_title(model, turn.content, deadline_seconds=TITLE_DEADLINE_SECONDS)
     if title is None:
         return False
     async with database.single_statement() as connection:
-        return await retitle(connection, turn.message, old=fallback_title(turn.message.content), new=title)
+        return await retitle(connection, turn, new=title)
 
 
 async def answer_message(
@@ -150,14 +158,12 @@ async def answer_message(
     *,
     clock: Callable[[], datetime],
 ) -> TurnResult:
-    """The worker's whole turn: claim `message_id` (committed), finish it, then name the conversation."""
+    """The worker's whole turn: claim `message_id` (committed), then finish it."""
     async with database.transaction() as tx:
         turn = await claim_turn(tx.connection, message_id, settings, now=clock())
     if turn is None:
         return TurnResult(TurnOutcome.NOT_CLAIMED)
-    result = await finish_turn(database, model, settings, turn, clock=clock)
-    await name_conversation(database, model, turn, result)
-    return result
+    return await finish_turn(database, model, settings, turn, clock=clock)
 
 
 async def _store(
@@ -179,6 +185,8 @@ async def _store(
         )
         if stored is not None and fallback and message.quota_date is not None:
             await release_reserved_message(tx.connection, message.user_id, message.quota_date)
+        if stored is not None and title is not None and not fallback:
+            tx.enqueue(COACH_TITLE, str(message.id))
     if stored is None:
         logger.warning("coach turn for message %s lost its claim; nothing stored", message.id)
         return TurnResult(TurnOutcome.CLAIM_LOST, message.conversation_id)

@@ -22,9 +22,16 @@ from db.tables import ai_coach_daily_usage, ai_coach_messages
 from domain.coach import FALLBACK_REPLY
 from sandbox.openai.testing import StubHandle
 from sandbox.openai.tool_calls import UNKNOWN_TOOL
-from services.addresses import COACH_REPLY
+from services.addresses import COACH_REPLY, COACH_TITLE
 from services.ai.model import TextModel
-from services.coach.reply import TurnOutcome, TurnResult, answer_message, claim_turn, finish_turn
+from services.coach.reply import (
+    TurnOutcome,
+    TurnResult,
+    answer_message,
+    claim_turn,
+    finish_turn,
+    name_conversation,
+)
 from settings import Settings
 from tests.support.queues import probed_queue
 from tests.support.rows import insert_goal_row, utc
@@ -98,6 +105,7 @@ async def test_the_reply_is_stored_after_the_users_message_with_a_title(
     model: TextModel,
     settings: Settings,
     openai_stub: StubHandle,
+    redis: aioredis.Redis,
 ) -> None:
     user = await make_user()
     openai_stub.script(
@@ -105,7 +113,10 @@ async def test_the_reply_is_stored_after_the_users_message_with_a_title(
     )
     sent = await send(client, user, "How do I run more often? I keep skipping.", language="fr")
 
-    result = await answer(database, model, settings, sent)
+    async with probed_queue(redis, settings, COACH_TITLE.queue_name) as queue:
+        await queue.clear()
+        result = await answer(database, model, settings, sent)
+        queued = [(m["actor_name"], m["args"]) for m in await queue.messages()]
 
     assert result.outcome is TurnOutcome.ANSWERED
     detail = await conversation(client, user, sent["conversation_id"])
@@ -114,7 +125,11 @@ async def test_the_reply_is_stored_after_the_users_message_with_a_title(
         ("assistant", "completed"),
     ]
     assert detail["messages"][1]["content"] == "Great question. Start with ten minutes a day."
-    assert detail["title"] == "Running more"
+    # Stored with the fallback title; the coach.title message then asks the model for a better one.
+    assert detail["title"] == "How do I run more often"
+    assert queued == [("coach.title", [sent["user_message_id"]])]
+    assert await name_conversation(database, model, UUID(sent["user_message_id"]))
+    assert (await conversation(client, user, sent["conversation_id"]))["title"] == "Running more"
     [reply_request, title_request] = openai_stub.requests()
     assert reply_request["body"]["tools"]
     assert "tools" not in title_request["body"]
