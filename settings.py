@@ -191,6 +191,13 @@ class Settings:
     smtp_starttls: bool | None = field(default_factory=lambda: _env_bool("SMTP_STARTTLS"))
     mail_from: str = field(default_factory=lambda: _env("MAIL_FROM", DEFAULT_MAIL_FROM))
 
+    # Metrics (docs/operations.md "Metrics"): the web app's /metrics needs `Authorization: Bearer
+    # <METRICS_TOKEN>`; unset outside dev and test, /metrics is not served (404). The worker supervisor
+    # and the scheduler serve theirs on these ports (0 = none), meant for the private network only.
+    metrics_token: str | None = field(default_factory=lambda: _env_optional("METRICS_TOKEN"))
+    worker_metrics_port: int = field(default_factory=lambda: _env_int("WORKER_METRICS_PORT", 9101))
+    scheduler_metrics_port: int = field(default_factory=lambda: _env_int("SCHEDULER_METRICS_PORT", 9102))
+
     def __post_init__(self) -> None:
         if not self.expo_push_url:
             object.__setattr__(self, "expo_push_url", SANDBOX_PUSH_URL if self.is_dev else EXPO_PUSH_URL)

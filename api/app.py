@@ -27,6 +27,7 @@ from api.blog.views import BlogViews
 from api.clock import Clock, now_dependency, system_clock
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
+from api.metrics import metrics, request_metrics
 from api.openapi import document_errors_and_security
 from api.request_input import ApiRequest, RefuseNulInUrl
 from api.resources import AppResources
@@ -36,6 +37,7 @@ from api.write_behind import WriteBehind
 from db.engine import create_engine, open_connections
 from services.ai.client import build_text_model
 from services.messages import MessageSender
+from services.statement_timing import time_statements
 from services.transaction import Database, EngineDatabase
 from settings import Settings, get_settings
 
@@ -75,6 +77,7 @@ def create_app(
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
             )
+            time_statements(engine, "web")
             await open_connections(engine, settings.db_pool_size)
             app_database = EngineDatabase(engine, sender)
         redis = aioredis.Redis.from_url(settings.redis_url)
@@ -120,7 +123,7 @@ def create_app(
 
     jwt_auth = build_jwt_auth(settings)
     app = Litestar(
-        route_handlers=[HealthController, api_router(), *extra_route_handlers],
+        route_handlers=[HealthController, metrics, api_router(), *extra_route_handlers],
         dependencies={
             "tx": Provide(provide_transaction),
             "single_read": Provide(provide_single_read),
@@ -128,7 +131,7 @@ def create_app(
         },
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=ApiRequest,
-        middleware=[RefuseNulInUrl()],
+        middleware=[RefuseNulInUrl(), request_metrics.middleware],
         lifespan=[lifespan],
         request_max_body_size=settings.request_max_body_bytes,
         openapi_config=OpenAPIConfig(

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.metrics_setup import MULTIPROC_ENV, use_multiprocess_dir
 from workers.supervisor import die_with_parent
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -109,6 +110,8 @@ def main() -> int:
         control_url = stub_url.removesuffix("/v1")
         print(f"openai stub   {stub_url}  (requests: {control_url}/__stub/requests)", flush=True)
 
+    # The web processes' metric files of an earlier run would be added to this one's.
+    env[MULTIPROC_ENV] = str(use_multiprocess_dir("web", own=True))
     processes.append(
         start(
             [
@@ -144,11 +147,17 @@ def main() -> int:
             env,
         )
     )
-    processes.append(start([str(BIN / "periodiq"), "workers.broker", "workers.schedule"], env))
+    processes.append(start([str(BIN / "python"), "-m", "workers.scheduler"], env))
     print(
         f"api           http://127.0.0.1:{port}/api/v1  (OpenAPI: http://127.0.0.1:{port}/schema)", flush=True
     )
     print(f"health        http://127.0.0.1:{port}/health/ready", flush=True)
+    print(
+        f"metrics       http://127.0.0.1:{port}/metrics (web), "
+        f"http://127.0.0.1:{env.get('WORKER_METRICS_PORT', '9101')}/metrics (worker), "
+        f"http://127.0.0.1:{env.get('SCHEDULER_METRICS_PORT', '9102')}/metrics (scheduler)",
+        flush=True,
+    )
     print("Ctrl-C stops everything.", flush=True)
 
     stopping = False

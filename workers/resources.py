@@ -19,6 +19,7 @@ from db.engine import create_engine
 from services.ai.client import build_text_model
 from services.ai.model import TextModel
 from services.messages import MessageSender
+from services.statement_timing import time_statements
 from services.transaction import EngineDatabase
 from settings import Settings
 
@@ -69,6 +70,7 @@ class WorkerResources(Middleware):
             pool_size=pool_size,
             max_overflow=settings.db_max_overflow,
         )
+        time_statements(engine, process_name)
         redis = aioredis.Redis.from_url(settings.redis_url)
         cls._current = Resources(
             settings=settings,

@@ -12,6 +12,7 @@ and under `make run` the whole system. Here each child is a `dramatiq --processe
   (workers/liveness.py DEAD_AFTER): the pushes it had claimed go back in the queue within seconds
   instead of a claim lease. Its other messages come back through Dramatiq's own redelivery of a dead
   worker's unacknowledged messages.
+- the supervisor serves the children's metrics on WORKER_METRICS_PORT (workers/metrics_server.py);
 - SIGTERM / SIGINT are passed to every child, which finish their current messages (Dramatiq's
   graceful stop); the supervisor exits once all have stopped, with the first non-zero status.
 """
@@ -33,8 +34,10 @@ from typing import Final
 
 from services.addresses import PUSH_QUEUE
 from services.messages import ActorAddress, build_client_broker, build_message
+from services.metrics_setup import use_multiprocess_dir
 from settings import get_settings
 from workers.liveness import DEAD_AFTER
+from workers.metrics_server import serve_metrics
 
 logger = logging.getLogger("workers.supervisor")
 
@@ -157,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--threads",
         str(arguments.threads),
     ]
+    # The children inherit the directory; the supervisor serves what they record.
+    serve_metrics(get_settings().worker_metrics_port, use_multiprocess_dir("worker", own=True))
     return Supervisor(command, arguments.processes).run()
 
 
