@@ -71,8 +71,9 @@ DUE_LAG_SECONDS = Gauge(
 # outcome: accepted, device_not_registered, rate_limited, failed, retried, unconfirmed,
 # resent_after_ambiguous, stale.
 PUSHES = Counter(f"{PREFIX}_pushes_total", "Push deliveries by outcome", ["outcome"])
+# status: the HTTP status, or the transport error's name (ConnectError, ReadTimeout, …).
 PUSH_REQUESTS = Counter(
-    f"{PREFIX}_push_requests_total", "Requests to Expo's send endpoint by status", ["status"]
+    f"{PREFIX}_push_requests_total", "Requests to Expo by path and status", ["path", "status"]
 )
 PUSH_LIMITER_WAIT_SECONDS = Histogram(
     f"{PREFIX}_push_limiter_wait_seconds",
