@@ -29,6 +29,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.metrics import metrics, request_metrics
 from api.openapi import document_errors_and_security
+from api.request_ids import RequestIds
 from api.request_input import ApiRequest, RefuseNulInUrl
 from api.resources import AppResources
 from api.routes import api_router
@@ -36,6 +37,7 @@ from api.transaction import provide_single_read, provide_transaction
 from api.write_behind import WriteBehind
 from db.engine import create_engine, open_connections
 from services.ai.client import build_text_model
+from services.log_context import configure_logging
 from services.messages import MessageSender
 from services.statement_timing import time_statements
 from services.transaction import Database, EngineDatabase
@@ -70,6 +72,8 @@ def create_app(
         sender = None
         app_database = database
         if app_database is None:
+            # A served app (not one the tests run over their own database) owns the process's logs.
+            configure_logging("web", settings.log_format)
             sender = MessageSender.to_redis(settings.redis_url, settings.dramatiq_namespace)
             engine = create_engine(
                 settings.database_url,
@@ -131,7 +135,7 @@ def create_app(
         },
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=ApiRequest,
-        middleware=[RefuseNulInUrl(), request_metrics.middleware],
+        middleware=[RequestIds(), RefuseNulInUrl(), request_metrics.middleware],
         lifespan=[lifespan],
         request_max_body_size=settings.request_max_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -140,7 +144,8 @@ def create_app(
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
         ),
-        logging_config=LoggingConfig(log_exceptions="debug"),
+        # The root logger is ours (services/log_context.py, set up in the lifespan).
+        logging_config=LoggingConfig(log_exceptions="debug", configure_root_logger=False),
         debug=False,
         on_app_init=[jwt_auth.on_app_init],
         state=State({"jwt_auth": jwt_auth}),

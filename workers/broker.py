@@ -22,6 +22,7 @@ from periodiq import PeriodiqMiddleware
 
 from settings import get_settings
 from workers.liveness import WorkerLiveness
+from workers.log_middleware import LogContext
 from workers.resources import WorkerResources
 from workers.task_metrics import TaskMetrics
 
@@ -45,6 +46,8 @@ def build_broker() -> RedisBroker:
             Retries(max_retries=DEFAULT_MAX_RETRIES),
             # After Retries, whose verdict (retry or dead letter) it reports.
             TaskMetrics(),
+            # After Retries, so the lines Retries writes about a message still carry its context.
+            LogContext(),
             # Before AsyncIO: hooks run in this order, so at shutdown these close their resources (and
             # stop beating) after the worker threads finished and before the event loop stops.
             WorkerResources(settings),

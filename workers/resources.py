@@ -18,6 +18,7 @@ from dramatiq.asyncio import get_event_loop_thread
 from db.engine import create_engine
 from services.ai.client import build_text_model
 from services.ai.model import TextModel
+from services.log_context import configure_logging
 from services.messages import MessageSender
 from services.statement_timing import time_statements
 from services.transaction import EngineDatabase
@@ -87,6 +88,8 @@ class WorkerResources(Middleware):
             await resources.close()
 
     def before_worker_boot(self, broker: Broker, worker: Worker) -> None:
+        # Dramatiq's CLI set up this child's root handler (a pipe to its parent); the lines keep it.
+        configure_logging("worker", self.settings.log_format)
         WorkerResources.open(
             self.settings, broker, process_name="worker", pool_size=self.settings.db_pool_size
         )

@@ -17,6 +17,7 @@ import redis  # noqa: E402
 
 # Every actor declared (periodiq imports it too), so the first scrape already lists every queue.
 import workers.schedule  # noqa: E402, F401
+from services.log_context import configure_logging  # noqa: E402
 from settings import get_settings  # noqa: E402
 from workers.broker import broker  # noqa: E402
 from workers.metrics_server import serve_metrics  # noqa: E402
@@ -27,6 +28,8 @@ PERIODIQ_ARGS = ["workers.broker", "workers.schedule"]
 
 def main() -> None:
     settings = get_settings()
+    # Before periodiq's own basicConfig, which then finds the root logger set up and leaves it.
+    configure_logging("scheduler", settings.log_format)
     queues = QueueDepthCollector(
         redis.Redis.from_url(settings.redis_url), settings.dramatiq_namespace, broker.get_declared_queues
     )

@@ -33,6 +33,7 @@ from types import FrameType
 from typing import Final
 
 from services.addresses import PUSH_QUEUE
+from services.log_context import configure_logging
 from services.messages import ActorAddress, build_client_broker, build_message
 from services.metrics_setup import use_multiprocess_dir
 from settings import get_settings
@@ -148,7 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=int(os.environ.get("WORKER_PROCESSES", "2")))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("WORKER_THREADS", "8")))
     arguments = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = get_settings()
+    configure_logging("worker-supervisor", settings.log_format)
     command = [
         sys.executable,
         "-m",
@@ -161,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         str(arguments.threads),
     ]
     # The children inherit the directory; the supervisor serves what they record.
-    serve_metrics(get_settings().worker_metrics_port, use_multiprocess_dir("worker", own=True))
+    serve_metrics(settings.worker_metrics_port, use_multiprocess_dir("worker", own=True))
     return Supervisor(command, arguments.processes).run()
 
 
