@@ -32,6 +32,8 @@ SANDBOX_SMTP_PORT = 8025
 SMTP_SUBMISSION_PORT = 587
 DEFAULT_MAIL_FROM = "FitNudge <no-reply@fitnudge.app>"
 LOG_FORMATS = frozenset({"json", "console"})
+# PostHog's US cloud ingestion host.
+POSTHOG_HOST = "https://us.i.posthog.com"
 
 
 class SettingsError(RuntimeError):
@@ -192,6 +194,9 @@ class Settings:
     smtp_starttls: bool | None = field(default_factory=lambda: _env_bool("SMTP_STARTTLS"))
     mail_from: str = field(default_factory=lambda: _env("MAIL_FROM", DEFAULT_MAIL_FROM))
 
+    # Product analytics (services/product_events.py): nothing is sent without a key.
+    posthog_api_key: str | None = field(default_factory=lambda: _env_optional("POSTHOG_API_KEY"))
+    posthog_host: str = field(default_factory=lambda: _env("POSTHOG_HOST", POSTHOG_HOST))
     # Log lines as JSON (one object per line, for a log pipeline) or readable console lines; empty = the
     # default of APP_ENV: json outside dev and test, console in them.
     log_format: str = field(default_factory=lambda: _env("LOG_FORMAT", ""))

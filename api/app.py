@@ -39,6 +39,7 @@ from db.engine import create_engine, open_connections
 from services.ai.client import build_text_model
 from services.log_context import configure_logging
 from services.messages import MessageSender
+from services.product_events import build_product_events
 from services.statement_timing import time_statements
 from services.transaction import Database, EngineDatabase
 from settings import Settings, get_settings
@@ -88,6 +89,7 @@ def create_app(
         activity = ActivityRecorder(app_database)
         blog_views = BlogViews(app_database)
         ai = build_text_model(settings, redis)
+        product_events = build_product_events(settings)
         app.state.resources = AppResources(
             settings=settings,
             database=app_database,
@@ -98,6 +100,7 @@ def create_app(
             id_tokens=build_verifiers(settings),
             nonces=NonceLedger(redis, settings.redis_key_prefix),
             ai=ai,
+            product_events=product_events,
         )
         buffers: tuple[WriteBehind[Any], ...] = (activity, blog_views)
         # Only on a pool the app owns: a Database handed in may be one shared connection (the tests'
@@ -108,6 +111,7 @@ def create_app(
             if engine is not None
             else []
         )
+        writers.append(asyncio.create_task(product_events.flush_periodically()))
         try:
             yield
         finally:
@@ -119,6 +123,7 @@ def create_app(
                 await _flush_all(buffers)
             finally:
                 await ai.aclose()
+                await product_events.aclose()
                 await redis.aclose()
                 if engine is not None:
                     await engine.dispose()

@@ -23,6 +23,7 @@ POLL_SECONDS = 0.5
 SANDBOX_START_TIMEOUT_SECONDS = 15
 # Any bearer key passes the OpenAI stub; this one says where it came from.
 SANDBOX_OPENAI_KEY = "sk-sandbox"
+SANDBOX_POSTHOG_KEY = "phc_sandbox"
 
 
 def start(command: list[str], env: dict[str, str], **kwargs: object) -> subprocess.Popen[str]:
@@ -109,6 +110,12 @@ def main() -> int:
         env.update(OPENAI_API_KEY=SANDBOX_OPENAI_KEY, OPENAI_BASE_URL=stub_url)
         control_url = stub_url.removesuffix("/v1")
         print(f"openai stub   {stub_url}  (requests: {control_url}/__stub/requests)", flush=True)
+
+    if "POSTHOG_API_KEY" not in os.environ:
+        posthog, [posthog_url] = start_sandbox(env, "sandbox.posthog", "--port", "0")
+        processes.append(posthog)
+        env.update(POSTHOG_API_KEY=SANDBOX_POSTHOG_KEY, POSTHOG_HOST=posthog_url)
+        print(f"posthog stub  {posthog_url}  (events: {posthog_url}/__sandbox/events)", flush=True)
 
     # The web processes' metric files of an earlier run would be added to this one's.
     env[MULTIPROC_ENV] = str(use_multiprocess_dir("web", own=True))
