@@ -21,6 +21,7 @@ __all__ = [
     "EMAILS",
     "JOB_COUNTS",
     "PREFIX",
+    "PRODUCT_EVENTS",
     "PUSHES",
     "PUSH_LIMITER_WAIT_SECONDS",
     "PUSH_REQUESTS",
@@ -86,6 +87,9 @@ AI_CALLS = Counter(
     f"{PREFIX}_ai_calls_total", "Language model calls and attempts by outcome", ["feature", "outcome"]
 )
 AI_TOKENS = Counter(f"{PREFIX}_ai_tokens_total", "Language model tokens", ["feature", "kind"])
+
+# outcome: sent, dropped (buffer full), failed (PostHog did not take a batch; kept for the next pass).
+PRODUCT_EVENTS = Counter(f"{PREFIX}_product_events_total", "Product analytics events by outcome", ["outcome"])
 
 # outcome: sent, retrying, failed.
 EMAILS = Counter(f"{PREFIX}_emails_total", "Mail sending attempts by outcome", ["outcome"])

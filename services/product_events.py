@@ -21,9 +21,8 @@ from typing import Any, Final, Protocol
 from uuid import UUID
 
 import httpx
-from prometheus_client import Counter
 
-from services.metrics import PREFIX
+from services.metrics import PRODUCT_EVENTS
 from services.transaction import Transaction
 from settings import Settings
 
@@ -43,9 +42,6 @@ BATCH_SIZE: Final = 500
 MAX_BUFFERED: Final = 20_000
 REQUEST_TIMEOUT_SECONDS: Final = 10.0
 BATCH_PATH: Final = "/batch/"
-
-# outcome: sent, dropped (buffer full), failed (PostHog did not take a batch; kept for the next pass).
-PRODUCT_EVENTS = Counter(f"{PREFIX}_product_events_total", "Product analytics events by outcome", ["outcome"])
 
 
 class ProductEvent(StrEnum):
