@@ -6,6 +6,7 @@ from litestar import Router
 from litestar.types import ControllerRouterHandler
 
 from api.achievements.controller import AchievementsController
+from api.ai_coach.controller import AICoachController
 from api.analytics.controller import AnalyticsController
 from api.app_config.controller import AppConfigController, AppVersionController
 from api.auth.controller import AuthController
@@ -33,6 +34,7 @@ API_PREFIX = "/api/v1"
 
 RESOURCE_HANDLERS: list[ControllerRouterHandler] = [
     AchievementsController,
+    AICoachController,
     AnalyticsController,
     AppConfigController,
     AppVersionController,

@@ -1258,6 +1258,10 @@ ai_coach_messages = sa.Table(
     sa.Column("goal_id", UUID(as_uuid=True), sa.ForeignKey("goals.id", ondelete="SET NULL")),
     tstz("created_at", nullable=False, default_now=True),
     tstz("completed_at"),
+    # A user message's turn: the local date whose daily quota it reserved (ai_coach_daily_usage), so a
+    # turn that fails for good gives back exactly that day's message; NULL once released, and always
+    # on assistant messages.
+    sa.Column("quota_date", sa.Date),
     sa.UniqueConstraint("conversation_id", "position"),
     sa.CheckConstraint(one_of("role", COACH_MESSAGE_ROLES), name="role"),
     sa.CheckConstraint(one_of("status", COACH_MESSAGE_STATUSES), name="status"),

@@ -57,6 +57,7 @@ class SourceType(StrEnum):
     PARTNERSHIP = "partnership"  # an accepted partnership; source_id is the partnership
     NUDGE = "nudge"  # a sent nudge or cheer; source_id is the nudge
     RECAP_VIEWED = "recap_viewed"  # a weekly recap's first view; source_id is the recap
+    COACH_MESSAGE = "coach_message"  # a message accepted by the AI coach; source_id is its conversation
 
 
 PERFECT_CONDITIONS: Final = frozenset(

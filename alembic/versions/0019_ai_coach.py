@@ -103,6 +103,7 @@ def upgrade() -> None:
         sa.Column("goal_id", sa.UUID(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("quota_date", sa.Date(), nullable=True),
         sa.CheckConstraint("role IN ('user', 'assistant')", name=op.f("ck_ai_coach_messages_role")),
         sa.CheckConstraint(
             "status IN ('pending', 'completed', 'failed')", name=op.f("ck_ai_coach_messages_status")

@@ -25,8 +25,9 @@ OUT_OF_BOUNDS = {
 AT_THE_BOUNDS = {"limit": str(MAX_LIMIT), "offset": str(MAX_OFFSET), "page": str(MAX_PAGE)}
 # The parameters a list route cannot do without, beside the paging one under test.
 REQUIRED = {"/api/v1/partners/search": {"query": "ab"}}
-# Lists whose own bound on `limit` is lower than MAX_LIMIT (the app's recaps list takes 1–50).
-LIMIT_BOUNDS = {"/api/v1/recaps/list": "50"}
+# Lists whose own bound on `limit` is lower than MAX_LIMIT (the app's recaps and coach conversations
+# lists take 1–50).
+LIMIT_BOUNDS = {"/api/v1/recaps/list": "50", "/api/v1/ai-coach/conversations": "50"}
 
 
 def list_routes(app: Litestar) -> dict[str, frozenset[str]]:

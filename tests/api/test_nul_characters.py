@@ -136,6 +136,19 @@ WRITE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/admin/blog/tags"): {"name": "Mornings", "slug": "mornings"},
     ("POST", "/partners/request"): {"partner_user_id": str(USER_ID), "message": "Train with me?"},
     ("POST", f"/partners/report/{USER_ID}"): {"reason": "spam", "details": "Sends ads"},
+    ("POST", "/ai-coach/chat/async"): {
+        "message": "Plan my week",
+        "conversation_id": str(uuid4()),
+        "language": "en",
+        "goal_id": str(GOAL_ID),
+    },
+    ("POST", "/ai-coach/unlock-message"): {
+        "reward_type": "ai_message",
+        "reward_amount": 1,
+        "reward_id": "ad-1",
+    },
+    # The app sends {}: no text to carry a NUL, listed so the coverage check knows the route.
+    ("POST", "/ai-coach/conversations/new"): {},
     ("POST", "/subscriptions/sync"): {
         "tier": "premium",
         "is_active": True,
