@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 
+from ..json_http import serve_until_interrupted
 from .server import PostHogServer
 
 
@@ -16,11 +16,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     server = PostHogServer((args.host, args.port))
-    print(f"LISTENING {server.base_url}", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
-    server.server_close()
-    return 0
+    return serve_until_interrupted(server, server.base_url)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import threading
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
+
+from ..json_http import JsonHandler
 
 BATCH_PATH = "/batch/"
 SINGLE_PATH = "/i/v0/e/"
@@ -46,22 +48,22 @@ class PostHogServer(ThreadingHTTPServer):
             self.requests = 0
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: PostHogServer
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802  (the name http.server dispatches to)
         if self.path == EVENTS_PATH:
-            self._answer(HTTPStatus.OK, {"requests": self.server.requests, "events": self.server.events()})
+            self.answer(HTTPStatus.OK, {"requests": self.server.requests, "events": self.server.events()})
         else:
-            self._answer(HTTPStatus.NOT_FOUND, {"error": "not found"})
+            self.answer(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
-    def do_POST(self) -> None:
+    def do_POST(self) -> None:  # noqa: N802  (the name http.server dispatches to)
         if self.path == "/__sandbox/reset":
             self.server.reset()
-            self._answer(HTTPStatus.OK, {"status": 1})
+            self.answer(HTTPStatus.OK, {"status": 1})
             return
         if self.path not in (BATCH_PATH, SINGLE_PATH):
-            self._answer(HTTPStatus.NOT_FOUND, {"error": "not found"})
+            self.answer(HTTPStatus.NOT_FOUND, {"error": "not found"})
             return
         length = int(self.headers.get("Content-Length") or 0)
         try:
@@ -69,13 +71,13 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            self._answer(
+            self.answer(
                 HTTPStatus.BAD_REQUEST, {"type": "validation_error", "detail": "Malformed request data"}
             )
             return
         api_key = body.get("api_key")
         if not api_key:
-            self._answer(
+            self.answer(
                 HTTPStatus.UNAUTHORIZED, {"type": "authentication_error", "detail": "API key required"}
             )
             return
@@ -83,18 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(events, list) or not all(
             isinstance(event, dict) and event.get("event") for event in events
         ):
-            self._answer(HTTPStatus.BAD_REQUEST, {"type": "validation_error", "detail": "Invalid payload"})
+            self.answer(HTTPStatus.BAD_REQUEST, {"type": "validation_error", "detail": "Invalid payload"})
             return
         self.server.keep(str(api_key), events)
-        self._answer(HTTPStatus.OK, {"status": 1})
-
-    def _answer(self, status: HTTPStatus, body: Any) -> None:
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: `make run` shares the terminal with the API's own logs."""
+        self.answer(HTTPStatus.OK, {"status": 1})
