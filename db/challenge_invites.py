@@ -84,7 +84,7 @@ async def upsert_direct_invite(
     )
     upsert = statement.on_conflict_do_update(
         index_elements=[_i.challenge_id, _i.invited_user_id],
-        index_where=_i.invite_type == "direct",
+        index_where=sa.text("invite_type = 'direct'"),  # the partial index's predicate, literally
         set_={
             "invited_by_user_id": statement.excluded.invited_by_user_id,
             "status": "pending",
