@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.tables import metadata, notification_history
+from db.tables import metadata, notification_history, users
 from tests.support.recap_rows import insert_recap
 from tests.support.social_rows import insert_pair
 from tests.support.users import ApiUser
@@ -115,6 +115,42 @@ async def a_recap(scene: Scene) -> dict[str, str]:
     return {"recap_id": str(await insert_recap(scene.connection, scene.owner.id, date(2025, 6, 9)))}
 
 
+async def a_private_challenge(scene: Scene) -> dict[str, str]:
+    """A private challenge the owner (made premium to create it) runs."""
+    await scene.connection.execute(
+        sa.update(users).where(users.c.id == scene.owner.id).values(plan="premium")
+    )
+    body = {
+        "title": "Ours",
+        "challenge_type": "streak",
+        "duration_days": 7,
+        "start_date": datetime.now(UTC).date().isoformat(),
+        "is_public": False,
+    }
+    response = await scene.client.post("/api/v1/challenges", json=body, headers=scene.owner.headers)
+    assert response.status_code == 201, response.text
+    return {"challenge_id": response.json()["id"]}
+
+
+async def an_invite_the_owner_sent(scene: Scene) -> dict[str, str]:
+    challenge = await a_private_challenge(scene)
+    invitee = await scene.make_user()
+    path = f"/api/v1/challenges/{challenge['challenge_id']}/invite"
+    response = await scene.client.post(path, json={"user_id": str(invitee.id)}, headers=scene.owner.headers)
+    assert response.status_code == 200, response.text
+    return {"invite_id": response.json()["invite_id"]}
+
+
+async def an_invite_to_the_owner(scene: Scene) -> dict[str, str]:
+    """A third user's private challenge, to which the owner is invited."""
+    host = await scene.make_user(plan="premium")
+    challenge = await a_private_challenge(Scene(scene.client, scene.connection, scene.make_user, host))
+    path = f"/api/v1/challenges/{challenge['challenge_id']}/invite"
+    response = await scene.client.post(path, json={"user_id": str(scene.owner.id)}, headers=host.headers)
+    assert response.status_code == 200, response.text
+    return {"invite_id": response.json()["invite_id"]}
+
+
 async def the_owner(scene: Scene) -> dict[str, str]:
     """The owner themself, as a partner-only page names them: a stranger must not see it."""
     await a_partner(scene)
@@ -163,6 +199,23 @@ CROSS_USER: dict[str, Case] = {
     "POST /api/v1/partners/{partnership_id}/unblock": Case(a_block, {}),
     "GET /api/v1/partners/{partner_user_id}/dashboard": Case(the_owner),
     "GET /api/v1/recaps/{recap_id}": Case(a_recap, caller={"plan": "premium"}),
+    # A private challenge is 404 to outsiders (§3.6 Visibility); B is premium, so nothing is refused
+    # for B's plan.
+    "GET /api/v1/challenges/{challenge_id}": Case(a_private_challenge),
+    "PATCH /api/v1/challenges/{challenge_id}/edit": Case(a_private_challenge, {"title": "Mine now"}),
+    "DELETE /api/v1/challenges/{challenge_id}": Case(a_private_challenge),
+    "POST /api/v1/challenges/{challenge_id}/cancel": Case(a_private_challenge, {}),
+    "POST /api/v1/challenges/{challenge_id}/join": Case(a_private_challenge, {}, caller={"plan": "premium"}),
+    "POST /api/v1/challenges/{challenge_id}/leave": Case(a_private_challenge, {}),
+    "GET /api/v1/challenges/{challenge_id}/participants": Case(a_private_challenge),
+    "POST /api/v1/challenges/{challenge_id}/invite": Case(a_private_challenge, {"user_id": str(UUID(int=1))}),
+    "POST /api/v1/challenges/{challenge_id}/invite-link": Case(a_private_challenge, {}),
+    # Another user's invite can be neither answered nor revoked.
+    "POST /api/v1/challenges/invites/{invite_id}/accept": Case(
+        an_invite_to_the_owner, {}, caller={"plan": "premium"}
+    ),
+    "POST /api/v1/challenges/invites/{invite_id}/decline": Case(an_invite_to_the_owner, {}),
+    "DELETE /api/v1/challenges/invites/{invite_id}": Case(an_invite_the_owner_sent),
 }
 
 # Routes that take the object's id as a query parameter: the route table cannot find them, so they are
@@ -185,6 +238,7 @@ OPEN: dict[str, str] = {
     "GET /api/v1/users/{user_id}/stats": "public counts; the private ones only to the user",
     "GET /schema/{path}": "the OpenAPI document",
     "POST /api/v1/partners/report/{user_id}": "anyone may report a user; the report is the reporter's row",
+    "POST /api/v1/challenges/join/{invite_code}": "a link's code is the invitation: whoever holds it may join",
 }
 
 
