@@ -238,7 +238,7 @@ OPEN: dict[str, str] = {
     "GET /api/v1/users/{user_id}/stats": "public counts; the private ones only to the user",
     "GET /schema/{path}": "the OpenAPI document",
     "POST /api/v1/partners/report/{user_id}": "anyone may report a user; the report is the reporter's row",
-    "POST /api/v1/challenges/join/{invite_code}": "a link's code is the invitation: whoever holds it may join",
+    "POST /api/v1/challenges/join/{invite_code}": "a link's code is the invitation: its holder may join",
 }
 
 
