@@ -87,6 +87,9 @@ async def create_challenge(
             "reminder_times": normalize_challenge_reminder_times(data.reminder_times or []),
             "tracking_type": data.tracking_type or tracking_type_for(category, title, description),
             "metadata": data.metadata or {},
+            # The request's instant (not the transaction's): the lists' keyset order is creation order.
+            "created_at": now,
+            "updated_at": now,
         },
     )
     await insert_member(connection, challenge.id, me, now=now)

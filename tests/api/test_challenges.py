@@ -12,7 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.clock import FixedClock
-from db.tables import challenge_check_ins, challenge_invites, challenges, notification_history
+from db.tables import (
+    challenge_check_ins,
+    challenge_invites,
+    challenge_leaderboard,
+    challenges,
+    notification_history,
+)
 from tests.api.auth_support import MakeUser
 from tests.api.challenges_support import (
     CHALLENGES,
@@ -336,3 +342,38 @@ async def test_leaving_takes_the_score_and_check_ins_along_and_the_creator_canno
     assert left.all() == []
     again = await client.post(f"{CHALLENGES}/{challenge['id']}/leave", json={}, headers=joiner.headers)
     assert (again.status_code, again.json()["code"]) == (400, "not_a_participant")
+
+
+async def test_the_partner_dashboard_lists_the_partners_active_challenges(
+    client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
+) -> None:
+    partner, viewer = await make_user(plan="premium"), await make_user()
+    await make_partners(client, partner, viewer)
+    active = await create(client, partner, title="Active", is_public=False, start_date=TODAY.isoformat())
+    await create(client, partner, title="Upcoming")
+    active_id = UUID(active["id"])
+    await connection.execute(
+        sa.update(challenges).where(challenges.c.id == active_id).values(status="active")
+    )
+    await connection.execute(
+        sa.update(challenge_leaderboard)
+        .where(challenge_leaderboard.c.challenge_id == active_id)
+        .values(points=20, checkin_count=2, last_check_in=TODAY)
+    )
+
+    response = await client.get(f"/api/v1/partners/{partner.id}/dashboard", headers=viewer.headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["challenges"] == [
+        {
+            "id": active["id"],
+            "title": "Active",
+            "status": "active",
+            "progress": 2,
+            "target_value": 7,
+            "participants_count": 1,
+            "logged_today": True,
+        }
+    ]
+    assert body["total_active_challenges"] == 1
+    assert body["logged_today"] is True
