@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +19,7 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import metadata, notification_history
+from tests.api.challenge_scores_support import insert_challenge
 from tests.support.recap_rows import insert_recap
 from tests.support.social_rows import insert_pair
 from tests.support.users import ApiUser
@@ -121,6 +122,18 @@ async def the_owner(scene: Scene) -> dict[str, str]:
     return {"partner_user_id": str(scene.owner.id)}
 
 
+async def a_private_challenge(scene: Scene) -> dict[str, str]:
+    """A running private challenge of the owner's, with the owner's check-in of today."""
+    challenge_id = await insert_challenge(
+        scene.connection, scene.owner.id, is_public=False, start_date=datetime.now(UTC).date()
+    )
+    response = await scene.client.post(
+        f"/api/v1/challenges/{challenge_id}/check-in", json={"notes": "mine"}, headers=scene.owner.headers
+    )
+    assert response.status_code == 201, response.text
+    return {"challenge_id": str(challenge_id), "check_in_id": response.json()["id"]}
+
+
 @dataclass(frozen=True)
 class Case:
     make: Factory
@@ -163,6 +176,14 @@ CROSS_USER: dict[str, Case] = {
     "POST /api/v1/partners/{partnership_id}/unblock": Case(a_block, {}),
     "GET /api/v1/partners/{partner_user_id}/dashboard": Case(the_owner),
     "GET /api/v1/recaps/{recap_id}": Case(a_recap, caller={"plan": "premium"}),
+    "POST /api/v1/challenges/{challenge_id}/check-in": Case(a_private_challenge, {}),
+    "GET /api/v1/challenges/{challenge_id}/my-check-ins": Case(a_private_challenge),
+    "GET /api/v1/challenges/{challenge_id}/check-ins": Case(a_private_challenge),
+    "PUT /api/v1/challenges/{challenge_id}/check-ins/{check_in_id}": Case(
+        a_private_challenge, {"notes": "no"}
+    ),
+    "DELETE /api/v1/challenges/{challenge_id}/check-ins/{check_in_id}": Case(a_private_challenge),
+    "GET /api/v1/challenges/{challenge_id}/leaderboard": Case(a_private_challenge),
 }
 
 # Routes that take the object's id as a query parameter: the route table cannot find them, so they are
