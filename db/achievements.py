@@ -13,8 +13,9 @@ through an index on the user's own rows:
 - the badges already unlocked: UNIQUE (user_id, achievement_type_id);
 - account age: local today minus the local date of users.created_at.
 - recaps viewed: weekly_recaps with viewed_at set, through (user_id, week_start).
-ai_conversations, challenge_count and challenge_won stay 0: their tables arrive with the AI coach and
-challenges (issues 13 and 14), and join this statement then.
+- challenge memberships (challenge_count): challenge_participants through (user_id, joined_at).
+ai_conversations and challenge_won stay 0 until the AI coach and the challenge finaliser join this
+statement (issues 13 and 14).
 
 `insert_unlocks` writes them with ON CONFLICT (user_id, achievement_type_id) DO NOTHING RETURNING:
 two evaluations racing for the same badge leave one row, and only the one that inserted it sees it.
@@ -38,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.tables import (
     accountability_partners,
     achievement_types,
+    challenge_participants,
     check_ins,
     goals,
     social_nudges,
@@ -273,6 +275,9 @@ def _build_counts_statement(chosen: sa.ColumnElement[bool]) -> sa.Select[Any]:
         .where(weekly_recaps.c.user_id == users.c.id, weekly_recaps.c.viewed_at.is_not(None))
         .scalar_subquery()
     )
+    challenge_count = (
+        sa.select(sa.func.count()).where(challenge_participants.c.user_id == users.c.id).scalar_subquery()
+    )
     account_age = today - sa.cast(sa.func.timezone(users.c.timezone, users.c.created_at), sa.Date)
     return (
         sa.select(
@@ -287,6 +292,7 @@ def _build_counts_statement(chosen: sa.ColumnElement[bool]) -> sa.Select[Any]:
             nudges.c.cheers_sent,
             account_age.label("account_age"),
             recaps_viewed.label("recaps_viewed"),
+            challenge_count.label("challenge_count"),
             unlocked.label("unlocked_type_ids"),
             _catalogue_version().label("catalogue_version"),
         )
@@ -332,6 +338,7 @@ def _user_conditions(row: Mapping[str, Any]) -> UserConditions:
         cheers_sent=row["cheers_sent"],
         account_age=max(row["account_age"], 0),
         recaps_viewed=row["recaps_viewed"],
+        challenge_count=row["challenge_count"],
     )
     partners = tuple(
         PartnerLink(partner_id, partnership_id)

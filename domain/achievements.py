@@ -57,6 +57,7 @@ class SourceType(StrEnum):
     PARTNERSHIP = "partnership"  # an accepted partnership; source_id is the partnership
     NUDGE = "nudge"  # a sent nudge or cheer; source_id is the nudge
     RECAP_VIEWED = "recap_viewed"  # a weekly recap's first view; source_id is the recap
+    CHALLENGE = "challenge"  # a challenge check-in; source_id is the challenge
 
 
 PERFECT_CONDITIONS: Final = frozenset(

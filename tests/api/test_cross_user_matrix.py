@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.tables import metadata, notification_history, users
+from db.tables import metadata, notification_history
+from tests.api.challenge_scores_support import insert_challenge
 from tests.support.recap_rows import insert_recap
 from tests.support.social_rows import insert_pair
 from tests.support.users import ApiUser
@@ -115,23 +116,6 @@ async def a_recap(scene: Scene) -> dict[str, str]:
     return {"recap_id": str(await insert_recap(scene.connection, scene.owner.id, date(2025, 6, 9)))}
 
 
-async def a_private_challenge(scene: Scene) -> dict[str, str]:
-    """A private challenge the owner (made premium to create it) runs."""
-    await scene.connection.execute(
-        sa.update(users).where(users.c.id == scene.owner.id).values(plan="premium")
-    )
-    body = {
-        "title": "Ours",
-        "challenge_type": "streak",
-        "duration_days": 7,
-        "start_date": datetime.now(UTC).date().isoformat(),
-        "is_public": False,
-    }
-    response = await scene.client.post("/api/v1/challenges", json=body, headers=scene.owner.headers)
-    assert response.status_code == 201, response.text
-    return {"challenge_id": response.json()["id"]}
-
-
 async def an_invite_the_owner_sent(scene: Scene) -> dict[str, str]:
     challenge = await a_private_challenge(scene)
     invitee = await scene.make_user()
@@ -155,6 +139,18 @@ async def the_owner(scene: Scene) -> dict[str, str]:
     """The owner themself, as a partner-only page names them: a stranger must not see it."""
     await a_partner(scene)
     return {"partner_user_id": str(scene.owner.id)}
+
+
+async def a_private_challenge(scene: Scene) -> dict[str, str]:
+    """A running private challenge of the owner's, with the owner's check-in of today."""
+    challenge_id = await insert_challenge(
+        scene.connection, scene.owner.id, is_public=False, start_date=datetime.now(UTC).date()
+    )
+    response = await scene.client.post(
+        f"/api/v1/challenges/{challenge_id}/check-in", json={"notes": "mine"}, headers=scene.owner.headers
+    )
+    assert response.status_code == 201, response.text
+    return {"challenge_id": str(challenge_id), "check_in_id": response.json()["id"]}
 
 
 @dataclass(frozen=True)
@@ -199,6 +195,14 @@ CROSS_USER: dict[str, Case] = {
     "POST /api/v1/partners/{partnership_id}/unblock": Case(a_block, {}),
     "GET /api/v1/partners/{partner_user_id}/dashboard": Case(the_owner),
     "GET /api/v1/recaps/{recap_id}": Case(a_recap, caller={"plan": "premium"}),
+    "POST /api/v1/challenges/{challenge_id}/check-in": Case(a_private_challenge, {}),
+    "GET /api/v1/challenges/{challenge_id}/my-check-ins": Case(a_private_challenge),
+    "GET /api/v1/challenges/{challenge_id}/check-ins": Case(a_private_challenge),
+    "PUT /api/v1/challenges/{challenge_id}/check-ins/{check_in_id}": Case(
+        a_private_challenge, {"notes": "no"}
+    ),
+    "DELETE /api/v1/challenges/{challenge_id}/check-ins/{check_in_id}": Case(a_private_challenge),
+    "GET /api/v1/challenges/{challenge_id}/leaderboard": Case(a_private_challenge),
     # A private challenge is 404 to outsiders (§3.6 Visibility); B is premium, so nothing is refused
     # for B's plan.
     "GET /api/v1/challenges/{challenge_id}": Case(a_private_challenge),
