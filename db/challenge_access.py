@@ -4,6 +4,8 @@ Anyone else gets 404, as for a challenge that does not exist.
 
 `visible_to(me)` is the rule as one SQL condition on `challenges`, for any statement that reads
 challenges (a detail, a list, a route under /challenges/{id}); `challenge_visible` asks it for one id.
+`invited(me)` is its invitation clause alone: whoever sees a private challenge without being in it,
+its creator or invited to it sees it as a partner (read-only, §3.6 Visibility).
 """
 
 from __future__ import annotations
@@ -16,7 +18,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import accountability_partners, challenge_invites, challenge_participants, challenges
 
-__all__ = ["challenge_visible", "visible_to"]
+__all__ = ["challenge_visible", "invited", "visible_to"]
+
+
+def invited(me: sa.ColumnElement[Any] | UUID) -> sa.Exists:
+    """The user holds a pending invite to the `challenges` row (correlated)."""
+    return (
+        sa.exists()
+        .where(
+            challenge_invites.c.challenge_id == challenges.c.id,
+            challenge_invites.c.invited_user_id == me,
+            challenge_invites.c.status == "pending",
+        )
+        .correlate(challenges)
+    )
 
 
 def visible_to(me: sa.ColumnElement[Any] | UUID) -> sa.ColumnElement[bool]:
@@ -43,16 +58,9 @@ def visible_to(me: sa.ColumnElement[Any] | UUID) -> sa.ColumnElement[bool]:
         )
         .correlate(challenges)
     )
-    invited = (
-        sa.exists()
-        .where(
-            challenge_invites.c.challenge_id == challenges.c.id,
-            challenge_invites.c.invited_user_id == me,
-            challenge_invites.c.status == "pending",
-        )
-        .correlate(challenges)
+    return sa.or_(
+        challenges.c.is_public, challenges.c.created_by == me, participant, invited(me), partner_inside
     )
-    return sa.or_(challenges.c.is_public, challenges.c.created_by == me, participant, invited, partner_inside)
 
 
 async def challenge_visible(connection: AsyncConnection, challenge_id: UUID, user_id: UUID) -> bool:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.challenge_ranks import derived_rank
 from db.tables import challenge_invites, challenge_leaderboard, challenge_participants, challenges, users
 from domain.challenge_rules import OPEN_STATUSES
 
@@ -157,8 +157,6 @@ async def participant_page(
     after: tuple[datetime, UUID] | None,
 ) -> list[ParticipantEntry]:
     """Members in the order they joined (joined_at, then id), with points and rank (one statement)."""
-    # GAP until ch-score's read-time rank helper is merged: derived_rank(challenge_leaderboard).
-    rank: sa.ColumnElement[Any] = sa.literal(1)
     conditions = [_p.challenge_id == challenge_id]
     if after is not None:
         conditions.append(sa.tuple_(_p.joined_at, _p.id) > sa.tuple_(*after))
@@ -169,7 +167,7 @@ async def participant_page(
             _p.user_id,
             _p.joined_at,
             _lb.points,
-            rank.label("rank"),
+            derived_rank(challenge_leaderboard).label("rank"),
             users.c.name,
             users.c.username,
             users.c.profile_picture_url,

@@ -2,10 +2,8 @@
 challenge routes (create, edit, cancel, delete). Memberships are db/challenge_members.py's, invitations
 db/challenge_invites.py's.
 
-Visibility (§3.6): a public challenge is everyone's; a private one is its creator's, its participants',
-the holders of a pending direct invite and the accepted partners of a participant (a read-only partner
-view). Every read by id below filters with `visible_to`, so another user's private challenge is simply
-absent (404).
+Every read by id below filters with db/challenge_access.py's `visible_to` (§3.6 Visibility), so
+another user's private challenge is simply absent (404).
 """
 
 from __future__ import annotations
@@ -18,8 +16,9 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.challenge_access import invited, visible_to
+from db.challenge_ranks import derived_rank
 from db.tables import (
-    accountability_partners,
     challenge_invites,
     challenge_leaderboard,
     challenge_participants,
@@ -45,12 +44,10 @@ __all__ = [
     "locked_challenge",
     "update_challenge",
     "visible_challenge",
-    "visible_to",
 ]
 
 _c = challenges.c
 _p = challenge_participants.c
-_ap = accountability_partners.c
 
 CHALLENGE_FIELDS: Final = (
     "id",
@@ -123,46 +120,11 @@ def _is_participant(user_id: UUID) -> sa.Exists:
     return sa.exists().where(_p.challenge_id == _c.id, _p.user_id == user_id)
 
 
-def _partner_of_a_participant(user_id: UUID) -> sa.Exists:
-    """An accepted partnership between the user and any participant of the challenge."""
-    member = challenge_participants.alias("member")
-    return sa.exists().where(
-        member.c.challenge_id == _c.id,
-        _ap.status == "accepted",
-        sa.or_(
-            sa.and_(_ap.user_id == user_id, _ap.partner_user_id == member.c.user_id),
-            sa.and_(_ap.partner_user_id == user_id, _ap.user_id == member.c.user_id),
-        ),
-    )
-
-
-def _holds_pending_invite(user_id: UUID, now: datetime) -> sa.Exists:
-    invite = challenge_invites.c
-    return sa.exists().where(
-        invite.challenge_id == _c.id,
-        invite.invite_type == "direct",
-        invite.invited_user_id == user_id,
-        invite.status == "pending",
-        invite.expires_at > now,
-    )
-
-
-def visible_to(user_id: UUID, now: datetime) -> sa.ColumnElement[bool]:
-    """§3.6 Visibility, as a condition on `challenges`."""
-    return sa.or_(
-        _c.is_public,
-        _c.created_by == user_id,
-        _is_participant(user_id),
-        _holds_pending_invite(user_id, now),
-        _partner_of_a_participant(user_id),
-    )
-
-
 async def visible_challenge(
-    connection: AsyncConnection, user_id: UUID, challenge_id: UUID, *, now: datetime
+    connection: AsyncConnection, user_id: UUID, challenge_id: UUID
 ) -> ChallengeRow | None:
     row = (
-        await connection.execute(sa.select(*_COLUMNS).where(_c.id == challenge_id, visible_to(user_id, now)))
+        await connection.execute(sa.select(*_COLUMNS).where(_c.id == challenge_id, visible_to(user_id)))
     ).first()
     return None if row is None else _challenge_row(row._mapping)
 
@@ -288,7 +250,7 @@ class ChallengeView:
     my_rank: int | None
 
 
-def _view_statement(me: UUID, now: datetime) -> sa.Select[Any]:
+def _view_statement(me: UUID) -> sa.Select[Any]:
     mine = challenge_leaderboard.alias("mine")
     creator = users.alias("creator")
     count = sa.select(sa.func.count()).where(_p.challenge_id == _c.id).correlate(challenges).scalar_subquery()
@@ -298,7 +260,7 @@ def _view_statement(me: UUID, now: datetime) -> sa.Select[Any]:
         ~participant,
         ~_c.is_public,
         _c.created_by.is_distinct_from(me),
-        ~_holds_pending_invite(me, now),
+        ~invited(me),
     )
     return sa.select(
         *_COLUMNS,
@@ -309,8 +271,7 @@ def _view_statement(me: UUID, now: datetime) -> sa.Select[Any]:
         participant.label("is_participant"),
         partner_view.label("is_partner_view"),
         mine.c.points.label("my_points"),
-        # GAP until ch-score's read-time rank helper is merged: derived_rank(mine) for participants.
-        sa.case((participant, sa.null()), else_=sa.null()).label("my_rank"),
+        sa.case((participant, derived_rank(mine))).label("my_rank"),
     ).select_from(
         challenges.outerjoin(creator, creator.c.id == _c.created_by).outerjoin(
             mine, sa.and_(mine.c.challenge_id == _c.id, mine.c.user_id == me)
@@ -332,11 +293,9 @@ def _view(mapping: Any) -> ChallengeView:
     )
 
 
-async def challenge_view(
-    connection: AsyncConnection, me: UUID, challenge_id: UUID, *, now: datetime
-) -> ChallengeView | None:
+async def challenge_view(connection: AsyncConnection, me: UUID, challenge_id: UUID) -> ChallengeView | None:
     """The detail of a challenge the caller may see (one statement); None otherwise."""
-    statement = _view_statement(me, now).where(_c.id == challenge_id, visible_to(me, now))
+    statement = _view_statement(me).where(_c.id == challenge_id, visible_to(me))
     row = (await connection.execute(statement)).first()
     return None if row is None else _view(row._mapping)
 
@@ -356,7 +315,6 @@ async def challenge_page(
     me: UUID,
     which: ChallengeListFilter,
     *,
-    now: datetime,
     limit: int,
     after: tuple[datetime, UUID] | None,
 ) -> list[ChallengeView]:
@@ -372,6 +330,6 @@ async def challenge_page(
     if after is not None:
         conditions.append(sa.tuple_(_c.created_at, _c.id) < sa.tuple_(*after))
     statement = (
-        _view_statement(me, now).where(*conditions).order_by(_c.created_at.desc(), _c.id.desc()).limit(limit)
+        _view_statement(me).where(*conditions).order_by(_c.created_at.desc(), _c.id.desc()).limit(limit)
     )
     return [_view(row._mapping) for row in await connection.execute(statement)]

@@ -50,6 +50,7 @@ from api.challenges.writing import cancel_as_creator, create_challenge, delete_u
 from api.errors import error_response
 from api.pagination import MAX_LIMIT, Cursor, Limit
 from api.partners.requests import CommittedRefusal
+from db.challenge_ranks import standing_of
 from db.challenges import ChallengeListFilter
 from domain.challenge_rules import LINK_INVITE_TTL
 from services.transaction import Transaction
@@ -83,7 +84,6 @@ class ChallengesController(Controller):
         self,
         request: AuthRequest,
         single_read: NamedDependency[AsyncConnection],
-        now: NamedDependency[datetime],
         is_public: FromQuery[bool | None] = None,
         status: StatusFilter = None,
         my_challenges: FromQuery[bool] = False,
@@ -92,34 +92,32 @@ class ChallengesController(Controller):
     ) -> Response[list[ChallengeSummaryOut]]:
         """Public challenges and the caller's own, newest first; cancelled ones only when `status` asks."""
         which = ChallengeListFilter(mine=my_challenges, public=is_public, status=status)
-        return await _list(single_read, request, which, now, limit, cursor)
+        return await _list(single_read, request, which, limit, cursor)
 
     @get("/my")
     async def my_challenges(
         self,
         request: AuthRequest,
         single_read: NamedDependency[AsyncConnection],
-        now: NamedDependency[datetime],
         status: StatusFilter = None,
         limit: Limit = OWN_DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Response[list[ChallengeSummaryOut]]:
         """Created or joined, with the caller's rank and progress."""
         which = ChallengeListFilter(mine=True, status=status)
-        return await _list(single_read, request, which, now, limit, cursor)
+        return await _list(single_read, request, which, limit, cursor)
 
     @get("/public")
     async def public_challenges(
         self,
         request: AuthRequest,
         single_read: NamedDependency[AsyncConnection],
-        now: NamedDependency[datetime],
         status: StatusFilter = None,
         limit: Limit = LIST_DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Response[list[ChallengeSummaryOut]]:
         which = ChallengeListFilter(public=True, status=status)
-        return await _list(single_read, request, which, now, limit, cursor)
+        return await _list(single_read, request, which, limit, cursor)
 
     @get("/{challenge_id:uuid}")
     async def detail(
@@ -127,10 +125,9 @@ class ChallengesController(Controller):
         request: AuthRequest,
         challenge_id: FromPath[UUID],
         single_read: NamedDependency[AsyncConnection],
-        now: NamedDependency[datetime],
     ) -> ChallengeDetailOut:
         """404 when the caller may not see it (§3.6 Visibility)."""
-        return await read_detail(single_read, request.user.id, challenge_id, now=now)
+        return await read_detail(single_read, request.user.id, challenge_id)
 
     @patch("/{challenge_id:uuid}/edit")
     async def edit(
@@ -143,7 +140,7 @@ class ChallengesController(Controller):
     ) -> ChallengeDetailOut:
         """Creator only, while upcoming."""
         await edit_challenge(tx.connection, request.user.id, challenge_id, data, now=now)
-        return await read_detail(tx.connection, request.user.id, challenge_id, now=now)
+        return await read_detail(tx.connection, request.user.id, challenge_id)
 
     @delete("/{challenge_id:uuid}", status_code=HTTP_200_OK)
     async def remove(
@@ -151,10 +148,9 @@ class ChallengesController(Controller):
         request: AuthRequest,
         challenge_id: FromPath[UUID],
         tx: NamedDependency[Transaction],
-        now: NamedDependency[datetime],
     ) -> MessageOut:
         """Creator only, while nobody else has joined (400 `cancel_instead`)."""
-        await delete_unjoined(tx.connection, request.user.id, challenge_id, now=now)
+        await delete_unjoined(tx.connection, request.user.id, challenge_id)
         return MessageOut(message="Challenge deleted.")
 
     @post("/{challenge_id:uuid}/cancel", status_code=HTTP_200_OK)
@@ -182,15 +178,17 @@ class ChallengesController(Controller):
     ) -> JoinOut:
         """400 for a broken join rule, 403 at the plan's challenge_limit."""
         member = await join_by_id(tx.connection, request.user.id, challenge_id, now=now)
-        # GAP until ch-score's read-time rank helper is merged: the new member's derived rank.
+        standing = await standing_of(tx.connection, member.challenge_id, member.user_id)
+        if standing is None:  # the membership was inserted in this very transaction
+            raise RuntimeError("a new member has no leaderboard row")
         return JoinOut(
             id=member.id,
             challenge_id=member.challenge_id,
             user_id=member.user_id,
             joined_at=member.joined_at,
             completed_at=member.completed_at,
-            points=0,
-            rank=1,
+            points=standing.points,
+            rank=standing.rank,
         )
 
     @post("/{challenge_id:uuid}/leave", status_code=HTTP_200_OK)
@@ -199,9 +197,8 @@ class ChallengesController(Controller):
         request: AuthRequest,
         challenge_id: FromPath[UUID],
         tx: NamedDependency[Transaction],
-        now: NamedDependency[datetime],
     ) -> MessageOut:
-        await leave(tx.connection, request.user.id, challenge_id, now=now)
+        await leave(tx.connection, request.user.id, challenge_id)
         return MessageOut(message="You left the challenge.")
 
     @get("/{challenge_id:uuid}/participants")
@@ -210,12 +207,11 @@ class ChallengesController(Controller):
         request: AuthRequest,
         challenge_id: FromPath[UUID],
         tx: NamedDependency[Transaction],
-        now: NamedDependency[datetime],
         limit: Limit = OWN_DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Response[list[ParticipantOut]]:
         page = await read_participants(
-            tx.connection, request.user.id, challenge_id, now=now, limit=limit, cursor=cursor
+            tx.connection, request.user.id, challenge_id, limit=limit, cursor=cursor
         )
         return Response(list(page.rows), headers=page.headers)
 
@@ -338,9 +334,8 @@ async def _list(
     connection: AsyncConnection,
     request: AuthRequest,
     which: ChallengeListFilter,
-    now: datetime,
     limit: int,
     cursor: str | None,
 ) -> Response[list[ChallengeSummaryOut]]:
-    page = await read_challenge_page(connection, request.user.id, which, now=now, limit=limit, cursor=cursor)
+    page = await read_challenge_page(connection, request.user.id, which, limit=limit, cursor=cursor)
     return Response(list(page.rows), headers=page.headers)

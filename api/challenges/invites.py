@@ -10,8 +10,8 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.challenge_scores.checking_in import challenge_not_found
 from api.challenges.joining import invite_not_found
-from api.challenges.reading import challenge_not_found
 from db.challenge_invites import (
     InviteParties,
     close_invite,
@@ -33,11 +33,11 @@ _CODE_BYTES = 9
 
 
 async def _inviting(
-    connection: AsyncConnection, me: UUID, challenge_id: UUID, invitee: UUID | None, *, now: datetime
+    connection: AsyncConnection, me: UUID, challenge_id: UUID, invitee: UUID | None
 ) -> tuple[ChallengeRow, InviteParties]:
     """The challenge and the parties, once the caller may invite to it: a creator or participant, while
     the challenge is upcoming or active."""
-    challenge = await visible_challenge(connection, me, challenge_id, now=now)
+    challenge = await visible_challenge(connection, me, challenge_id)
     if challenge is None:
         raise challenge_not_found()
     parties = await invite_parties(connection, challenge_id, me, invitee)
@@ -51,7 +51,7 @@ async def _inviting(
 async def invite_user(tx: Transaction, me: UUID, challenge_id: UUID, invitee: UUID, *, now: datetime) -> UUID:
     """A direct invite (new, or a finished one reset to pending) and the invitee's notice."""
     connection = tx.connection
-    challenge, parties = await _inviting(connection, me, challenge_id, invitee, now=now)
+    challenge, parties = await _inviting(connection, me, challenge_id, invitee)
     if invitee == me:
         raise RuleBroken("You cannot invite yourself.", code="cannot_invite_self")
     if not parties.invitee_active:
@@ -76,7 +76,7 @@ async def create_link(
     connection: AsyncConnection, me: UUID, challenge_id: UUID, *, now: datetime
 ) -> tuple[str, str]:
     """A new link invite: (code, URL)."""
-    _, parties = await _inviting(connection, me, challenge_id, None, now=now)
+    _, parties = await _inviting(connection, me, challenge_id, None)
     code = secrets.token_urlsafe(_CODE_BYTES)
     await insert_link_invite(connection, challenge_id, me, code=code, expires_at=now + LINK_INVITE_TTL)
     return code, invite_link(code, parties.inviter_referral_code)

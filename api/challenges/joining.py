@@ -13,7 +13,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.challenges.reading import challenge_not_found
+from api.challenge_scores.checking_in import challenge_not_found
 from api.partners.requests import CommittedRefusal
 from db.challenge_invites import InviteRow, link_invite, mark_accepted, mark_expired, received_invite
 from db.challenge_members import MemberRow, delete_member, insert_member, join_counts, lock_join_limit
@@ -33,7 +33,7 @@ async def join_by_id(
     connection: AsyncConnection, me: UUID, challenge_id: UUID, *, now: datetime
 ) -> MemberRow:
     """POST /challenges/{id}/join: a private challenge admits the holder of a pending direct invite."""
-    if await visible_challenge(connection, me, challenge_id, now=now) is None:
+    if await visible_challenge(connection, me, challenge_id) is None:
         raise challenge_not_found()
     await lock_join_limit(connection, me)
     member, _ = await _join(connection, me, challenge_id, now=now, link=None)
@@ -105,9 +105,9 @@ async def _join(
     return member, challenge
 
 
-async def leave(connection: AsyncConnection, me: UUID, challenge_id: UUID, *, now: datetime) -> None:
+async def leave(connection: AsyncConnection, me: UUID, challenge_id: UUID) -> None:
     """A participant leaves an upcoming or active challenge; the creator must cancel instead."""
-    challenge = await visible_challenge(connection, me, challenge_id, now=now)
+    challenge = await visible_challenge(connection, me, challenge_id)
     if challenge is None:
         raise challenge_not_found()
     if challenge.created_by == me:

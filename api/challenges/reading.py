@@ -8,6 +8,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.challenge_scores.checking_in import challenge_not_found
 from api.challenges.schemas import ChallengeDetailOut, ChallengeSummaryOut, InviteOut, ParticipantOut
 from api.challenges.views import detail_out, invite_out, participant_out, summary_out
 from api.pagination import Page, decode_cursor, encode_cursor, page_of
@@ -20,11 +21,6 @@ from db.challenges import (
     challenge_view,
     visible_challenge,
 )
-from domain.errors import NotFound
-
-
-def challenge_not_found() -> NotFound:
-    return NotFound("Challenge not found.", code="challenge_not_found")
 
 
 def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
@@ -34,10 +30,8 @@ def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
     return instant, row_id
 
 
-async def read_detail(
-    connection: AsyncConnection, me: UUID, challenge_id: UUID, *, now: datetime
-) -> ChallengeDetailOut:
-    view = await challenge_view(connection, me, challenge_id, now=now)
+async def read_detail(connection: AsyncConnection, me: UUID, challenge_id: UUID) -> ChallengeDetailOut:
+    view = await challenge_view(connection, me, challenge_id)
     if view is None:
         raise challenge_not_found()
     return detail_out(view, me)
@@ -48,11 +42,10 @@ async def read_challenge_page(
     me: UUID,
     which: ChallengeListFilter,
     *,
-    now: datetime,
     limit: int,
     cursor: str | None,
 ) -> Page[ChallengeSummaryOut]:
-    rows = await challenge_page(connection, me, which, now=now, limit=limit + 1, after=_after(cursor))
+    rows = await challenge_page(connection, me, which, limit=limit + 1, after=_after(cursor))
 
     def cursor_of(view: ChallengeView) -> str:
         return encode_cursor(view.challenge.created_at, view.challenge.id)
@@ -66,11 +59,10 @@ async def read_participants(
     me: UUID,
     challenge_id: UUID,
     *,
-    now: datetime,
     limit: int,
     cursor: str | None,
 ) -> Page[ParticipantOut]:
-    if await visible_challenge(connection, me, challenge_id, now=now) is None:
+    if await visible_challenge(connection, me, challenge_id) is None:
         raise challenge_not_found()
     rows = await participant_page(connection, challenge_id, limit=limit + 1, after=_after(cursor))
 

@@ -10,7 +10,7 @@ from uuid import UUID
 from msgspec import UNSET
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.challenges.reading import challenge_not_found
+from api.challenge_scores.checking_in import challenge_not_found
 from api.challenges.schemas import CancelIn, ChallengeCreateIn, ChallengeEditIn
 from db.challenge_members import insert_member
 from db.challenges import (
@@ -107,10 +107,8 @@ async def creators_challenge(connection: AsyncConnection, me: UUID, challenge_id
     return challenge
 
 
-async def _visible_and_created(
-    connection: AsyncConnection, me: UUID, challenge_id: UUID, *, now: datetime
-) -> ChallengeRow:
-    if await visible_challenge(connection, me, challenge_id, now=now) is None:
+async def _visible_and_created(connection: AsyncConnection, me: UUID, challenge_id: UUID) -> ChallengeRow:
+    if await visible_challenge(connection, me, challenge_id) is None:
         raise challenge_not_found()
     return await creators_challenge(connection, me, challenge_id)
 
@@ -120,7 +118,7 @@ async def edit_challenge(
 ) -> None:
     """Creator, upcoming only: title, description, a later join deadline, a higher participant limit,
     the reminder times (§3.6 Edit challenge)."""
-    challenge = await _visible_and_created(connection, me, challenge_id, now=now)
+    challenge = await _visible_and_created(connection, me, challenge_id)
     if challenge.status != ChallengeStatus.UPCOMING:
         raise RuleBroken("Only an upcoming challenge can be edited.", code="challenge_not_editable")
     changes: dict[str, Any] = {}
@@ -151,7 +149,7 @@ async def cancel_as_creator(
     """Creator only, while upcoming or active; the other participants are told. Returns how many were
     affected (0 when it was already cancelled)."""
     connection = tx.connection
-    challenge = await _visible_and_created(connection, me, challenge_id, now=now)
+    challenge = await _visible_and_created(connection, me, challenge_id)
     if challenge.status == ChallengeStatus.CANCELLED:
         return 0
     if challenge.status == ChallengeStatus.COMPLETED:
@@ -163,10 +161,8 @@ async def cancel_as_creator(
     return len(cancelled.others)
 
 
-async def delete_unjoined(
-    connection: AsyncConnection, me: UUID, challenge_id: UUID, *, now: datetime
-) -> None:
+async def delete_unjoined(connection: AsyncConnection, me: UUID, challenge_id: UUID) -> None:
     """Creator only, and only while nobody else has joined (§3.6 Delete)."""
-    await _visible_and_created(connection, me, challenge_id, now=now)
+    await _visible_and_created(connection, me, challenge_id)
     if not await delete_lone_challenge(connection, challenge_id):
         raise RuleBroken("Others have joined this challenge: cancel it instead.", code="cancel_instead")
