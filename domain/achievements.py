@@ -57,6 +57,7 @@ class SourceType(StrEnum):
     PARTNERSHIP = "partnership"  # an accepted partnership; source_id is the partnership
     NUDGE = "nudge"  # a sent nudge or cheer; source_id is the nudge
     RECAP_VIEWED = "recap_viewed"  # a weekly recap's first view; source_id is the recap
+    CHALLENGE_WON = "challenge_won"  # challenges completed with winners (one evaluation for all; no id)
 
 
 PERFECT_CONDITIONS: Final = frozenset(

@@ -5,6 +5,7 @@ from workers import challenge_notices, checkin_replies, heartbeat
 from workers.exports import actors as export_actors
 from workers.jobs import (
     achievements,
+    challenges,
     checkin_prompts,
     daily_checkins,
     daily_motivations,
@@ -27,6 +28,7 @@ __all__ = [
     "achievements",
     "billing_jobs",
     "challenge_notices",
+    "challenges",
     "checkin_prompts",
     "checkin_replies",
     "daily_checkins",
