@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.challenges import invite_inbox_of
-from db.tables import challenge_invites, challenge_participants, challenges, notification_history, users
+from db.challenge_lifecycle import delete_invite_inbox
+from db.tables import challenge_invites, challenge_participants, challenges, users
 
 __all__ = [
     "InviteEntry",
@@ -163,17 +163,17 @@ async def close_invite(
             sa.update(challenge_invites)
             .where(_i.id == invite_id)
             .values(status="declined", updated_at=now)
-            .returning(_i.challenge_id, _i.invited_user_id)
+            .returning(_i.id, _i.challenge_id)
             .cte("closed")
         )
     else:
         closed = (
             sa.delete(challenge_invites)
             .where(_i.id == invite_id)
-            .returning(_i.challenge_id, _i.invited_user_id)
+            .returning(_i.id, _i.challenge_id)
             .cte("closed")
         )
-    await connection.execute(sa.delete(notification_history).where(invite_inbox_of(closed)).add_cte(closed))
+    await connection.execute(sa.select(sa.func.count()).select_from(delete_invite_inbox(closed)))
 
 
 @dataclass(frozen=True, slots=True)

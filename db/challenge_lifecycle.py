@@ -42,9 +42,11 @@ __all__ = [
     "Standing",
     "activate_due_challenges",
     "cancel_abandoned_batch",
+    "cancel_challenge",
     "cancel_challenges_of_creators",
     "cancel_lapsed_creators_batch",
     "complete_due_challenges",
+    "delete_invite_inbox",
     "delete_pending_invites",
     "ending_challenges",
     "expire_invites_batch",
@@ -134,7 +136,7 @@ def _closed(row: Any) -> ClosedChallenge:
     return ClosedChallenge(row.id, row.title, row.created_by)
 
 
-def _cancel_values(reason: str, now: datetime) -> dict[str, Any]:
+def _cancel_values(reason: str | None, now: datetime) -> dict[str, Any]:
     return {"status": "cancelled", "cancelled_reason": reason, "cancelled_at": now, "updated_at": now}
 
 
@@ -237,6 +239,22 @@ async def final_standings(
         .returning(members.challenge_id, members.user_id, board.rank, board.points)
     )
     return [Standing(row.challenge_id, row.user_id, row.rank, row.points) for row in result]
+
+
+async def cancel_challenge(
+    connection: AsyncConnection, challenge_id: UUID, *, reason: str | None, now: datetime
+) -> ClosedChallenge | None:
+    """Cancel one upcoming or active challenge (its creator's cancel, §3.6 Cancel); None when it was
+    not open. `reason` is the creator's own text, if any."""
+    row = (
+        await connection.execute(
+            sa.update(challenges)
+            .where(_C.id == challenge_id, _C.status.in_(OPEN_STATUSES))
+            .values(_cancel_values(reason, now))
+            .returning(_C.id, _C.title, _C.created_by)
+        )
+    ).first()
+    return None if row is None else _closed(row)
 
 
 async def cancel_challenges_of_creators(
@@ -357,7 +375,7 @@ async def cancel_abandoned_batch(
     return first.examined, [_closed(row) for row in rows if row.id is not None], position
 
 
-def _delete_invite_inbox(deleted: sa.CTE) -> sa.CTE:
+def delete_invite_inbox(deleted: sa.CTE) -> sa.CTE:
     """A CTE deleting the challenge_invite inbox rows of the invites in `deleted` (id, challenge_id):
     found through the (entity_type, entity_id) index by challenge, then matched on data.inviteId."""
     history = notification_history.c
@@ -391,7 +409,7 @@ async def delete_pending_invites(
         .returning(invites.id, invites.challenge_id)
         .cte("deleted_invites")
     )
-    inbox = _delete_invite_inbox(deleted)
+    inbox = delete_invite_inbox(deleted)
     row = (
         await connection.execute(
             sa.select(
@@ -426,7 +444,7 @@ async def expire_invites_batch(
         .returning(invites.id, invites.challenge_id)
         .cte("expired")
     )
-    inbox = _delete_invite_inbox(expired)
+    inbox = delete_invite_inbox(expired)
     last = (
         sa.select(batch.c.expires_at, batch.c.id)
         .order_by(batch.c.expires_at.desc(), batch.c.id.desc())

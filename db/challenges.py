@@ -17,30 +17,26 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.challenge_access import invited, visible_to
+from db.challenge_lifecycle import delete_invite_inbox
 from db.challenge_ranks import derived_rank
 from db.tables import (
     challenge_invites,
     challenge_leaderboard,
     challenge_participants,
     challenges,
-    notification_history,
     users,
 )
 from domain.challenge_rules import OPEN_STATUSES, ChallengeStatus
-from domain.notification_types import NotificationType
 
 __all__ = [
     "CHALLENGE_FIELDS",
-    "CancelledChallenge",
     "ChallengeListFilter",
     "ChallengeRow",
     "ChallengeView",
-    "cancel_challenge",
     "challenge_page",
     "challenge_view",
     "delete_lone_challenge",
     "insert_challenge",
-    "invite_inbox_of",
     "locked_challenge",
     "update_challenge",
     "visible_challenge",
@@ -151,64 +147,6 @@ async def update_challenge(
     )
 
 
-def invite_inbox_of(invites: sa.CTE) -> sa.ColumnElement[bool]:
-    """The challenge_invite inbox rows of these (deleted or closed) direct invites: `invites` has
-    challenge_id and invited_user_id columns."""
-    return sa.and_(
-        notification_history.c.notification_type == NotificationType.CHALLENGE_INVITE.value,
-        sa.tuple_(notification_history.c.entity_id, notification_history.c.user_id).in_(
-            sa.select(invites.c.challenge_id, invites.c.invited_user_id)
-        ),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class CancelledChallenge:
-    title: str
-    reason: str | None
-    # Every participant except the creator: the ones to tell.
-    others: list[UUID]
-
-
-async def cancel_challenge(
-    connection: AsyncConnection, challenge_id: UUID, *, reason: str | None, now: datetime
-) -> CancelledChallenge | None:
-    """Cancel an upcoming or active challenge and delete its pending invites with their inbox rows, in
-    one statement (§3.6 Status machine); None when it was no longer open."""
-    cancelled = (
-        sa.update(challenges)
-        .where(_c.id == challenge_id, _c.status.in_([status.value for status in OPEN_STATUSES]))
-        .values(
-            status=ChallengeStatus.CANCELLED.value, cancelled_reason=reason, cancelled_at=now, updated_at=now
-        )
-        .returning(_c.id, _c.title, _c.created_by)
-        .cte("cancelled")
-    )
-    invites = (
-        sa.delete(challenge_invites)
-        .where(
-            challenge_invites.c.challenge_id.in_(sa.select(cancelled.c.id)),
-            challenge_invites.c.status == "pending",
-        )
-        .returning(challenge_invites.c.challenge_id, challenge_invites.c.invited_user_id)
-        .cte("invites")
-    )
-    inbox = sa.delete(notification_history).where(invite_inbox_of(invites)).cte("inbox")
-    others = (
-        sa.select(sa.func.array_agg(_p.user_id))
-        .where(_p.challenge_id == cancelled.c.id, _p.user_id.is_distinct_from(cancelled.c.created_by))
-        .correlate(cancelled)
-        .scalar_subquery()
-    )
-    statement = (
-        sa.select(cancelled.c.title, others.label("others")).select_from(cancelled).add_cte(invites, inbox)
-    )
-    row = (await connection.execute(statement)).first()
-    if row is None:
-        return None
-    return CancelledChallenge(title=row.title, reason=reason, others=list(row.others or []))
-
-
 async def delete_lone_challenge(connection: AsyncConnection, challenge_id: UUID) -> bool:
     """Delete the challenge when nobody but its creator is in it (memberships, scores and invites
     cascade; the invites' inbox rows go in the same statement). False when someone else joined."""
@@ -222,11 +160,11 @@ async def delete_lone_challenge(connection: AsyncConnection, challenge_id: UUID)
         .cte("gone")
     )
     invites = (
-        sa.select(challenge_invites.c.challenge_id, challenge_invites.c.invited_user_id)
+        sa.select(challenge_invites.c.id, challenge_invites.c.challenge_id)
         .where(challenge_invites.c.challenge_id.in_(sa.select(gone.c.id)))
         .cte("invites")
     )
-    inbox = sa.delete(notification_history).where(invite_inbox_of(invites)).cte("inbox")
+    inbox = delete_invite_inbox(invites)
     statement = sa.select(gone.c.id).add_cte(invites, inbox)
     return (await connection.execute(statement)).first() is not None
 

@@ -59,9 +59,10 @@ def _free_challenge_limit(catalog: PlanCatalog) -> int | None:
 
 
 async def announce_cancellations(
-    tx: Transaction, cancelled: Sequence[ClosedChallenge], *, reason: str, now: datetime
+    tx: Transaction, cancelled: Sequence[ClosedChallenge], *, reason: str | None, now: datetime
 ) -> FanOutCounts:
-    """Tell every participant but the creator that these challenges were cancelled for `reason`."""
+    """Tell every participant but the creator that these challenges were cancelled for `reason` (None:
+    a creator who gave none)."""
     members: dict[UUID, list[Recipient]] = defaultdict(list)
     for challenge_id, user_id in await participants_of(
         tx.connection, [c.id for c in cancelled], but_creator=True

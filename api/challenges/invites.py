@@ -23,6 +23,7 @@ from db.challenge_invites import (
 )
 from db.challenges import ChallengeRow, visible_challenge
 from domain.challenge_rules import DIRECT_INVITE_TTL, LINK_INVITE_TTL, invite_link
+from domain.dedupe_keys import challenge_invite_key
 from domain.errors import Forbidden, NotFound, RuleBroken
 from domain.notification_copy.challenge_notices import challenge_invite_notification
 from services.notify import NotificationDraft, notify
@@ -66,8 +67,7 @@ async def invite_user(tx: Transaction, me: UUID, challenge_id: UUID, invitee: UU
     content = challenge_invite_notification(
         challenge_id, challenge.title, invite.id, me, parties.inviter_name
     )
-    # GAP until ch-jobs' dedupe key is merged: dedupe_key=challenge_invite_key(invite.id, invite.expires_at).
-    draft = NotificationDraft(invitee, content)
+    draft = NotificationDraft(invitee, content, dedupe_key=challenge_invite_key(invite.id, invite.expires_at))
     await notify(tx, [draft], now=now)
     return invite.id
 

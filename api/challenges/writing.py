@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.challenge_scores.checking_in import challenge_not_found
 from api.challenges.schemas import CancelIn, ChallengeCreateIn, ChallengeEditIn
+from db.challenge_lifecycle import cancel_challenge, delete_pending_invites
 from db.challenge_members import insert_member
 from db.challenges import (
     ChallengeRow,
-    cancel_challenge,
     delete_lone_challenge,
     insert_challenge,
     locked_challenge,
@@ -37,6 +37,7 @@ from domain.challenge_rules import (
 from domain.errors import Forbidden, PlanLimitReached, RuleBroken
 from domain.local_time import local_today
 from domain.plans import Feature
+from services.challenge_lifecycle import announce_cancellations
 from services.transaction import Transaction
 
 
@@ -154,11 +155,13 @@ async def cancel_as_creator(
         return 0
     if challenge.status == ChallengeStatus.COMPLETED:
         raise RuleBroken("A finished challenge cannot be cancelled.", code="challenge_finished")
-    cancelled = await cancel_challenge(connection, challenge_id, reason=_clean(data.reason), now=now)
+    reason = _clean(data.reason)
+    cancelled = await cancel_challenge(connection, challenge_id, reason=reason, now=now)
     if cancelled is None:  # the row is locked: its status cannot have moved since the read
         raise RuntimeError("a locked open challenge was not cancelled")
-    # GAP until ch-jobs' fan-out (services/challenge_notices.py) is merged: tell `cancelled.others`.
-    return len(cancelled.others)
+    await delete_pending_invites(connection, [challenge_id])
+    told = await announce_cancellations(tx, [cancelled], reason=reason, now=now)
+    return told.inline + told.chunked
 
 
 async def delete_unjoined(connection: AsyncConnection, me: UUID, challenge_id: UUID) -> None:
