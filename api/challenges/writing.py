@@ -97,10 +97,11 @@ async def create_challenge(
     return challenge
 
 
-async def creators_challenge(connection: AsyncConnection, me: UUID, challenge_id: UUID) -> ChallengeRow:
+async def _creators_challenge(connection: AsyncConnection, me: UUID, challenge_id: UUID) -> ChallengeRow:
     """The challenge locked for its creator's change: 404 when the caller cannot see it, 403 when they
     see it without having created it."""
-    challenge = await locked_challenge(connection, challenge_id)
+    visible = await visible_challenge(connection, me, challenge_id)
+    challenge = await locked_challenge(connection, challenge_id) if visible is not None else None
     if challenge is None:
         raise challenge_not_found()
     if challenge.created_by != me:
@@ -108,18 +109,12 @@ async def creators_challenge(connection: AsyncConnection, me: UUID, challenge_id
     return challenge
 
 
-async def _visible_and_created(connection: AsyncConnection, me: UUID, challenge_id: UUID) -> ChallengeRow:
-    if await visible_challenge(connection, me, challenge_id) is None:
-        raise challenge_not_found()
-    return await creators_challenge(connection, me, challenge_id)
-
-
 async def edit_challenge(
     connection: AsyncConnection, me: UUID, challenge_id: UUID, data: ChallengeEditIn, *, now: datetime
 ) -> None:
     """Creator, upcoming only: title, description, a later join deadline, a higher participant limit,
     the reminder times (§3.6 Edit challenge)."""
-    challenge = await _visible_and_created(connection, me, challenge_id)
+    challenge = await _creators_challenge(connection, me, challenge_id)
     if challenge.status != ChallengeStatus.UPCOMING:
         raise RuleBroken("Only an upcoming challenge can be edited.", code="challenge_not_editable")
     changes: dict[str, Any] = {}
@@ -150,7 +145,7 @@ async def cancel_as_creator(
     """Creator only, while upcoming or active; the other participants are told. Returns how many were
     affected (0 when it was already cancelled)."""
     connection = tx.connection
-    challenge = await _visible_and_created(connection, me, challenge_id)
+    challenge = await _creators_challenge(connection, me, challenge_id)
     if challenge.status == ChallengeStatus.CANCELLED:
         return 0
     if challenge.status == ChallengeStatus.COMPLETED:
@@ -166,6 +161,6 @@ async def cancel_as_creator(
 
 async def delete_unjoined(connection: AsyncConnection, me: UUID, challenge_id: UUID) -> None:
     """Creator only, and only while nobody else has joined (§3.6 Delete)."""
-    await _visible_and_created(connection, me, challenge_id)
+    await _creators_challenge(connection, me, challenge_id)
     if not await delete_lone_challenge(connection, challenge_id):
         raise RuleBroken("Others have joined this challenge: cancel it instead.", code="cancel_instead")
