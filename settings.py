@@ -31,6 +31,9 @@ SANDBOX_SMTP_PORT = 8025
 # Submission port (RFC 6409), with STARTTLS, wherever SMTP_PORT is not given outside dev and test.
 SMTP_SUBMISSION_PORT = 587
 DEFAULT_MAIL_FROM = "FitNudge <no-reply@fitnudge.app>"
+LOG_FORMATS = frozenset({"json", "console"})
+# PostHog's US cloud ingestion host.
+POSTHOG_HOST = "https://us.i.posthog.com"
 
 
 class SettingsError(RuntimeError):
@@ -201,6 +204,19 @@ class Settings:
     smtp_starttls: bool | None = field(default_factory=lambda: _env_bool("SMTP_STARTTLS"))
     mail_from: str = field(default_factory=lambda: _env("MAIL_FROM", DEFAULT_MAIL_FROM))
 
+    # Product analytics (services/product_events.py): nothing is sent without a key.
+    posthog_api_key: str | None = field(default_factory=lambda: _env_optional("POSTHOG_API_KEY"))
+    posthog_host: str = field(default_factory=lambda: _env("POSTHOG_HOST", POSTHOG_HOST))
+    # Log lines as JSON (one object per line, for a log pipeline) or readable console lines; empty = the
+    # default of APP_ENV: json outside dev and test, console in them.
+    log_format: str = field(default_factory=lambda: _env("LOG_FORMAT", ""))
+    # Metrics (docs/operations.md "Metrics"): the web app's /metrics needs `Authorization: Bearer
+    # <METRICS_TOKEN>`; unset outside dev and test, /metrics is not served (404). The worker supervisor
+    # and the scheduler serve theirs on these ports (0 = none), meant for the private network only.
+    metrics_token: str | None = field(default_factory=lambda: _env_optional("METRICS_TOKEN"))
+    worker_metrics_port: int = field(default_factory=lambda: _env_int("WORKER_METRICS_PORT", 9101))
+    scheduler_metrics_port: int = field(default_factory=lambda: _env_int("SCHEDULER_METRICS_PORT", 9102))
+
     def __post_init__(self) -> None:
         if not self.expo_push_url:
             object.__setattr__(self, "expo_push_url", SANDBOX_PUSH_URL if self.is_dev else EXPO_PUSH_URL)
@@ -210,6 +226,10 @@ class Settings:
             object.__setattr__(self, "smtp_port", SANDBOX_SMTP_PORT if self.is_dev else SMTP_SUBMISSION_PORT)
         if self.smtp_starttls is None:
             object.__setattr__(self, "smtp_starttls", not self.is_dev)
+        if not self.log_format:
+            object.__setattr__(self, "log_format", "console" if self.is_dev else "json")
+        if self.log_format not in LOG_FORMATS:
+            raise SettingsError(f"LOG_FORMAT must be one of {sorted(LOG_FORMATS)}, got {self.log_format!r}")
         self._check_openai_limits()
         if self.is_dev:
             if not self.public_api_url:

@@ -26,7 +26,9 @@ from api.blog.views import BlogViews
 from api.clock import Clock, now_dependency, system_clock
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
+from api.metrics import metrics, request_metrics
 from api.openapi import document_errors_and_security
+from api.request_ids import RequestIds
 from api.request_input import ApiRequest, RefuseNulInUrl
 from api.resources import AppResources
 from api.routes import api_router
@@ -34,8 +36,11 @@ from api.transaction import provide_single_read, provide_transaction
 from api.write_behind import WriteBehind
 from db.engine import create_engine, open_connections
 from services.ai.client import build_text_model
+from services.log_context import configure_logging
 from services.messages import MessageSender
+from services.product_events import build_product_events
 from services.redis_clients import process_redis
+from services.statement_timing import time_statements
 from services.transaction import Database, EngineDatabase
 from settings import Settings, get_settings
 
@@ -68,6 +73,8 @@ def create_app(
         sender = None
         app_database = database
         if app_database is None:
+            # A served app (not one the tests run over their own database) owns the process's logs.
+            configure_logging("web", settings.log_format)
             sender = MessageSender.to_redis(settings.redis_url, settings.dramatiq_namespace)
             engine = create_engine(
                 settings.database_url,
@@ -75,12 +82,14 @@ def create_app(
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
             )
+            time_statements(engine, "web")
             await open_connections(engine, settings.db_pool_size)
             app_database = EngineDatabase(engine, sender)
         redis = process_redis(settings.redis_url)
         activity = ActivityRecorder(app_database)
         blog_views = BlogViews(app_database)
         ai = build_text_model(settings, redis)
+        product_events = build_product_events(settings)
         app.state.resources = AppResources(
             settings=settings,
             database=app_database,
@@ -91,6 +100,7 @@ def create_app(
             id_tokens=build_verifiers(settings),
             nonces=NonceLedger(redis, settings.redis_key_prefix),
             ai=ai,
+            product_events=product_events,
         )
         buffers: tuple[WriteBehind[Any], ...] = (activity, blog_views)
         # Only on a pool the app owns: a Database handed in may be one shared connection (the tests'
@@ -101,6 +111,7 @@ def create_app(
             if engine is not None
             else []
         )
+        writers.append(asyncio.create_task(product_events.flush_periodically()))
         try:
             yield
         finally:
@@ -112,6 +123,7 @@ def create_app(
                 await _flush_all(buffers)
             finally:
                 await ai.aclose()
+                await product_events.aclose()
                 await redis.aclose()
                 if engine is not None:
                     await engine.dispose()
@@ -120,7 +132,7 @@ def create_app(
 
     jwt_auth = build_jwt_auth(settings)
     app = Litestar(
-        route_handlers=[HealthController, api_router(), *extra_route_handlers],
+        route_handlers=[HealthController, metrics, api_router(), *extra_route_handlers],
         dependencies={
             "tx": Provide(provide_transaction),
             "single_read": Provide(provide_single_read),
@@ -128,7 +140,7 @@ def create_app(
         },
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=ApiRequest,
-        middleware=[RefuseNulInUrl()],
+        middleware=[RequestIds(), RefuseNulInUrl(), request_metrics.middleware],
         lifespan=[lifespan],
         request_max_body_size=settings.request_max_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -137,7 +149,8 @@ def create_app(
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
         ),
-        logging_config=LoggingConfig(log_exceptions="debug"),
+        # The root logger is ours (services/log_context.py, set up in the lifespan).
+        logging_config=LoggingConfig(log_exceptions="debug", configure_root_logger=False),
         debug=False,
         on_app_init=[jwt_auth.on_app_init],
         state=State({"jwt_auth": jwt_auth}),

@@ -14,6 +14,7 @@ from api.auth.id_tokens import IdentityProvider, IdTokenVerifier
 from api.auth.nonces import NonceLedger
 from api.blog.views import BlogViews
 from services.ai.model import TextModel
+from services.product_events import ProductEvents
 from services.transaction import Database
 from settings import Settings
 
@@ -29,6 +30,7 @@ class AppResources:
     id_tokens: dict[IdentityProvider, IdTokenVerifier]
     nonces: NonceLedger
     ai: TextModel
+    product_events: ProductEvents
 
 
 def app_resources(app: Litestar) -> AppResources:

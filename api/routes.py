@@ -13,6 +13,8 @@ from api.app_config.controller import AppConfigController, AppVersionController
 from api.auth.controller import AuthController
 from api.blog.admin import BlogAdminController
 from api.blog.controller import BlogController
+from api.challenge_scores.controller import ChallengeScoresController
+from api.challenges.controller import ChallengesController
 from api.checkins.controller import CheckInsController
 from api.daily_motivations.controller import DailyMotivationController
 from api.data_export.controller import DataExportController
@@ -43,6 +45,8 @@ RESOURCE_HANDLERS: list[ControllerRouterHandler] = [
     AuthController,
     BlogAdminController,
     BlogController,
+    ChallengeScoresController,
+    ChallengesController,
     CheckInsController,
     DailyMotivationController,
     DataExportController,

@@ -16,8 +16,9 @@ through an index on the user's own rows:
 - ai_conversations: the messages sent to the AI coach, the sum of ai_coach_daily_usage.message_count
   through its primary key (user_id, usage_date): counted when accepted, so the history cap and deleted
   conversations take none back (docs/coach.md).
-challenge_count and challenge_won stay 0: their tables arrive with challenges (issue 14), and join this
-statement then.
+- challenges: the user's memberships through (user_id, joined_at), each joined to its challenge by
+  primary key: challenge_count = memberships, challenge_won = completed challenges whose
+  metadata.winner_user_ids holds the user (ties count, §3.7).
 
 `insert_unlocks` writes them with ON CONFLICT (user_id, achievement_type_id) DO NOTHING RETURNING:
 two evaluations racing for the same badge leave one row, and only the one that inserted it sees it.
@@ -42,6 +43,8 @@ from db.tables import (
     accountability_partners,
     achievement_types,
     ai_coach_daily_usage,
+    challenge_participants,
+    challenges,
     check_ins,
     goals,
     social_nudges,
@@ -282,6 +285,22 @@ def _build_counts_statement(chosen: sa.ColumnElement[bool]) -> sa.Select[Any]:
         .where(ai_coach_daily_usage.c.user_id == users.c.id)
         .scalar_subquery()
     )
+    memberships = (
+        sa.select(
+            sa.func.count().label("challenge_count"),
+            sa.func.count()
+            .filter(
+                challenges.c.status == "completed",
+                challenges.c.metadata["winner_user_ids"].op("?")(sa.cast(users.c.id, sa.Text)),
+            )
+            .label("challenge_won"),
+        )
+        .select_from(
+            challenge_participants.join(challenges, challenges.c.id == challenge_participants.c.challenge_id)
+        )
+        .where(challenge_participants.c.user_id == users.c.id)
+        .lateral("memberships")
+    )
     account_age = today - sa.cast(sa.func.timezone(users.c.timezone, users.c.created_at), sa.Date)
     return (
         sa.select(
@@ -297,6 +316,8 @@ def _build_counts_statement(chosen: sa.ColumnElement[bool]) -> sa.Select[Any]:
             account_age.label("account_age"),
             recaps_viewed.label("recaps_viewed"),
             coach_messages.label("ai_conversations"),
+            memberships.c.challenge_count,
+            memberships.c.challenge_won,
             unlocked.label("unlocked_type_ids"),
             _catalogue_version().label("catalogue_version"),
         )
@@ -306,6 +327,7 @@ def _build_counts_statement(chosen: sa.ColumnElement[bool]) -> sa.Select[Any]:
         .join(goal_counts, sa.true())
         .join(partners, sa.true())
         .join(nudges, sa.true())
+        .join(memberships, sa.true())
         .where(chosen, users.c.status == ACTIVE_STATUS)
         .order_by(users.c.id)
     )
@@ -343,6 +365,8 @@ def _user_conditions(row: Mapping[str, Any]) -> UserConditions:
         account_age=max(row["account_age"], 0),
         recaps_viewed=row["recaps_viewed"],
         ai_conversations=row["ai_conversations"],
+        challenge_count=row["challenge_count"],
+        challenge_won=row["challenge_won"],
     )
     partners = tuple(
         PartnerLink(partner_id, partnership_id)

@@ -1,5 +1,6 @@
-"""The partner dashboard (§3.4): the accepted partnership, the partner and their active goals, with
-the partner's own "today" (users.timezone at the request's instant), in one statement.
+"""The partner dashboard (§3.4): the accepted partnership, the partner, their active goals and their
+active challenges, with the partner's own "today" (users.timezone at the request's instant), in one
+statement (the challenges as one JSON array column beside the goal rows).
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.partner_lists import PartnerGoal
 from db.partnerships import PartnershipStatus
-from db.tables import accountability_partners, check_ins, goals, users
+from db.tables import (
+    accountability_partners,
+    challenge_leaderboard,
+    challenge_participants,
+    challenges,
+    check_ins,
+    goals,
+    users,
+)
 from domain.streaks import ANSWERED_STATUSES
 
-__all__ = ["PartnerDashboardRows", "partner_dashboard"]
+__all__ = ["PartnerChallenge", "PartnerDashboardRows", "partner_dashboard"]
 
 _ap = accountability_partners
 _NOW = sa.bindparam("now", type_=sa.DateTime(timezone=True))
@@ -30,6 +39,38 @@ _ANSWERED = sa.bindparam(
 )
 _PARTNER_TODAY = sa.cast(sa.func.timezone(users.c.timezone, _NOW), sa.Date)
 _GOAL_COLUMNS: Final = ("id", "user_id", "title", "status", "frequency_type", "target_days", "current_streak")
+
+_CHALLENGE_KEYS: Final = ("id", "title", "status", "challenge_type", "duration_days", "target_checkins")
+_lb = challenge_leaderboard.c
+# The partner's active challenges, oldest start first, with their score and today's check-in.
+_CHALLENGES: Final = (
+    sa.select(
+        sa.func.coalesce(
+            sa.func.jsonb_agg(
+                postgresql.aggregate_order_by(
+                    sa.func.jsonb_build_object(
+                        *(part for key in _CHALLENGE_KEYS for part in (key, challenges.c[key])),
+                        "checkin_count",
+                        _lb.checkin_count,
+                        "logged_today",
+                        sa.func.coalesce(_lb.last_check_in == _PARTNER_TODAY, sa.false()),
+                        "participants_count",
+                        sa.select(sa.func.count())
+                        .where(challenge_participants.c.challenge_id == challenges.c.id)
+                        .scalar_subquery(),
+                    ),
+                    challenges.c.start_date,
+                    challenges.c.id,
+                )
+            ),
+            sa.text("'[]'::jsonb"),
+            type_=postgresql.JSONB,
+        )
+    )
+    .select_from(challenge_leaderboard.join(challenges, challenges.c.id == _lb.challenge_id))
+    .where(_lb.user_id == users.c.id, challenges.c.status == "active")
+    .scalar_subquery()
+)
 
 # Built once with bound values (least/greatest of the pair: the unique pair index), one row per
 # active goal, or one row with null goal columns when the partner has none.
@@ -44,6 +85,7 @@ _DASHBOARD: Final = (
         (users.c.status == "active").label("is_active"),
         users.c.plan,
         _PARTNER_TODAY.label("partner_today"),
+        _CHALLENGES.label("challenges"),
         *(goals.c[name].label(f"goal_{name}") for name in _GOAL_COLUMNS),
         sa.exists()
         .where(
@@ -70,6 +112,21 @@ _DASHBOARD: Final = (
 
 
 @dataclass(frozen=True, slots=True)
+class PartnerChallenge:
+    """One of the partner's active challenges: what they scored and whether they checked in today."""
+
+    id: UUID
+    title: str
+    status: str
+    challenge_type: str
+    duration_days: int
+    target_checkins: int | None
+    checkin_count: int
+    logged_today: bool
+    participants_count: int
+
+
+@dataclass(frozen=True, slots=True)
 class PartnerDashboardRows:
     partnership_id: UUID
     partnership_created_at: datetime
@@ -80,6 +137,7 @@ class PartnerDashboardRows:
     is_active: bool
     plan: str
     goals: list[PartnerGoal]
+    challenges: list[PartnerChallenge]
 
 
 def _goal(mapping: Any, today: date) -> PartnerGoal:
@@ -109,4 +167,5 @@ async def partner_dashboard(
         goals=[
             _goal(row._mapping, first["partner_today"]) for row in rows if row._mapping["goal_id"] is not None
         ],
+        challenges=[PartnerChallenge(**{**item, "id": UUID(item["id"])}) for item in first["challenges"]],
     )

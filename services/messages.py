@@ -15,6 +15,8 @@ from typing import Any
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 
+from services.log_context import REQUEST_ID
+
 
 @dataclass(frozen=True, slots=True)
 class ActorAddress:
@@ -29,12 +31,15 @@ class OutgoingMessage:
 
 
 def build_message(address: ActorAddress, args: Sequence[Any] = ()) -> dramatiq.Message[Any]:
+    """The message, carrying the id of the request (or of the request behind the actor run) that
+    sends it, so the actor's log lines name it too (services/log_context.py)."""
+    request_id = REQUEST_ID.get()
     return dramatiq.Message(
         queue_name=address.queue_name,
         actor_name=address.actor_name,
         args=tuple(args),
         kwargs={},
-        options={},
+        options={"request_id": request_id} if request_id else {},
     )
 
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.metrics_setup import MULTIPROC_ENV, use_multiprocess_dir
 from workers.supervisor import die_with_parent
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -22,6 +23,7 @@ POLL_SECONDS = 0.5
 SANDBOX_START_TIMEOUT_SECONDS = 15
 # Any bearer key passes the OpenAI stub; this one says where it came from.
 SANDBOX_OPENAI_KEY = "sk-sandbox"
+SANDBOX_POSTHOG_KEY = "phc_sandbox"
 
 
 def start(command: list[str], env: dict[str, str], **kwargs: object) -> subprocess.Popen[str]:
@@ -109,6 +111,14 @@ def main() -> int:
         control_url = stub_url.removesuffix("/v1")
         print(f"openai stub   {stub_url}  (requests: {control_url}/__stub/requests)", flush=True)
 
+    if "POSTHOG_API_KEY" not in os.environ:
+        posthog, [posthog_url] = start_sandbox(env, "sandbox.posthog", "--port", "0")
+        processes.append(posthog)
+        env.update(POSTHOG_API_KEY=SANDBOX_POSTHOG_KEY, POSTHOG_HOST=posthog_url)
+        print(f"posthog stub  {posthog_url}  (events: {posthog_url}/__sandbox/events)", flush=True)
+
+    # The web processes' metric files of an earlier run would be added to this one's.
+    env[MULTIPROC_ENV] = str(use_multiprocess_dir("web", own=True))
     processes.append(
         start(
             [
@@ -144,11 +154,17 @@ def main() -> int:
             env,
         )
     )
-    processes.append(start([str(BIN / "periodiq"), "workers.broker", "workers.schedule"], env))
+    processes.append(start([str(BIN / "python"), "-m", "workers.scheduler"], env))
     print(
         f"api           http://127.0.0.1:{port}/api/v1  (OpenAPI: http://127.0.0.1:{port}/schema)", flush=True
     )
     print(f"health        http://127.0.0.1:{port}/health/ready", flush=True)
+    print(
+        f"metrics       http://127.0.0.1:{port}/metrics (web), "
+        f"http://127.0.0.1:{env.get('WORKER_METRICS_PORT', '9101')}/metrics (worker), "
+        f"http://127.0.0.1:{env.get('SCHEDULER_METRICS_PORT', '9102')}/metrics (scheduler)",
+        flush=True,
+    )
     print("Ctrl-C stops everything.", flush=True)
 
     stopping = False

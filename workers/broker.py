@@ -22,7 +22,9 @@ from periodiq import PeriodiqMiddleware
 
 from settings import get_settings
 from workers.liveness import WorkerLiveness
+from workers.log_middleware import LogContext
 from workers.resources import WorkerResources
+from workers.task_metrics import TaskMetrics
 
 # Actor-level options override these; they only bound an actor that forgot to set its own.
 DEFAULT_MAX_RETRIES = 5
@@ -42,6 +44,10 @@ def build_broker() -> RedisBroker:
             Callbacks(),
             Pipelines(),
             Retries(max_retries=DEFAULT_MAX_RETRIES),
+            # After Retries, whose verdict (retry or dead letter) it reports.
+            TaskMetrics(),
+            # After Retries, so the lines Retries writes about a message still carry its context.
+            LogContext(),
             # Before AsyncIO: hooks run in this order, so at shutdown these close their resources (and
             # stop beating) after the worker threads finished and before the event loop stops.
             WorkerResources(settings),

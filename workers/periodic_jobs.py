@@ -26,6 +26,7 @@ import redis.asyncio as aioredis
 
 from db.locks import try_job_lock
 from services.ai.model import NO_MODEL, TextModel
+from services.metrics import record_job_counts
 from services.transaction import Database, Transaction
 from settings import Settings
 from workers.actor import scheduled_actor
@@ -118,6 +119,7 @@ async def run_logged(
     """Run one job (or chunk) and log its counts and duration in one line; returns both."""
     started = time.perf_counter()
     counts = await work()
+    record_job_counts(name, counts)
     line = job_line(name, counts, time.perf_counter() - started)
     logger.info(line)
     return counts, line

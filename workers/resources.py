@@ -18,8 +18,10 @@ from dramatiq.asyncio import get_event_loop_thread
 from db.engine import create_engine
 from services.ai.client import build_text_model
 from services.ai.model import TextModel
+from services.log_context import configure_logging
 from services.messages import MessageSender
 from services.redis_clients import process_redis
+from services.statement_timing import time_statements
 from services.transaction import EngineDatabase
 from settings import Settings
 
@@ -70,6 +72,7 @@ class WorkerResources(Middleware):
             pool_size=pool_size,
             max_overflow=settings.db_max_overflow,
         )
+        time_statements(engine, process_name)
         redis = process_redis(settings.redis_url)
         cls._current = Resources(
             settings=settings,
@@ -86,6 +89,8 @@ class WorkerResources(Middleware):
             await resources.close()
 
     def before_worker_boot(self, broker: Broker, worker: Worker) -> None:
+        # Dramatiq's CLI set up this child's root handler (a pipe to its parent); the lines keep it.
+        configure_logging("worker", self.settings.log_format)
         WorkerResources.open(
             self.settings, broker, process_name="worker", pool_size=self.settings.db_pool_size
         )

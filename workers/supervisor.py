@@ -12,6 +12,7 @@ and under `make run` the whole system. Here each child is a `dramatiq --processe
   (workers/liveness.py DEAD_AFTER): the pushes it had claimed go back in the queue within seconds
   instead of a claim lease. Its other messages come back through Dramatiq's own redelivery of a dead
   worker's unacknowledged messages.
+- the supervisor serves the children's metrics on WORKER_METRICS_PORT (workers/metrics_server.py);
 - SIGTERM / SIGINT are passed to every child, which finish their current messages (Dramatiq's
   graceful stop); the supervisor exits once all have stopped, with the first non-zero status.
 """
@@ -32,9 +33,12 @@ from types import FrameType
 from typing import Final
 
 from services.addresses import PUSH_QUEUE
+from services.log_context import configure_logging
 from services.messages import ActorAddress, build_client_broker, build_message
+from services.metrics_setup import use_multiprocess_dir
 from settings import get_settings
 from workers.liveness import DEAD_AFTER
+from workers.metrics_server import serve_metrics
 
 logger = logging.getLogger("workers.supervisor")
 
@@ -145,7 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=int(os.environ.get("WORKER_PROCESSES", "2")))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("WORKER_THREADS", "8")))
     arguments = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = get_settings()
+    configure_logging("worker-supervisor", settings.log_format)
     command = [
         sys.executable,
         "-m",
@@ -157,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--threads",
         str(arguments.threads),
     ]
+    # The children inherit the directory; the supervisor serves what they record.
+    serve_metrics(settings.worker_metrics_port, use_multiprocess_dir("worker", own=True))
     return Supervisor(command, arguments.processes).run()
 
 

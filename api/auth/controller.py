@@ -67,6 +67,7 @@ from db.refresh_tokens import revoke_user_tokens
 from db.users import ACTIVE_STATUS, EmailAccount, email_account_of, find_email_account
 from domain.errors import RuleBroken
 from services.one_time_secrets import secret_hasher
+from services.product_events import ProductEvent, track_after_commit
 from services.transaction import Transaction
 
 REFRESH_REJECTION_DETAIL = {
@@ -108,9 +109,18 @@ async def _provider_session(
     """What login answers, for the account the provider identity signs into."""
     resources = app_resources(request.app)
     settings = resources.settings
-    account = await sign_in_with_identity(
+    sign_in = await sign_in_with_identity(
         tx.connection, identity, name=name, referral_code=referral_code, now=now
     )
+    account = sign_in.subject
+    if sign_in.created:
+        track_after_commit(
+            tx,
+            resources.product_events,
+            account.user_id,
+            ProductEvent.SIGNED_UP,
+            method=identity.provider.value,
+        )
     tokens = await open_session(
         tx,
         request.app.state.jwt_auth,
@@ -160,6 +170,9 @@ class AuthController(Controller):
             now=now,
         )
         user = await load_user(tx.connection, account.user_id)
+        track_after_commit(
+            tx, resources.product_events, account.user_id, ProductEvent.SIGNED_UP, method="email"
+        )
         return SessionOut(access_token=tokens.access_token, refresh_token=tokens.refresh_token, user=user)
 
     @post("/login", status_code=HTTP_200_OK, guards=[limit_attempts_per_ip], cache_control=NO_STORE)

@@ -37,6 +37,8 @@ from settings import Settings
 PUBLIC_PATHS = (
     "^/health",
     "^/schema",
+    # Its own credential, METRICS_TOKEN (api/metrics.py): Prometheus has no user session.
+    "^/metrics$",
     "^/api/v1/auth/signup",
     "^/api/v1/auth/login",
     "^/api/v1/auth/refresh",

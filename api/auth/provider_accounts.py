@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -99,9 +100,16 @@ async def _create_account(
     raise Conflict("The account could not be created; please try again.")
 
 
+@dataclass(frozen=True, slots=True)
+class ProviderSignIn:
+    subject: TokenSubject
+    # A new account was made for the identity (a signup, for product analytics).
+    created: bool
+
+
 async def _account_for_new_identity(
     connection: AsyncConnection, identity: ProviderIdentity, *, name: str | None, referral_code: str | None
-) -> TokenSubject:
+) -> ProviderSignIn:
     label = PROVIDER_LABELS[identity.provider]
     if identity.email is None:
         raise RuleBroken(
@@ -110,9 +118,10 @@ async def _account_for_new_identity(
         )
     existing = await find_credentials(connection, identity.email)
     if existing is None:
-        return await _create_account(
+        created = await _create_account(
             connection, identity, identity.email, name=name, referral_code=referral_code
         )
+        return ProviderSignIn(created, created=True)
     if not (identity.email_verified and existing.email_verified):
         raise Conflict(
             f"An account with this email already exists. Sign in to it, then link {label} "
@@ -120,7 +129,9 @@ async def _account_for_new_identity(
             code="email_in_use",
         )
     ensure_active(existing.status)
-    return TokenSubject(user_id=existing.user_id, token_version=existing.token_version)
+    return ProviderSignIn(
+        TokenSubject(user_id=existing.user_id, token_version=existing.token_version), created=False
+    )
 
 
 async def sign_in_with_identity(
@@ -130,20 +141,22 @@ async def sign_in_with_identity(
     name: str | None,
     referral_code: str | None,
     now: datetime,
-) -> TokenSubject:
+) -> ProviderSignIn:
     """The account the identity signs into: its linked account, else the account of the same
     (doubly verified) email, else a new one; the identity is linked to the last two."""
     owner = await find_identity_owner(connection, identity.provider.value, identity.subject)
     if owner is not None:
         ensure_active(owner.status)
-        subject = TokenSubject(user_id=owner.user_id, token_version=owner.token_version)
+        sign_in = ProviderSignIn(
+            TokenSubject(user_id=owner.user_id, token_version=owner.token_version), False
+        )
     else:
-        subject = await _account_for_new_identity(
+        sign_in = await _account_for_new_identity(
             connection, identity, name=name, referral_code=referral_code
         )
-        await _attach(connection, subject.user_id, identity)
-    await record_login(connection, subject.user_id, now=now)
-    return subject
+        await _attach(connection, sign_in.subject.user_id, identity)
+    await record_login(connection, sign_in.subject.user_id, now=now)
+    return sign_in
 
 
 async def _attach(connection: AsyncConnection, user_id: UUID, identity: ProviderIdentity) -> None:

@@ -34,6 +34,7 @@ from api.resources import app_resources
 from api.structs import struct_from_row
 from db.checkins import CheckInFilter, CheckInRow, checkin_of_owner
 from domain.errors import NotFound
+from services.product_events import ProductEvent, track_after_commit
 from services.transaction import Transaction
 
 DEFAULT_LIMIT = 30
@@ -63,14 +64,18 @@ class CheckInsController(Controller):
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> AnsweredCheckInOut:
+        resources = app_resources(request.app)
         answered = await answer_today(
             tx,
             user_id=request.user.id,
             answer=data,
             now=now,
-            partner_inactive_days=app_resources(request.app).settings.partner_inactive_days,
+            partner_inactive_days=resources.settings.partner_inactive_days,
         )
         forget_goal_after_commit(tx, request.app, data.goal_id)
+        track_after_commit(
+            tx, resources.product_events, request.user.id, ProductEvent.CHECKED_IN, status=answered.row.status
+        )
         return struct_from_row(
             AnsweredCheckInOut,
             answered.row,

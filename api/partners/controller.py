@@ -50,6 +50,7 @@ from api.partners.views import partner_out
 from api.resources import app_resources
 from db.partner_lists import PartnerListKind
 from db.plans import plan_catalog
+from services.product_events import ProductEvent, track_after_commit
 from services.transaction import Transaction
 
 # The other lists (requests received and sent, blocks) are read whole by the app; a page this long
@@ -194,12 +195,14 @@ class PartnersController(Controller):
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
     ) -> Response[Any]:
+        resources = app_resources(request.app)
         try:
-            inactive_days = app_resources(request.app).settings.partner_inactive_days
+            inactive_days = resources.settings.partner_inactive_days
             await accept_request(tx, request.user.id, partnership_id, now=now, inactive_days=inactive_days)
         except CommittedRefusal as refusal:
             # Returned, not raised: the request's deletion commits with this answer.
             return error_response(400, refusal.detail, refusal.code, extra=dict(refusal.extra))
+        track_after_commit(tx, resources.product_events, request.user.id, ProductEvent.PARTNER_ACCEPTED)
         return Response(MessageOut(message="Partner request accepted."))
 
     @post("/{partnership_id:uuid}/reject", status_code=HTTP_200_OK)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.pagination import Page, decode_cursor, encode_cursor, page_of
 from api.partners.allowance import allowances, has_partner_feature
 from api.partners.schemas import (
+    DashboardChallengeOut,
     DashboardGoalOut,
     FoundUsersOut,
     PartnerDashboardOut,
@@ -22,6 +23,7 @@ from db.partner_goals import partner_dashboard
 from db.partner_lists import PartnerListKind, PartnerView, list_partners
 from db.partner_search import SEARCH_MIN_LENGTH, SUGGESTION_CANDIDATES, search_users, suggest_users
 from db.plans import plan_catalog
+from domain.challenge_rules import target_value
 from domain.errors import Forbidden, InvalidInput, NotFound
 
 
@@ -148,6 +150,20 @@ async def read_dashboard(
         )
         for goal in found.goals
     ]
+    challenges = [
+        DashboardChallengeOut(
+            id=challenge.id,
+            title=challenge.title,
+            status=challenge.status,
+            progress=challenge.checkin_count,
+            target_value=target_value(
+                challenge.challenge_type, challenge.duration_days, challenge.target_checkins
+            ),
+            participants_count=challenge.participants_count,
+            logged_today=challenge.logged_today,
+        )
+        for challenge in found.challenges
+    ]
     return PartnerDashboardOut(
         partner=PartnerUserOut(
             id=found.partner_id,
@@ -160,11 +176,13 @@ async def read_dashboard(
         partnership_id=found.partnership_id,
         partnership_created_at=found.partnership_created_at,
         goals=goals,
-        challenges=[],
+        challenges=challenges,
         total_active_goals=len(goals),
-        total_active_challenges=0,
+        total_active_challenges=len(challenges),
         overall_streak=user_streak(found.goals),
-        logged_today=any(goal.logged_today for goal in goals),
+        # Any answered goal or challenge check-in of the partner's today (as the app shows it).
+        logged_today=any(goal.logged_today for goal in goals)
+        or any(challenge.logged_today for challenge in challenges),
         has_scheduled_today=any(goal.is_scheduled_today for goal in goals),
         has_partner_feature=feature,
     )

@@ -117,13 +117,24 @@ class DashboardGoalOut(msgspec.Struct):
     is_scheduled_today: bool
 
 
+class DashboardChallengeOut(msgspec.Struct):
+    """progress: the partner's check-ins so far, against target_value (§5)."""
+
+    id: UUID
+    title: str
+    status: str
+    progress: int
+    target_value: int
+    participants_count: int
+    logged_today: bool
+
+
 class PartnerDashboardOut(msgspec.Struct):
     partner: PartnerUserOut
     partnership_id: UUID
     partnership_created_at: datetime
     goals: list[DashboardGoalOut]
-    # The challenges table does not exist yet: always empty until challenges are built.
-    challenges: list[dict[str, object]]
+    challenges: list[DashboardChallengeOut]
     total_active_goals: int
     total_active_challenges: int
     overall_streak: int

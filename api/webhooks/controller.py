@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
-from litestar import Controller, post
+from litestar import Controller, Request, post
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
@@ -33,6 +33,7 @@ from db.webhook_events import record_webhook_event
 from domain.errors import InvalidInput
 from services.billing.events import process_webhook_event
 from services.billing.revenuecat import InvalidBillingEvent, read_event_header
+from services.product_events import ProductEvent, track_after_commit
 from services.transaction import Transaction
 
 
@@ -55,6 +56,7 @@ class RevenueCatWebhookController(Controller):
     @post("/revenuecat", status_code=HTTP_200_OK, opt=STRIP_NUL_CHARACTERS)
     async def receive(
         self,
+        request: Request[Any, Any, Any],
         tx: NamedDependency[Transaction],
         now: NamedDependency[datetime],
         data: JSONBody[dict[str, Any]],
@@ -66,5 +68,13 @@ class RevenueCatWebhookController(Controller):
         stored = await record_webhook_event(tx.connection, header, data)
         if stored is None:
             return WebhookAckOut(status="duplicate")
-        await process_webhook_event(tx, stored, is_retry=False, now=now)
+        outcome = await process_webhook_event(tx, stored, is_retry=False, now=now)
+        if outcome.user_id is not None:
+            track_after_commit(
+                tx,
+                app_resources(request.app).product_events,
+                outcome.user_id,
+                ProductEvent.SUBSCRIPTION_CHANGED,
+                event_type=outcome.event_type,
+            )
         return WebhookAckOut(status="ok")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 
+from ..json_http import serve_until_interrupted
 from .keys import SigningKeys
 from .server import JwksServer
 
@@ -17,11 +17,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     server = JwksServer((args.host, args.port), SigningKeys())
-    print(f"LISTENING {server.base_url}", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
-    server.server_close()
-    return 0
+    return serve_until_interrupted(server, server.base_url)
 
 
 if __name__ == "__main__":

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import ThreadingHTTPServer
 
+from ..json_http import JsonHandler
 from .keys import SigningKeys
 
 KEYS_PATH = "/keys"
@@ -28,21 +28,21 @@ class JwksServer(ThreadingHTTPServer):
         return f"http://{host!s}:{port}"
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: JwksServer
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802  (the name http.server dispatches to)
         if self.path == KEYS_PATH:
-            self._answer(HTTPStatus.OK, self.server.keys.jwks())
+            self.answer(HTTPStatus.OK, self.server.keys.jwks())
         else:
-            self._answer(HTTPStatus.NOT_FOUND, {"error": "not found"})
+            self.answer(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
-    def do_POST(self) -> None:
+    def do_POST(self) -> None:  # noqa: N802  (the name http.server dispatches to)
         if self.path == "/__sandbox/rotate":
-            self._answer(HTTPStatus.OK, {"kid": self.server.keys.rotate()})
+            self.answer(HTTPStatus.OK, {"kid": self.server.keys.rotate()})
             return
         if self.path != "/__sandbox/id-token":
-            self._answer(HTTPStatus.NOT_FOUND, {"error": "not found"})
+            self.answer(HTTPStatus.NOT_FOUND, {"error": "not found"})
             return
         length = int(self.headers.get("Content-Length") or 0)
         try:
@@ -50,17 +50,6 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             claims = None
         if not isinstance(claims, dict):
-            self._answer(HTTPStatus.BAD_REQUEST, {"error": "the body must be a JSON object of claims"})
+            self.answer(HTTPStatus.BAD_REQUEST, {"error": "the body must be a JSON object of claims"})
             return
-        self._answer(HTTPStatus.OK, {"id_token": self.server.keys.sign(claims)})
-
-    def _answer(self, status: HTTPStatus, body: Any) -> None:
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: `make run` shares the terminal with the API's own logs."""
+        self.answer(HTTPStatus.OK, {"id_token": self.server.keys.sign(claims)})

@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from services.ai.model import AiFeature
+from services.metrics import record_ai_usage
 
 __all__ = ["Outcome", "UsageCounters", "read_usage", "usage_key"]
 
@@ -54,6 +55,7 @@ class UsageCounters:
     async def add(self, feature: AiFeature, counts: dict[str, int]) -> None:
         """Add `counts` (counter → amount) to today's figures; never raises (counting is no reason to
         lose a text)."""
+        record_ai_usage(feature, counts)
         key = usage_key(self._prefix, datetime.now(UTC).date())
         try:
             async with self._redis.pipeline(transaction=False) as pipe:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
@@ -55,6 +55,9 @@ class BillingEventRejected(Exception):
 @dataclass(frozen=True, slots=True)
 class BillingOutcome:
     applied: bool
+    # Whose plan an applied event changed, and by which kind of event (product analytics).
+    user_id: UUID | None = None
+    event_type: str | None = None
 
 
 _UNCHANGED: Final = BillingOutcome(applied=False)
@@ -104,6 +107,19 @@ async def apply_billing_event(tx: Transaction, event: BillingEvent, *, now: date
     row = (await lock_subscriptions(tx.connection, [user.id])).get(user.id)
     if _is_stale(row, event):
         return _UNCHANGED
+    outcome = await _apply_to_user(tx, kind, event, user, row, now=now)
+    return replace(outcome, user_id=user.id, event_type=kind.value) if outcome.applied else outcome
+
+
+async def _apply_to_user(
+    tx: Transaction,
+    kind: BillingEventType,
+    event: BillingEvent,
+    user: _BillingUser,
+    row: SubscriptionRow | None,
+    *,
+    now: datetime,
+) -> BillingOutcome:
     if kind in _PURCHASES:
         return await _apply_purchase(tx, kind, event, user, now=now)
     if row is None:

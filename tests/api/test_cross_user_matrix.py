@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +19,7 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import metadata, notification_history
+from tests.api.challenge_scores_support import insert_challenge
 from tests.support.recap_rows import insert_recap
 from tests.support.social_rows import insert_pair
 from tests.support.users import ApiUser
@@ -123,10 +124,41 @@ async def a_conversation(scene: Scene) -> dict[str, str]:
     return {"conversation_id": response.json()["conversation_id"]}
 
 
+async def an_invite_the_owner_sent(scene: Scene) -> dict[str, str]:
+    challenge = await a_private_challenge(scene)
+    invitee = await scene.make_user()
+    path = f"/api/v1/challenges/{challenge['challenge_id']}/invite"
+    response = await scene.client.post(path, json={"user_id": str(invitee.id)}, headers=scene.owner.headers)
+    assert response.status_code == 200, response.text
+    return {"invite_id": response.json()["invite_id"]}
+
+
+async def an_invite_to_the_owner(scene: Scene) -> dict[str, str]:
+    """A third user's private challenge, to which the owner is invited."""
+    host = await scene.make_user(plan="premium")
+    challenge = await a_private_challenge(Scene(scene.client, scene.connection, scene.make_user, host))
+    path = f"/api/v1/challenges/{challenge['challenge_id']}/invite"
+    response = await scene.client.post(path, json={"user_id": str(scene.owner.id)}, headers=host.headers)
+    assert response.status_code == 200, response.text
+    return {"invite_id": response.json()["invite_id"]}
+
+
 async def the_owner(scene: Scene) -> dict[str, str]:
     """The owner themself, as a partner-only page names them: a stranger must not see it."""
     await a_partner(scene)
     return {"partner_user_id": str(scene.owner.id)}
+
+
+async def a_private_challenge(scene: Scene) -> dict[str, str]:
+    """A running private challenge of the owner's, with the owner's check-in of today."""
+    challenge_id = await insert_challenge(
+        scene.connection, scene.owner.id, is_public=False, start_date=datetime.now(UTC).date()
+    )
+    response = await scene.client.post(
+        f"/api/v1/challenges/{challenge_id}/check-in", json={"notes": "mine"}, headers=scene.owner.headers
+    )
+    assert response.status_code == 201, response.text
+    return {"challenge_id": str(challenge_id), "check_in_id": response.json()["id"]}
 
 
 @dataclass(frozen=True)
@@ -175,6 +207,31 @@ CROSS_USER: dict[str, Case] = {
     "GET /api/v1/ai-coach/conversations/{conversation_id}": Case(a_conversation),
     # The app's delete answers 200 for any id it does not find (client-behaviour §7.1).
     "DELETE /api/v1/ai-coach/conversations/{conversation_id}": Case(a_conversation, status=200),
+    "POST /api/v1/challenges/{challenge_id}/check-in": Case(a_private_challenge, {}),
+    "GET /api/v1/challenges/{challenge_id}/my-check-ins": Case(a_private_challenge),
+    "GET /api/v1/challenges/{challenge_id}/check-ins": Case(a_private_challenge),
+    "PUT /api/v1/challenges/{challenge_id}/check-ins/{check_in_id}": Case(
+        a_private_challenge, {"notes": "no"}
+    ),
+    "DELETE /api/v1/challenges/{challenge_id}/check-ins/{check_in_id}": Case(a_private_challenge),
+    "GET /api/v1/challenges/{challenge_id}/leaderboard": Case(a_private_challenge),
+    # A private challenge is 404 to outsiders (§3.6 Visibility); B is premium, so nothing is refused
+    # for B's plan.
+    "GET /api/v1/challenges/{challenge_id}": Case(a_private_challenge),
+    "PATCH /api/v1/challenges/{challenge_id}/edit": Case(a_private_challenge, {"title": "Mine now"}),
+    "DELETE /api/v1/challenges/{challenge_id}": Case(a_private_challenge),
+    "POST /api/v1/challenges/{challenge_id}/cancel": Case(a_private_challenge, {}),
+    "POST /api/v1/challenges/{challenge_id}/join": Case(a_private_challenge, {}, caller={"plan": "premium"}),
+    "POST /api/v1/challenges/{challenge_id}/leave": Case(a_private_challenge, {}),
+    "GET /api/v1/challenges/{challenge_id}/participants": Case(a_private_challenge),
+    "POST /api/v1/challenges/{challenge_id}/invite": Case(a_private_challenge, {"user_id": str(UUID(int=1))}),
+    "POST /api/v1/challenges/{challenge_id}/invite-link": Case(a_private_challenge, {}),
+    # Another user's invite can be neither answered nor revoked.
+    "POST /api/v1/challenges/invites/{invite_id}/accept": Case(
+        an_invite_to_the_owner, {}, caller={"plan": "premium"}
+    ),
+    "POST /api/v1/challenges/invites/{invite_id}/decline": Case(an_invite_to_the_owner, {}),
+    "DELETE /api/v1/challenges/invites/{invite_id}": Case(an_invite_the_owner_sent),
 }
 
 # Routes that take the object's id as a query parameter: the route table cannot find them, so they are
@@ -197,6 +254,7 @@ OPEN: dict[str, str] = {
     "GET /api/v1/users/{user_id}/stats": "public counts; the private ones only to the user",
     "GET /schema/{path}": "the OpenAPI document",
     "POST /api/v1/partners/report/{user_id}": "anyone may report a user; the report is the reporter's row",
+    "POST /api/v1/challenges/join/{invite_code}": "a link's code is the invitation: its holder may join",
 }
 
 

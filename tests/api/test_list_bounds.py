@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import httpx
@@ -43,9 +44,14 @@ def list_routes(app: Litestar) -> dict[str, frozenset[str]]:
     return routes
 
 
-def concrete(path: str) -> str:
-    """The path with any path parameter filled in; the query is refused before the id is looked up."""
-    parts = [str(uuid4()) if part.startswith("{") else part for part in path.split("/")]
+def concrete(path: str, ids: dict[str, str] | None = None) -> str:
+    """The path with any path parameter filled in: from `ids` by name ("{challenge_id:uuid}" →
+    "challenge_id"), else a random id (the query is refused before the id is looked up)."""
+    known = ids or {}
+    parts = [
+        known.get(part[1:-1].split(":")[0], str(uuid4())) if part.startswith("{") else part
+        for part in path.split("/")
+    ]
     return "/".join(parts)
 
 
@@ -89,11 +95,21 @@ async def test_paging_parameters_at_their_bounds_are_served(
     # A premium admin: the admin lists are list routes too, an admin may call every route, and the
     # premium lists answer only premium users
     user = await make_user(role="admin", plan="premium")
+    # The lists under a challenge answer only for one the caller may see: the caller's own.
+    body = {
+        "title": "Bounds",
+        "challenge_type": "streak",
+        "duration_days": 7,
+        "start_date": datetime.now(UTC).date().isoformat(),
+    }
+    created = await client.post("/api/v1/challenges", json=body, headers=user.headers)
+    assert created.status_code == 201, created.text
+    ids = {"challenge_id": created.json()["id"]}
     for path, names in list_routes(app).items():
         bounds = {**AT_THE_BOUNDS, "limit": LIMIT_BOUNDS.get(path, AT_THE_BOUNDS["limit"])}
         for name in names & bounds.keys():
             params = {**REQUIRED.get(path, {}), name: bounds[name]}
-            response = await client.get(concrete(path), params=params, headers=user.headers)
+            response = await client.get(concrete(path, ids), params=params, headers=user.headers)
             assert response.status_code == 200, (path, name, response.text)
 
 

@@ -28,6 +28,8 @@ GOAL_ID = uuid4()
 CHECKIN_ID = uuid4()
 POST_ID = uuid4()
 USER_ID = uuid4()
+CHALLENGE_ID = uuid4()
+CHALLENGE_CHECK_IN_ID = uuid4()
 BLOG_POST = {
     "title": "Small wins",
     "content": "Start with two minutes.",
@@ -151,6 +153,32 @@ WRITE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
     # The app sends {}: no text to carry a NUL, listed so the coverage check knows the route.
     ("POST", "/ai-coach/conversations/new"): {},
+    ("POST", "/challenges"): {
+        "title": "Run",
+        "description": "Daily",
+        "challenge_type": "streak",
+        "duration_days": 7,
+        "start_date": "2030-01-01",
+        "category": "fitness",
+        "reminder_times": ["18:00"],
+        "metadata": {"note": "text"},
+    },
+    ("PATCH", f"/challenges/{CHALLENGE_ID}/edit"): {
+        "title": "Run",
+        "description": "Daily",
+        "reminder_times": ["18:00"],
+    },
+    ("POST", f"/challenges/{CHALLENGE_ID}/cancel"): {"reason": "Injured"},
+    ("POST", f"/challenges/{CHALLENGE_ID}/invite"): {"user_id": str(USER_ID)},
+    ("POST", f"/challenges/{CHALLENGE_ID}/check-in"): {
+        "notes": "Done",
+        "mood": "good",
+        "photo_url": "https://x.io/p.png",
+    },
+    ("PUT", f"/challenges/{CHALLENGE_ID}/check-ins/{CHALLENGE_CHECK_IN_ID}"): {
+        "notes": "Done",
+        "mood": "good",
+    },
     ("POST", "/subscriptions/sync"): {
         "tier": "premium",
         "is_active": True,
@@ -206,6 +234,10 @@ def test_every_route_with_a_body_is_covered(app: Litestar) -> None:
     covered = {(method, path.replace(str(CHECKIN_ID), "{checkin_id:str}")) for method, path in covered}
     covered = {(method, path.replace(str(POST_ID), "{post_id:uuid}")) for method, path in covered}
     covered = {(method, path.replace(str(USER_ID), "{user_id:uuid}")) for method, path in covered}
+    covered = {(method, path.replace(str(CHALLENGE_ID), "{challenge_id:uuid}")) for method, path in covered}
+    covered = {
+        (method, path.replace(str(CHALLENGE_CHECK_IN_ID), "{check_in_id:uuid}")) for method, path in covered
+    }
     assert routes_with_a_body(app) == covered | {WEBHOOK}
 
 

@@ -34,6 +34,10 @@ def apply() -> None:
     os.environ["DRAMATIQ_NAMESPACE"] = f"fitnudge-test-{SESSION_TAG}"
     os.environ["REDIS_KEY_PREFIX"] = f"fitnudge-test-{SESSION_TAG}"
     os.environ.setdefault("AUTH_RATE_LIMIT_PER_MINUTE", "0")
+    # Worker and scheduler processes of concurrent sessions must not fight over the metrics ports; the
+    # tests that read those endpoints pick free ports themselves.
+    os.environ["WORKER_METRICS_PORT"] = "0"
+    os.environ["SCHEDULER_METRICS_PORT"] = "0"
     # A developer's real key must never make tests call out (and pay); tests that want a model use
     # the stub (tests/support/ai_stub.py).
     os.environ.pop("OPENAI_API_KEY", None)

@@ -33,7 +33,7 @@ def worker_command(processes: int = 1, threads: int = 4, queues: Sequence[str] =
 
 
 def scheduler_command() -> list[str]:
-    return [str(BIN / "periodiq"), "workers.broker", "workers.schedule"]
+    return [str(BIN / "python"), "-m", "workers.scheduler"]
 
 
 def procfile_command(process_type: str) -> list[str]:

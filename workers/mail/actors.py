@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from services.addresses import MAIL_QUEUE, MAIL_SEND
+from services.metrics import EMAILS
 from workers.actor import house_actor
-from workers.mail.outbox import blank_old_bodies, send_outgoing_mail, sweep_outgoing_mail
+from workers.mail.outbox import SendOutcome, blank_old_bodies, send_outgoing_mail, sweep_outgoing_mail
 from workers.mail.smtp import SmtpTransport
 from workers.periodic_jobs import JobContext, periodic_job
 from workers.resources import WorkerResources
@@ -24,7 +25,9 @@ async def send(mail_id: str) -> None:
     # Raises SmtpNotConfigured before anything is claimed: the row stays due and the error is logged
     # on every attempt until SMTP_HOST is set.
     transport = SmtpTransport.from_settings(resources.settings)
-    await send_outgoing_mail(resources.database, transport, UUID(mail_id), now=datetime.now(UTC))
+    outcome = await send_outgoing_mail(resources.database, transport, UUID(mail_id), now=datetime.now(UTC))
+    if outcome is not SendOutcome.SKIPPED:
+        EMAILS.labels(outcome.value).inc()
 
 
 @periodic_job("mail.sweep", "* * * * *", queue=MAIL_QUEUE)

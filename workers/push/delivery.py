@@ -52,9 +52,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 from uuid import UUID
@@ -74,6 +75,7 @@ from db.push_deliveries import (
     settle_notifications,
 )
 from services.addresses import PUSH_DELIVER
+from services.metrics import PUSH_LIMITER_WAIT_SECONDS, PUSHES
 from services.transaction import Database
 from workers.push.claim_fence import ClaimFence
 from workers.push.expo_client import (
@@ -242,7 +244,9 @@ async def deliver_due_batch(sender: PushSender) -> BatchReport:
                 [row.notification_id for row in claimed if row.id in unsettled],
                 now=sender.clock(),
             )
-    return _report(claimed, outcome.results, deactivated, stale=len(stale))
+    report = _report(claimed, outcome.results, deactivated, stale=len(stale))
+    _count(report)
+    return report
 
 
 async def _record(sender: PushSender, outcome: _Outcome, claim_id: UUID) -> int:
@@ -290,7 +294,9 @@ async def _send(sender: PushSender, rows: Sequence[ClaimedDelivery], claim_id: U
     request = sender.client.prepare_send([expo_message(row) for row in rows])
     try:
         # Waiting past a third of the lease would risk the claim lapsing while we still hold it.
+        waited_from = time.perf_counter()
         await sender.limiter.acquire(len(rows), max_wait=sender.claim_lease.total_seconds() / 3)
+        PUSH_LIMITER_WAIT_SECONDS.observe(time.perf_counter() - waited_from)
     except PermitWaitTimeout:
         logger.warning("push: no permits for %d messages in time; batch handed back", len(rows))
         return _Outcome([DeliveryResult(row.id, "pending", retry_at=sender.clock()) for row in rows], [], 0.0)
@@ -369,6 +375,16 @@ def _ticket_outcomes(
         results.append(DeliveryResult(row.id, "failed", ticket_error=error))
     retried = _retry_or_fail(sender, rate_limited, PushTicket.ERROR_MESSAGE_RATE_EXCEEDED)
     return _Outcome(results + retried.results, dnr_ids, retried.retry_delay)
+
+
+# BatchReport field → the outcome label of fitnudge_pushes_total.
+_OUTCOME_LABELS: Final = {"deactivated": "device_not_registered"}
+
+
+def _count(report: BatchReport) -> None:
+    for field_name, count in asdict(report).items():
+        if field_name != "claimed" and count:
+            PUSHES.labels(_OUTCOME_LABELS.get(field_name, field_name)).inc(count)
 
 
 def _report(

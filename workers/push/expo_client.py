@@ -34,6 +34,7 @@ import httpx
 import msgspec
 from exponent_server_sdk import PushClient, PushReceipt, PushServerError, PushTicket
 
+from services.metrics import PUSH_REQUESTS
 from services.retry_after import retry_after_seconds
 
 # An idle connection is closed by us well before any server or load balancer in front of Expo would
@@ -202,18 +203,10 @@ class ExpoPushClient:
     async def _post(self, path: str, body: EncodedBody) -> httpx.Response:
         try:
             response = await self._http.post(path, content=body.content, headers=body.headers)
-        except httpx.TimeoutException as error:
-            if isinstance(error, httpx.ReadTimeout):
-                raise ExpoUnconfirmedError("ReadTimeout", "no response in time after sending") from error
-            raise ExpoRetryableError(
-                type(error).__name__, str(error) or "timed out before sending"
-            ) from error
-        except (httpx.ReadError, httpx.RemoteProtocolError) as error:
-            raise ExpoUnconfirmedError(
-                type(error).__name__, str(error) or "connection lost after sending"
-            ) from error
         except httpx.TransportError as error:
-            raise ExpoRetryableError(type(error).__name__, str(error) or "connection failed") from error
+            PUSH_REQUESTS.labels(path, type(error).__name__).inc()
+            raise _transport_failure(error) from error
+        PUSH_REQUESTS.labels(path, str(response.status_code)).inc()
         if response.status_code == 200:
             return response
         code, errors = _error_code(response)
@@ -223,6 +216,18 @@ class ExpoPushClient:
         if status == 429 or status >= 500:
             raise ExpoRetryableError(code, f"HTTP {status}", response, errors)
         raise ExpoRejectedError(code, f"HTTP {status}: {response.text[:500]}", response, errors)
+
+
+def _transport_failure(error: httpx.TransportError) -> ExpoRequestError:
+    """Whether Expo could have processed the request decides: before sending, retry; after, unconfirmed."""
+    name = type(error).__name__
+    if isinstance(error, httpx.ReadTimeout):
+        return ExpoUnconfirmedError(name, "no response in time after sending")
+    if isinstance(error, httpx.TimeoutException):
+        return ExpoRetryableError(name, str(error) or "timed out before sending")
+    if isinstance(error, httpx.ReadError | httpx.RemoteProtocolError):
+        return ExpoUnconfirmedError(name, str(error) or "connection lost after sending")
+    return ExpoRetryableError(name, str(error) or "connection failed")
 
 
 @dataclass(frozen=True, slots=True)
