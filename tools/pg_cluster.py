@@ -26,12 +26,18 @@ STREAMING_TIMEOUT_S: Final = 60
 STREAMING_POLL_S: Final = 0.05
 
 
+def _version_of(initdb: Path) -> tuple[int, ...]:
+    """/usr/lib/postgresql/16/bin/initdb → (16,)"""
+    return tuple(int(part) for part in initdb.parents[1].name.split(".") if part.isdigit())
+
+
 def _pg_bin() -> Path:
-    initdb = shutil.which("initdb") or next(
-        iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))), None
-    )
+    """The server tools on PATH, else Debian's newest /usr/lib/postgresql/<version>/bin (the one
+    scripts/services.sh picks)."""
+    installed = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=_version_of)
+    initdb = shutil.which("initdb") or (installed[-1] if installed else None)
     if initdb is None:
-        raise RuntimeError("initdb not found: install PostgreSQL (scripts/services.sh up does)")
+        raise RuntimeError("initdb not found: install PostgreSQL (scripts/services.sh server-tools does)")
     return Path(os.path.realpath(initdb)).parent
 
 
