@@ -42,7 +42,12 @@ class ReadYourWrites(ASGIMiddleware):
             if message["type"] == "http.response.start" and message["status"] < FAILED_FROM:
                 user = scope.get("user")
                 if user is not None and _may_write(scope):
-                    await replica.note_write(user.id)
+                    try:
+                        await replica.note_write(user.id)
+                    except Exception:
+                        # The write has committed: its answer must leave. The user's next reads may
+                        # then see the replica's older state until it catches up.
+                        logger.exception("the write position for read-your-writes was not stored")
             await send(message)
 
         await next_app(scope, receive, send_after_noting)

@@ -96,7 +96,7 @@ PRODUCT_EVENTS = Counter(f"{PREFIX}_product_events_total", "Product analytics ev
 EMAILS = Counter(f"{PREFIX}_emails_total", "Mail sending attempts by outcome", ["outcome"])
 
 # served_by: replica, primary_replica_behind (the reader's last write not replayed yet),
-# primary_replica_down (services/read_replica.py).
+# primary_replica_down, primary_position_unknown (Redis failed) (services/read_replica.py).
 REPLICA_READS = Counter(
     f"{PREFIX}_replica_reads_total", "Reads that may use the read replica, by where they ran", ["served_by"]
 )

@@ -26,6 +26,7 @@ from uuid import UUID
 
 import redis.asyncio as aioredis
 import sqlalchemy as sa
+from redis.exceptions import RedisError
 from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -112,7 +113,13 @@ class ReplicaReads:
         if self._clock() < self._skip_until:
             REPLICA_READS.labels("primary_replica_down").inc()
             return None
-        position = await self._redis.get(self._key(reader)) if reader is not None else None
+        try:
+            position = await self._redis.get(self._key(reader)) if reader is not None else None
+        except RedisError:
+            # Without the reader's last write position only the primary is sure to have it.
+            logger.warning("read-your-writes position unreadable: reading from the primary", exc_info=True)
+            REPLICA_READS.labels("primary_position_unknown").inc()
+            return None
         try:
             connection = await self.replica.connect()
         except (exc.DBAPIError, OSError):

@@ -41,7 +41,7 @@ def _pg_bin() -> Path:
     return Path(os.path.realpath(initdb)).parent
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -52,7 +52,7 @@ class Cluster:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.data = directory / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.bin = _pg_bin()
 
     def url_of(self, database: str) -> str:

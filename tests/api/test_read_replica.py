@@ -8,10 +8,12 @@ one test's "replica down" window does not leak into the next.
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 import sqlalchemy as sa
 from litestar import Litestar, get
 from litestar.di import NamedDependency
@@ -23,11 +25,13 @@ from api.resources import app_resources
 from db.engine import create_engine
 from db.tables import goals
 from services.messages import MessageSender
+from services.read_replica import ReplicaReads
 from services.transaction import EngineDatabase
 from settings import Settings
 from tests.support.client import api_client, in_own_task
 from tests.support.replica import ReplicaPair, replica_pair
 from tests.support.users import ApiUser, create_user
+from tools.pg_cluster import free_port
 
 GOALS = "/api/v1/goals"
 CHECK_INS = "/api/v1/check-ins"
@@ -187,3 +191,21 @@ async def test_without_the_setting_there_is_one_engine(open_client: Client, prim
     assert not await served_by_replica(client, user)
     response = await client.get(GOALS, headers=user.headers)
     assert response.status_code == 200
+
+
+async def test_without_redis_a_users_read_goes_to_the_primary(
+    pair: ReplicaPair, primary: AsyncEngine, message_sender: MessageSender
+) -> None:
+    """Redis holds the users' last write positions: when it does not answer, only the primary is sure
+    to have the reader's write."""
+    replica_engine = create_engine(pair.replica_url, process_name="tests", pool_size=1, max_overflow=0)
+    unreachable = aioredis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    replica_reads = ReplicaReads(replica_engine, EngineDatabase(primary, message_sender), unreachable, "test")
+    try:
+        async with replica_reads.single_statement(uuid.uuid4()) as connection:
+            assert not (await connection.execute(sa.text("SELECT pg_is_in_recovery()"))).scalar_one()
+        async with replica_reads.single_statement(None) as connection:
+            assert (await connection.execute(sa.text("SELECT pg_is_in_recovery()"))).scalar_one()
+    finally:
+        await unreachable.aclose()
+        await replica_engine.dispose()
