@@ -36,6 +36,7 @@ from tools.pg_cluster import free_port
 GOALS = "/api/v1/goals"
 CHECK_INS = "/api/v1/check-ins"
 HOME = "/api/v1/home/dashboard"
+MOTIVATIONS = "/api/v1/daily-motivations"
 
 
 @get("/test/served-by")
@@ -166,6 +167,20 @@ async def test_a_user_reads_their_own_writes_while_the_replica_lags(
     pair.resume_replay()
     pair.wait_replayed()
     assert await served_by_replica(client, writer)
+
+
+async def test_a_get_that_writes_counts_as_a_write(
+    open_client: Client, primary: AsyncEngine, pair: ReplicaPair
+) -> None:
+    """GET /daily-motivations/today creates the day's row (route option `writes`)."""
+    app, client = await open_client(True)
+    user = await a_user(primary, app)
+    pair.replica.wait_streaming()
+    pair.pause_replay()
+    today = await client.get(MOTIVATIONS + "/today", headers=user.headers)
+    assert today.status_code == 200, today.text
+    listed = await client.get(MOTIVATIONS, headers=user.headers)
+    assert [row["id"] for row in listed.json()] == [today.json()["id"]]
 
 
 async def test_a_stopped_replica_sends_reads_to_the_primary(
