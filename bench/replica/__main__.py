@@ -1,7 +1,7 @@
 """What the read replica adds to one read and to one write, on a private primary and replica pair
 (tools/pg_cluster.py) and the real Redis.
 
-    APP_ENV=dev .venv/bin/python -m bench.replica [--reads 3000]
+    .venv/bin/python -m bench.replica [--reads 3000]
 
 Times, one after another on one event loop (latency, not throughput), `--reads` runs of each path of
 services/read_replica.py around a trivial statement (`SELECT 1`), so what is measured is the routing:
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 import uuid
@@ -103,6 +104,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reads", type=int, default=3000)
     arguments = parser.parse_args()
+    # Only Redis and the private clusters are used: no secret to set.
+    os.environ.setdefault("APP_ENV", "dev")
     with private_cluster() as primary_cluster, streaming_replica(primary_cluster) as replica_cluster:
         asyncio.run(measure(primary_cluster, replica_cluster, arguments.reads))
 
