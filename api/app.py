@@ -101,6 +101,8 @@ def create_app(
                 # A replica that does not answer is skipped (its reads go to the primary), not waited for.
                 connect_timeout_s=REPLICA_CONNECT_TIMEOUT_S,
             )
+            # Not opened ahead like the primary's pool: a replica that is down at start-up must not
+            # keep the web process from serving (its reads go to the primary until it answers).
             refuse_closed_connections(replica_engine)
             time_statements(replica_engine, "web")
             replica = ReplicaReads(replica_engine, app_database, redis, settings.redis_key_prefix)
