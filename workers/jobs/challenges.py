@@ -17,8 +17,8 @@ from uuid import UUID
 
 from db.challenge_lifecycle import (
     ClosedChallenge,
-    CreatorPosition,
     InvitePosition,
+    KeysetPosition,
     cancel_abandoned_batch,
     cancel_lapsed_creators_batch,
     delete_pending_invites,
@@ -147,7 +147,7 @@ async def cancel_lapsed_creators(
     """Cancel the open challenges whose creator's plan lacks challenge_create, tell their participants
     and log each creator's cancellations; the counts of the run (`locked` when another run holds it)."""
     counts: Counter[str] = Counter()
-    position: CreatorPosition | None = None
+    position: KeysetPosition | None = None
     plans: list[str] | None = None
     reason = CancelReason.CREATOR_SUBSCRIPTION_EXPIRED.value
 
@@ -155,9 +155,10 @@ async def cancel_lapsed_creators(
         nonlocal position, plans
         if plans is None:  # once per run, from the cached catalogue: never per creator
             plans = creator_plans(await plan_catalog(tx.connection))
-        examined, cancelled, position = await cancel_lapsed_creators_batch(
+        batch = await cancel_lapsed_creators_batch(
             tx.connection, creator_plans=plans, reason=reason, now=now, after=position, limit=batch_size
         )
+        examined, cancelled, position = batch.examined, batch.cancelled, batch.position
         counts.update(batches=1, examined=examined, cancelled=len(cancelled))
         if cancelled:
             counts["notified"] += await _close_cancelled(tx, cancelled, reason=reason, now=now)
@@ -190,14 +191,15 @@ async def cancel_abandoned(
     """Cancel the upcoming challenges whose join deadline passed with nobody but the creator in them
     (no_participants) and tell each creator."""
     counts: Counter[str] = Counter()
-    position: tuple[date, UUID] | None = None
+    position: KeysetPosition | None = None
     reason = CancelReason.NO_PARTICIPANTS.value
 
     async def run_batch(tx: Transaction) -> bool:
         nonlocal position
-        examined, cancelled, position = await cancel_abandoned_batch(
+        batch = await cancel_abandoned_batch(
             tx.connection, reason=reason, now=now, after=position, limit=batch_size
         )
+        examined, cancelled, position = batch.examined, batch.cancelled, batch.position
         await delete_pending_invites(tx.connection, [challenge.id for challenge in cancelled])
         told = await fan_out(
             tx,
