@@ -50,7 +50,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
+# The read-replica tests start private PostgreSQL clusters, which need the server tools even where
+# the database itself is reachable elsewhere.
 test: install services lint typecheck
+	@scripts/services.sh server-tools
 	$(BIN)/pytest
 
 run: migrate

@@ -138,6 +138,12 @@ class Settings:
     # so under steady load they were reopened (connect + dialect setup) over and over.
     db_pool_size: int = field(default_factory=lambda: _env_int("DB_POOL_SIZE", 20))
     db_max_overflow: int = field(default_factory=lambda: _env_int("DB_MAX_OVERFLOW", 0))
+    # A streaming replica for the reads that tolerate one (docs/operations.md "Read replica"); unset,
+    # every read goes to DATABASE_URL. Its pool: DB_REPLICA_POOL_SIZE, by default DB_POOL_SIZE.
+    database_replica_url: str | None = field(default_factory=lambda: _env_optional("DATABASE_REPLICA_URL"))
+    db_replica_pool_size: int = field(
+        default_factory=lambda: _env_int("DB_REPLICA_POOL_SIZE", _env_int("DB_POOL_SIZE", 20))
+    )
     # Per user and per IP, on login and signup; 0 turns it off (load tests and benchmarks).
     auth_rate_limit_per_minute: int = field(
         default_factory=lambda: _env_int("AUTH_RATE_LIMIT_PER_MINUTE", 10)

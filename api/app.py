@@ -28,23 +28,27 @@ from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.metrics import metrics, request_metrics
 from api.openapi import document_errors_and_security
+from api.read_your_writes import ReadYourWrites
 from api.request_ids import RequestIds
 from api.request_input import ApiRequest, RefuseNulInUrl
 from api.resources import AppResources
 from api.routes import api_router
-from api.transaction import provide_single_read, provide_transaction
+from api.transaction import provide_read_transaction, provide_single_read, provide_transaction
 from api.write_behind import WriteBehind
 from db.engine import create_engine, open_connections
 from services.ai.client import build_text_model
 from services.log_context import configure_logging
 from services.messages import MessageSender
 from services.product_events import build_product_events
+from services.read_replica import ReplicaReads, refuse_closed_connections
 from services.redis_clients import process_redis
 from services.statement_timing import time_statements
 from services.transaction import Database, EngineDatabase
 from settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
+
+REPLICA_CONNECT_TIMEOUT_S = 2.0
 
 
 async def _flush_all(buffers: Sequence[WriteBehind[Any]]) -> None:
@@ -70,6 +74,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = None
+        replica_engine = None
         sender = None
         app_database = database
         if app_database is None:
@@ -86,6 +91,21 @@ def create_app(
             await open_connections(engine, settings.db_pool_size)
             app_database = EngineDatabase(engine, sender)
         redis = process_redis(settings.redis_url)
+        replica = None
+        if settings.database_replica_url is not None:
+            replica_engine = create_engine(
+                settings.database_replica_url,
+                process_name="web",
+                pool_size=settings.db_replica_pool_size,
+                max_overflow=settings.db_max_overflow,
+                # A replica that does not answer is skipped (its reads go to the primary), not waited for.
+                connect_timeout_s=REPLICA_CONNECT_TIMEOUT_S,
+            )
+            # Not opened ahead like the primary's pool: a replica that is down at start-up must not
+            # keep the web process from serving (its reads go to the primary until it answers).
+            refuse_closed_connections(replica_engine)
+            time_statements(replica_engine, "web")
+            replica = ReplicaReads(replica_engine, app_database, redis, settings.redis_key_prefix)
         activity = ActivityRecorder(app_database)
         blog_views = BlogViews(app_database)
         ai = build_text_model(settings, redis)
@@ -101,6 +121,7 @@ def create_app(
             nonces=NonceLedger(redis, settings.redis_key_prefix),
             ai=ai,
             product_events=product_events,
+            replica=replica,
         )
         buffers: tuple[WriteBehind[Any], ...] = (activity, blog_views)
         # Only on a pool the app owns: a Database handed in may be one shared connection (the tests'
@@ -127,6 +148,8 @@ def create_app(
                 await redis.aclose()
                 if engine is not None:
                     await engine.dispose()
+                if replica_engine is not None:
+                    await replica_engine.dispose()
                 if sender is not None:
                     sender.close()
 
@@ -136,11 +159,12 @@ def create_app(
         dependencies={
             "tx": Provide(provide_transaction),
             "single_read": Provide(provide_single_read),
+            "read_tx": Provide(provide_read_transaction),
             "now": now_dependency(clock),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=ApiRequest,
-        middleware=[RequestIds(), RefuseNulInUrl(), request_metrics.middleware],
+        middleware=[RequestIds(), RefuseNulInUrl(), request_metrics.middleware, ReadYourWrites()],
         lifespan=[lifespan],
         request_max_body_size=settings.request_max_body_bytes,
         openapi_config=OpenAPIConfig(

@@ -15,6 +15,7 @@ from api.auth.nonces import NonceLedger
 from api.blog.views import BlogViews
 from services.ai.model import TextModel
 from services.product_events import ProductEvents
+from services.read_replica import ReplicaReads
 from services.transaction import Database
 from settings import Settings
 
@@ -31,6 +32,8 @@ class AppResources:
     nonces: NonceLedger
     ai: TextModel
     product_events: ProductEvents
+    # Only with DATABASE_REPLICA_URL (api/transaction.py chooses).
+    replica: ReplicaReads | None = None
 
 
 def app_resources(app: Litestar) -> AppResources:

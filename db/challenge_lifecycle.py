@@ -34,11 +34,12 @@ from domain.notification_types import EntityType, NotificationType
 __all__ = [
     "OPEN_STATUSES",
     "Activation",
+    "CancelBatch",
     "ClosedChallenge",
     "Completion",
-    "CreatorPosition",
     "EndingChallenge",
     "InvitePosition",
+    "KeysetPosition",
     "Standing",
     "activate_due_challenges",
     "cancel_abandoned_batch",
@@ -103,12 +104,8 @@ class EndingChallenge:
     local_date: date
 
 
-@dataclass(frozen=True, slots=True)
-class CreatorPosition:
-    """Keyset position over open challenges by creator: the last examined (created_by, id)."""
-
-    created_by: UUID
-    id: UUID
+# A keyset position: the last examined row's (key, id).
+KeysetPosition = tuple[Any, UUID]
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,106 +270,104 @@ async def cancel_challenges_of_creators(
     return [_closed(row) for row in result]
 
 
+@dataclass(frozen=True, slots=True)
+class CancelBatch:
+    """What one clean-up batch did; `examined` below the batch size means the walk is over."""
+
+    examined: int
+    cancelled: list[ClosedChallenge]
+    position: KeysetPosition | None  # the last examined (key, id): the next batch starts after it
+
+
+async def _cancel_next_batch(
+    connection: AsyncConnection,
+    *,
+    walk: sa.ColumnElement[bool],
+    key: sa.Column[Any],
+    cancel_if: Sequence[sa.ColumnElement[bool]],
+    reason: str,
+    now: datetime,
+    after: KeysetPosition | None,
+    limit: int,
+) -> CancelBatch:
+    """ONE statement: the next `limit` challenges matching `walk` after `after` in (key, id) order (an
+    index on (key, id) or key under `walk` serves it), cancelled with `reason` where `cancel_if` holds
+    and their status is still open."""
+    batch_query = sa.select(_C.id, key.label("key")).where(walk)
+    if after is not None:
+        batch_query = batch_query.where(
+            sa.tuple_(key, _C.id) > sa.tuple_(sa.literal(after[0]), sa.literal(after[1]))
+        )
+    batch = batch_query.order_by(key, _C.id).limit(limit).cte("batch")
+    cancelled = (
+        sa.update(challenges)
+        .where(_C.id.in_(sa.select(batch.c.id)), _C.status.in_(OPEN_STATUSES), *cancel_if)
+        .values(_cancel_values(reason, now))
+        .returning(_C.id, _C.title, _C.created_by)
+        .cte("cancelled")
+    )
+    last = sa.select(batch.c.key, batch.c.id).order_by(batch.c.key.desc(), batch.c.id.desc()).limit(1)
+    # One row per cancelled challenge, or a single row of NULLs: the batch's figures ride on each.
+    one_row = sa.select(sa.literal(1).label("one")).subquery("one_row")
+    rows = (
+        await connection.execute(
+            sa.select(
+                sa.select(sa.func.count()).select_from(batch).scalar_subquery().label("examined"),
+                last.with_only_columns(batch.c.key).scalar_subquery().label("last_key"),
+                last.with_only_columns(batch.c.id).scalar_subquery().label("last_id"),
+                cancelled.c.id,
+                cancelled.c.title,
+                cancelled.c.created_by,
+            ).select_from(one_row.outerjoin(cancelled, sa.true()))
+        )
+    ).all()
+    first = rows[0]
+    position = None if first.last_id is None else (first.last_key, first.last_id)
+    return CancelBatch(first.examined, [_closed(row) for row in rows if row.id is not None], position)
+
+
 async def cancel_lapsed_creators_batch(
     connection: AsyncConnection,
     *,
     creator_plans: Sequence[str],
     reason: str,
     now: datetime,
-    after: CreatorPosition | None,
+    after: KeysetPosition | None,
     limit: int,
-) -> tuple[int, list[ClosedChallenge], CreatorPosition | None]:
-    """Examine the next `limit` open challenges after `after` in (created_by, id) order and cancel those
-    whose creator's plan is not one of `creator_plans` (the daily cleanup). Returns how many were
-    examined, the cancelled ones and the position to continue from."""
-    batch_query = sa.select(_C.id, _C.created_by).where(
-        _C.status.in_(OPEN_STATUSES), _C.created_by.is_not(None)
+) -> CancelBatch:
+    """Examine the next `limit` open challenges in (created_by, id) order, through the partial index of
+    open challenges, and cancel those whose creator's plan is not one of `creator_plans`."""
+    return await _cancel_next_batch(
+        connection,
+        walk=sa.and_(_C.status.in_(OPEN_STATUSES), _C.created_by.is_not(None)),
+        key=_C.created_by,
+        cancel_if=[sa.not_(_creator_on(creator_plans))],
+        reason=reason,
+        now=now,
+        after=after,
+        limit=limit,
     )
-    if after is not None:
-        batch_query = batch_query.where(
-            sa.tuple_(_C.created_by, _C.id) > sa.tuple_(sa.literal(after.created_by), sa.literal(after.id))
-        )
-    batch = batch_query.order_by(_C.created_by, _C.id).limit(limit).cte("batch")
-    cancelled = (
-        sa.update(challenges)
-        .where(
-            _C.id.in_(sa.select(batch.c.id)),
-            _C.status.in_(OPEN_STATUSES),
-            sa.not_(_creator_on(creator_plans)),
-        )
-        .values(_cancel_values(reason, now))
-        .returning(_C.id, _C.title, _C.created_by)
-        .cte("cancelled")
-    )
-    last = (
-        sa.select(batch.c.created_by, batch.c.id)
-        .order_by(batch.c.created_by.desc(), batch.c.id.desc())
-        .limit(1)
-    )
-    rows = (
-        await connection.execute(
-            sa.select(
-                sa.select(sa.func.count()).select_from(batch).scalar_subquery().label("examined"),
-                last.with_only_columns(batch.c.created_by).scalar_subquery().label("last_creator"),
-                last.with_only_columns(batch.c.id).scalar_subquery().label("last_id"),
-                cancelled.c.id,
-                cancelled.c.title,
-                cancelled.c.created_by,
-            ).select_from(sa.select(sa.literal(1)).subquery().outerjoin(cancelled, sa.true()))
-        )
-    ).all()
-    first = rows[0]
-    position = None if first.last_id is None else CreatorPosition(first.last_creator, first.last_id)
-    return first.examined, [_closed(row) for row in rows if row.id is not None], position
 
 
 async def cancel_abandoned_batch(
-    connection: AsyncConnection, *, reason: str, now: datetime, after: tuple[date, UUID] | None, limit: int
-) -> tuple[int, list[ClosedChallenge], tuple[date, UUID] | None]:
-    """Examine the next `limit` upcoming challenges after `after` in (start_date, id) order and cancel
-    those whose join_deadline is before their local today with nobody but the creator in them."""
+    connection: AsyncConnection, *, reason: str, now: datetime, after: KeysetPosition | None, limit: int
+) -> CancelBatch:
+    """Examine the next `limit` upcoming challenges in (start_date, id) order and cancel those whose
+    join_deadline is before their local today with nobody but the creator in them."""
     members = challenge_participants.c
-    batch_query = sa.select(_C.id, _C.start_date).where(_C.status == "upcoming")
-    if after is not None:
-        batch_query = batch_query.where(
-            sa.tuple_(_C.start_date, _C.id) > sa.tuple_(sa.literal(after[0]), sa.literal(after[1]))
-        )
-    batch = batch_query.order_by(_C.start_date, _C.id).limit(limit).cte("batch")
     someone_else = sa.exists().where(
         members.challenge_id == _C.id, members.user_id.is_distinct_from(_C.created_by)
     )
-    cancelled = (
-        sa.update(challenges)
-        .where(
-            _C.id.in_(sa.select(batch.c.id)),
-            _C.status == "upcoming",
-            _C.join_deadline < _today(now),
-            sa.not_(someone_else),
-        )
-        .values(_cancel_values(reason, now))
-        .returning(_C.id, _C.title, _C.created_by)
-        .cte("cancelled")
+    return await _cancel_next_batch(
+        connection,
+        walk=_C.status == "upcoming",
+        key=_C.start_date,
+        cancel_if=[_C.status == "upcoming", _C.join_deadline < _today(now), sa.not_(someone_else)],
+        reason=reason,
+        now=now,
+        after=after,
+        limit=limit,
     )
-    last = (
-        sa.select(batch.c.start_date, batch.c.id)
-        .order_by(batch.c.start_date.desc(), batch.c.id.desc())
-        .limit(1)
-    )
-    rows = (
-        await connection.execute(
-            sa.select(
-                sa.select(sa.func.count()).select_from(batch).scalar_subquery().label("examined"),
-                last.with_only_columns(batch.c.start_date).scalar_subquery().label("last_start"),
-                last.with_only_columns(batch.c.id).scalar_subquery().label("last_id"),
-                cancelled.c.id,
-                cancelled.c.title,
-                cancelled.c.created_by,
-            ).select_from(sa.select(sa.literal(1)).subquery().outerjoin(cancelled, sa.true()))
-        )
-    ).all()
-    first = rows[0]
-    position = None if first.last_id is None else (first.last_start, first.last_id)
-    return first.examined, [_closed(row) for row in rows if row.id is not None], position
 
 
 def delete_invite_inbox(deleted: sa.CTE) -> sa.CTE:

@@ -13,6 +13,7 @@ def create_engine(
     process_name: str,
     pool_size: int = 10,
     max_overflow: int = 10,
+    connect_timeout_s: float = 60.0,
 ) -> AsyncEngine:
     return create_async_engine(
         database_url,
@@ -20,7 +21,11 @@ def create_engine(
         max_overflow=max_overflow,
         # Connections are recycled well before typical PaaS / PgBouncer idle timeouts cut them.
         pool_recycle=1800,
-        connect_args={"server_settings": {"application_name": f"fitnudge-{process_name}"}},
+        connect_args={
+            "server_settings": {"application_name": f"fitnudge-{process_name}"},
+            # asyncpg's own default (60 s); a replica sets less, since its reads can go elsewhere.
+            "timeout": connect_timeout_s,
+        },
     )
 
 

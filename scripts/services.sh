@@ -5,6 +5,8 @@
 #   scripts/services.sh up [DBNAME]   reach or start both servers, create the database(s)
 #   scripts/services.sh down          stop only the servers this script started
 #   scripts/services.sh status        print reachability
+#   scripts/services.sh server-tools  install the PostgreSQL server tools if missing (the tests start
+#                                     private clusters with them: tools/pg_cluster.py)
 #
 # A server that is already reachable is never touched. When a local one is missing,
 # the script starts a PRIVATE server (data under $SERVICES_STATE_DIR, default <repo>/.local,
@@ -41,10 +43,11 @@ die() {
 
 usage() {
     cat >&2 <<'EOF'
-usage: scripts/services.sh up [DBNAME] | down | status
+usage: scripts/services.sh up [DBNAME] | down | status | server-tools
   up      reach PostgreSQL and Redis (start private local servers if needed), create databases
   down    stop only the private servers that `up` started
   status  print whether each server is reachable
+  server-tools  install initdb, pg_ctl, pg_basebackup when missing (even with a server reachable)
 EOF
     exit 2
 }
@@ -513,6 +516,11 @@ main() {
             load_config
             print_status postgres "$PG_HOST" "$PG_PORT"
             print_status redis "$REDIS_HOST" "$REDIS_PORT"
+            ;;
+        server-tools)
+            (($# == 1)) || usage
+            take_lock
+            ensure_pg_server_binaries
             ;;
         *) usage ;;
     esac

@@ -41,6 +41,7 @@ __all__ = [
     "announce_cancellations",
     "creator_plans",
     "finish_due_challenges",
+    "recipients_by_challenge",
     "start_due_challenges",
     "tear_down_creator_challenges",
 ]
@@ -58,16 +59,23 @@ def _free_challenge_limit(catalog: PlanCatalog) -> int | None:
     return free.feature_set().limit(Feature.CHALLENGE_LIMIT)
 
 
+async def recipients_by_challenge(
+    tx: Transaction, challenge_ids: Sequence[UUID], *, but_creator: bool
+) -> dict[UUID, list[Recipient]]:
+    """Every participant of `challenge_ids` (but the creator, if told) as a recipient, by challenge, in
+    join order (one statement)."""
+    members: dict[UUID, list[Recipient]] = defaultdict(list)
+    for challenge_id, user_id in await participants_of(tx.connection, challenge_ids, but_creator=but_creator):
+        members[challenge_id].append(Recipient(user_id))
+    return members
+
+
 async def announce_cancellations(
     tx: Transaction, cancelled: Sequence[ClosedChallenge], *, reason: str | None, now: datetime
 ) -> FanOutCounts:
     """Tell every participant but the creator that these challenges were cancelled for `reason` (None:
     a creator who gave none)."""
-    members: dict[UUID, list[Recipient]] = defaultdict(list)
-    for challenge_id, user_id in await participants_of(
-        tx.connection, [c.id for c in cancelled], but_creator=True
-    ):
-        members[challenge_id].append(Recipient(user_id))
+    members = await recipients_by_challenge(tx, [c.id for c in cancelled], but_creator=True)
     fan_outs: list[FanOut] = [
         (ChallengeNotice.cancelled(challenge.id, challenge.title, reason), members[challenge.id])
         for challenge in cancelled

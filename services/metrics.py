@@ -25,6 +25,7 @@ __all__ = [
     "PUSHES",
     "PUSH_LIMITER_WAIT_SECONDS",
     "PUSH_REQUESTS",
+    "REPLICA_READS",
     "TASKS",
     "TASK_DURATION_SECONDS",
     "TASK_LATENCY_SECONDS",
@@ -93,6 +94,12 @@ PRODUCT_EVENTS = Counter(f"{PREFIX}_product_events_total", "Product analytics ev
 
 # outcome: sent, retrying, failed.
 EMAILS = Counter(f"{PREFIX}_emails_total", "Mail sending attempts by outcome", ["outcome"])
+
+# served_by: replica, primary_replica_behind (the reader's last write not replayed yet),
+# primary_replica_down, primary_position_unknown (Redis failed) (services/read_replica.py).
+REPLICA_READS = Counter(
+    f"{PREFIX}_replica_reads_total", "Reads that may use the read replica, by where they ran", ["served_by"]
+)
 
 
 def record_job_counts(job: str, counts: Mapping[str, int]) -> None:

@@ -22,6 +22,7 @@ from api.auth.request import AuthRequest
 from api.daily_motivations.schemas import DailyMotivationOut, ShareCountOut
 from api.daily_motivations.writing import regenerated_motivation_row, todays_motivation_row
 from api.pagination import Limit, Offset
+from api.read_your_writes import WRITES
 from api.resources import app_resources
 from db.daily_motivations import motivation_of_owner, motivation_page, share_motivation
 from domain.errors import NotFound
@@ -35,7 +36,8 @@ class DailyMotivationController(Controller):
     path = "/daily-motivations"
     tags = ["daily-motivations"]
 
-    @get("/today")
+    # It creates today's row when there is none: a write, for the read replica's read-your-writes.
+    @get("/today", opt={WRITES: True})
     async def today(self, request: AuthRequest, now: NamedDependency[datetime]) -> DailyMotivationOut:
         resources = app_resources(request.app)
         row = await todays_motivation_row(resources.database, resources.ai, request.user.id, now=now)

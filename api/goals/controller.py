@@ -10,6 +10,7 @@ from litestar import Controller, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.analytics.cache import forget_goal_after_commit
 from api.auth.request import AuthRequest
@@ -43,7 +44,7 @@ class GoalController(Controller):
     async def list_goals(
         self,
         request: AuthRequest,
-        tx: NamedDependency[Transaction],
+        read_tx: NamedDependency[AsyncConnection],
         now: NamedDependency[datetime],
         active_only: FromQuery[bool] = False,
         include_today_status: FromQuery[bool] = True,
@@ -52,7 +53,7 @@ class GoalController(Controller):
         offset: Offset = None,
     ) -> Response[list[GoalOut]]:
         page = await read_goal_page(
-            tx.connection,
+            read_tx,
             request.user.id,
             now=now,
             active_only=active_only,
@@ -74,18 +75,20 @@ class GoalController(Controller):
         return goal_out(await create_goal(tx, request.user.id, data, now=now))
 
     @get("/stats/summary")
-    async def summary(self, request: AuthRequest, tx: NamedDependency[Transaction]) -> GoalsSummaryOut:
-        return await read_goals_summary(tx.connection, request.user.id)
+    async def summary(
+        self, request: AuthRequest, read_tx: NamedDependency[AsyncConnection]
+    ) -> GoalsSummaryOut:
+        return await read_goals_summary(read_tx, request.user.id)
 
     @get("/{goal_id:uuid}")
     async def get_goal(
         self,
         request: AuthRequest,
         goal_id: FromPath[UUID],
-        tx: NamedDependency[Transaction],
+        read_tx: NamedDependency[AsyncConnection],
         now: NamedDependency[datetime],
     ) -> GoalOut:
-        return await read_goal(tx.connection, request.user.id, goal_id, now=now)
+        return await read_goal(read_tx, request.user.id, goal_id, now=now)
 
     @put("/{goal_id:uuid}")
     async def update(
@@ -112,10 +115,10 @@ class GoalController(Controller):
         self,
         request: AuthRequest,
         goal_id: FromPath[UUID],
-        tx: NamedDependency[Transaction],
+        read_tx: NamedDependency[AsyncConnection],
         now: NamedDependency[datetime],
     ) -> GoalStatsOut:
-        return await read_goal_stats(tx.connection, request.user.id, goal_id, now=now)
+        return await read_goal_stats(read_tx, request.user.id, goal_id, now=now)
 
     @post("/{goal_id:uuid}/activate", status_code=HTTP_200_OK)
     async def activate(

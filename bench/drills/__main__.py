@@ -5,7 +5,7 @@
 Drills (default: all, in this order): kill-worker, outage, after-accept, redis-flush,
 second-scheduler, restart-system, restart-postgres. A baseline without a fault runs first: the
 table's "vs baseline" column is each drill's fan-out time minus its. Every run starts a private
-PostgreSQL cluster (bench/drills/cluster.py) and uses a Redis database of its own, which must be empty
+PostgreSQL cluster (tools/pg_cluster.py) and uses a Redis database of its own, which must be empty
 (the Redis drill flushes it). Prints the Markdown table of BENCHMARKS.md "Fault drills".
 """
 
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
-from bench.drills.cluster import private_cluster
+from tools.pg_cluster import private_cluster
 
 # The order and names of bench/drills/faults.py DRILLS, which cannot be imported before the cluster is up.
 DRILL_NAMES = (

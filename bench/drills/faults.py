@@ -12,13 +12,13 @@ from typing import Any
 import redis
 import sqlalchemy as sa
 
-from bench.drills.cluster import Cluster
 from bench.drills.measure import FaultWindow
 from bench.drills.processes import System, alive, kill
 from db.tables import push_deliveries
 from sandbox.expo.testing import SandboxHandle
 from services.transaction import EngineDatabase
 from settings import get_settings
+from tools.pg_cluster import Cluster
 
 # Where in the fan-out (share of the pushes Expo has accepted) a fault is injected.
 MID_FAN_OUT = 0.3

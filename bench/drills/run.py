@@ -15,12 +15,12 @@ from pathlib import Path
 
 import redis
 
-from bench.drills.cluster import Cluster
 from bench.drills.faults import Context, Drill
 from bench.drills.measure import Outcome, outcome, unconfirmed_notification_ids, wait_until_nothing_pending
 from bench.drills.processes import System
 from bench.push import common
 from settings import get_settings
+from tools.pg_cluster import Cluster
 
 EXPO_CAP_PER_SECOND = 600
 

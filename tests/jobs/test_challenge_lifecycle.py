@@ -30,9 +30,9 @@ from tests.support.revenuecat import deactivation_logs, make_premium
 from tests.support.savepoint_database import SavepointDatabase
 from workers.jobs.challenges import (
     STATUSES_JOB,
-    cleanup_abandoned_challenges,
-    cleanup_expired_creator_challenges,
-    expire_challenge_invites,
+    cancel_abandoned,
+    cancel_lapsed_creators,
+    expire_invites,
     send_challenge_ending_reminders,
     update_statuses,
 )
@@ -73,10 +73,9 @@ async def test_upcoming_challenges_start_on_their_own_local_date(
     kiritimati = await insert_challenge(connection, creator, start_date=JUNE_3, timezone="Pacific/Kiritimati")
     utc = await insert_challenge(connection, creator, start_date=JUNE_3)
     honolulu = await insert_challenge(connection, creator, start_date=JUNE_3, timezone="Pacific/Honolulu")
-    context = job_context(database, settings)
 
     async def statuses_at(instant: datetime) -> list[str]:
-        await update_statuses(context, instant)
+        await update_statuses(database, now=instant)
         return [(await challenge_row(connection, c)).status for c in (kiritimati, utc, honolulu)]
 
     # When the status job runs at 12:00 UTC on 2 June, at UTC midnight and at 10:00 UTC on 3 June
@@ -99,7 +98,7 @@ async def test_a_challenge_whose_creator_lost_premium_is_cancelled_at_its_start(
     invite = await insert_invite(connection, challenge_id, creator, invited, expires_at=expires)
     await insert_invite_inbox_row(connection, invited, challenge_id, invite, creator, expires_at=expires)
     # When the status job runs
-    counts = await update_statuses(job_context(database, settings), NOW)
+    counts = await update_statuses(database, now=NOW)
     # Then it is cancelled for that reason, the invite and its notice are gone, and the two were told
     row = await challenge_row(connection, challenge_id)
     assert (row.status, row.cancelled_reason, row.cancelled_at) == (
@@ -124,7 +123,7 @@ async def test_activation_closes_joining_unless_a_later_deadline_keeps_it_open(
     )
     for challenge_id in (closing, open_longer):
         await insert_invite(connection, challenge_id, creator, invited)
-    await update_statuses(job_context(database, settings), NOW)
+    await update_statuses(database, now=NOW)
     left = (await connection.execute(sa.select(challenge_invites.c.challenge_id))).scalars().all()
     assert left == [open_longer]
 
@@ -144,7 +143,7 @@ async def test_completion_freezes_ranks_names_tied_winners_and_tells_everyone(
         start_date=JUNE_1 - timedelta(days=29),
     )
     # When the status job runs
-    counts = await update_statuses(job_context(database, settings), NOW)
+    counts = await update_statuses(database, now=NOW)
     # Then it is completed with competition ranks stored and completed_at on everyone
     row = await challenge_row(connection, challenge_id)
     assert row.status == "completed"
@@ -204,7 +203,7 @@ async def test_nobody_wins_on_zero_points_and_completion_waits_for_the_local_dat
     last_day = await insert_challenge(
         connection, creator, status="active", start_date=JUNE_2, duration_days=1
     )
-    await update_statuses(job_context(database, settings), NOW)
+    await update_statuses(database, now=NOW)
     assert [(await challenge_row(connection, c)).status for c in (ended, kiritimati, last_day)] == [
         "completed",
         "completed",
@@ -230,10 +229,11 @@ async def test_two_concurrent_runs_complete_a_challenge_once(
             start_date=JUNE_1,
             duration_days=1,
         )
-    context = job_context(committed_database, settings)
     # When two runs go at once (two scheduler processes), then a third
-    results = await asyncio.gather(update_statuses(context, NOW), update_statuses(context, NOW))
-    third = await update_statuses(context, NOW + timedelta(minutes=15))
+    results = await asyncio.gather(
+        update_statuses(committed_database, now=NOW), update_statuses(committed_database, now=NOW)
+    )
+    third = await update_statuses(committed_database, now=NOW + timedelta(minutes=15))
     # Then it was completed once and every participant got one result notice
     assert sum(result["completed"] for result in results) + third["completed"] == 1
     async with committed_database.transaction() as tx:
@@ -251,7 +251,7 @@ async def test_a_run_finds_the_lock_taken_and_does_nothing(
     challenge_id = await insert_challenge(connection, creator, start_date=JUNE_2)
     async with engine.connect() as other, other.begin():
         assert await try_job_lock(other, STATUSES_JOB)
-        counts = await update_statuses(job_context(database, settings), NOW)
+        counts = await update_statuses(database, now=NOW)
     assert counts == {"locked": 1}
     assert (await challenge_row(connection, challenge_id)).status == "upcoming"
 
@@ -309,7 +309,7 @@ async def test_abandoned_challenges_are_cancelled_and_their_creator_told(
     still_open = await insert_challenge(
         connection, creator, start_date=date(2025, 6, 10), join_deadline=JUNE_2
     )
-    counts = await cleanup_abandoned_challenges(job_context(database, settings), NOW)
+    counts = await cancel_abandoned(database, now=NOW, batch_size=2)
     rows = [await challenge_row(connection, c) for c in (alone, joined, still_open)]
     assert [(row.status, row.cancelled_reason) for row in rows] == [
         ("cancelled", "no_participants"),
@@ -332,8 +332,8 @@ async def test_the_daily_cleanup_cancels_challenges_of_creators_without_premium(
         await insert_challenge(connection, lapsed, [member], status="active", start_date=JUNE_1),
     ]
     kept = await insert_challenge(connection, premium, [member], status="active", start_date=JUNE_1)
-    # When the cleanup runs in batches of 500
-    counts = await cleanup_expired_creator_challenges(job_context(database, settings), NOW)
+    # When the cleanup runs, in batches of 2
+    counts = await cancel_lapsed_creators(database, now=NOW, batch_size=2)
     # Then the free creator's are cancelled, the participant told of each, and it is logged
     assert [(await challenge_row(connection, c)).status for c in (*missed, kept)] == [
         "cancelled",
@@ -342,9 +342,11 @@ async def test_the_daily_cleanup_cancels_challenges_of_creators_without_premium(
     ]
     told = [[n.user_id for n in await challenge_notices(connection, c)] for c in missed]
     assert told == [[member], [member]]
-    (log,) = await deactivation_logs(connection, lapsed)
-    assert (log.deactivation_reason, log.challenges_cancelled) == ("subscription_expired_cleanup", 2)
-    assert sorted(log.cancelled_challenge_ids) == sorted(str(c) for c in missed)
+    # (one log row per batch that cancelled some: two when the creator's challenges straddle a batch end)
+    logs = await deactivation_logs(connection, lapsed)
+    assert {log.deactivation_reason for log in logs} == {"subscription_expired_cleanup"}
+    assert sum(log.challenges_cancelled for log in logs) == 2
+    assert sorted(i for log in logs for i in log.cancelled_challenge_ids) == sorted(str(c) for c in missed)
     assert (counts["examined"], counts["cancelled"], counts["notified"]) == (3, 2, 2)
 
 
@@ -362,7 +364,7 @@ async def test_expired_invites_are_marked_and_their_notices_deleted(
     )
     for user, invite, expiry in zip(invited, (expired, pending, accepted), (past, future, past), strict=True):
         await insert_invite_inbox_row(connection, user, challenge_id, invite, creator, expires_at=expiry)
-    counts = await expire_challenge_invites(job_context(database, settings), NOW)
+    counts = await expire_invites(database, now=NOW, batch_size=1)
     statuses = dict(
         (await connection.execute(sa.select(challenge_invites.c.id, challenge_invites.c.status))).all()
     )

@@ -35,12 +35,16 @@ async def drop_database() -> None:
         await connection.close()
 
 
-def run_alembic(*args: str) -> subprocess.CompletedProcess[str]:
-    """Alembic in a child process, exactly as the release process runs it."""
+def run_alembic(*args: str, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Alembic in a child process, exactly as the release process runs it (on `database_url`, when
+    given, instead of the session's database)."""
+    env = os.environ.copy()
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
     return subprocess.run(
         [sys.executable, "-m", "alembic", *args],
         cwd=REPO_ROOT,
-        env=os.environ.copy(),
+        env=env,
         capture_output=True,
         text=True,
         check=False,

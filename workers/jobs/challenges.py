@@ -17,14 +17,13 @@ from uuid import UUID
 
 from db.challenge_lifecycle import (
     ClosedChallenge,
-    CreatorPosition,
     InvitePosition,
+    KeysetPosition,
     cancel_abandoned_batch,
     cancel_lapsed_creators_batch,
     delete_pending_invites,
     ending_challenges,
     expire_invites_batch,
-    participants_of,
 )
 from db.plan_downgrade import DeactivationReason, TeardownReport, log_deactivations
 from db.plans import plan_catalog
@@ -33,10 +32,11 @@ from services.challenge_lifecycle import (
     announce_cancellations,
     creator_plans,
     finish_due_challenges,
+    recipients_by_challenge,
     start_due_challenges,
 )
 from services.challenge_notices import FanOut, fan_out
-from services.transaction import Transaction
+from services.transaction import Database, Transaction
 from workers.jobs.reengagement import zones_in_notice_hour
 from workers.periodic_jobs import JobContext, periodic_job, run_locked_batches
 
@@ -53,7 +53,7 @@ ENDING_SOON_DAYS: Final = 3
 
 
 async def update_statuses(
-    context: JobContext, now: datetime, *, batch_size: int = STATUS_BATCH
+    database: Database, *, now: datetime, batch_size: int = STATUS_BATCH
 ) -> Counter[str]:
     """Start the upcoming challenges whose local start has come, then finish the active ones past
     their local end date."""
@@ -75,7 +75,7 @@ async def update_statuses(
         return completed == batch_size
 
     for run_batch in (start_batch, finish_batch):
-        if not await run_locked_batches(context.database, STATUSES_JOB, run_batch):
+        if not await run_locked_batches(database, STATUSES_JOB, run_batch):
             counts["locked"] += 1
             break
     return counts
@@ -84,7 +84,7 @@ async def update_statuses(
 @periodic_job(STATUSES_JOB, "*/15 * * * *")
 async def update_challenge_statuses(context: JobContext, now: datetime) -> Counter[str]:
     """Activate (or cancel) due upcoming challenges and complete active ones past their end date."""
-    return await update_statuses(context, now)
+    return await update_statuses(context.database, now=now)
 
 
 def _ending_kind(end_date: date, local_date: date) -> EndingKind:
@@ -105,11 +105,7 @@ async def send_challenge_ending_reminders(context: JobContext, now: datetime) ->
         page = await ending_challenges(
             tx.connection, zone_days, days_before=ENDING_SOON_DAYS, after=after, limit=STATUS_BATCH
         )
-        members: dict[UUID, list[Recipient]] = defaultdict(list)
-        for challenge_id, user_id in await participants_of(
-            tx.connection, [c.id for c in page], but_creator=False
-        ):
-            members[challenge_id].append(Recipient(user_id))
+        members = await recipients_by_challenge(tx, [c.id for c in page], but_creator=False)
         fan_outs: list[FanOut] = [
             (
                 ChallengeNotice.ending_reminder(
@@ -145,11 +141,13 @@ async def _close_cancelled(
     return told.inline + told.chunked
 
 
-@periodic_job(LAPSED_CREATORS_JOB, "0 3 * * *")
-async def cleanup_expired_creator_challenges(context: JobContext, now: datetime) -> Counter[str]:
-    """Cancel open challenges whose creator lacks premium (any the teardown missed), and log it."""
+async def cancel_lapsed_creators(
+    database: Database, *, now: datetime, batch_size: int = CLEANUP_BATCH
+) -> Counter[str]:
+    """Cancel the open challenges whose creator's plan lacks challenge_create, tell their participants
+    and log each creator's cancellations; the counts of the run (`locked` when another run holds it)."""
     counts: Counter[str] = Counter()
-    position: CreatorPosition | None = None
+    position: KeysetPosition | None = None
     plans: list[str] | None = None
     reason = CancelReason.CREATOR_SUBSCRIPTION_EXPIRED.value
 
@@ -157,9 +155,10 @@ async def cleanup_expired_creator_challenges(context: JobContext, now: datetime)
         nonlocal position, plans
         if plans is None:  # once per run, from the cached catalogue: never per creator
             plans = creator_plans(await plan_catalog(tx.connection))
-        examined, cancelled, position = await cancel_lapsed_creators_batch(
-            tx.connection, creator_plans=plans, reason=reason, now=now, after=position, limit=CLEANUP_BATCH
+        batch = await cancel_lapsed_creators_batch(
+            tx.connection, creator_plans=plans, reason=reason, now=now, after=position, limit=batch_size
         )
+        examined, cancelled, position = batch.examined, batch.cancelled, batch.position
         counts.update(batches=1, examined=examined, cancelled=len(cancelled))
         if cancelled:
             counts["notified"] += await _close_cancelled(tx, cancelled, reason=reason, now=now)
@@ -173,25 +172,34 @@ async def cleanup_expired_creator_challenges(context: JobContext, now: datetime)
                 reason=DeactivationReason.SUBSCRIPTION_EXPIRED_CLEANUP,
                 webhook_event_id=None,
             )
-        return examined == CLEANUP_BATCH
+        return examined == batch_size
 
-    if not await run_locked_batches(context.database, LAPSED_CREATORS_JOB, run_batch):
+    if not await run_locked_batches(database, LAPSED_CREATORS_JOB, run_batch):
         counts["locked"] += 1
     return counts
 
 
-@periodic_job(ABANDONED_JOB, "30 3 * * *")
-async def cleanup_abandoned_challenges(context: JobContext, now: datetime) -> Counter[str]:
-    """Cancel upcoming challenges whose join deadline passed with nobody but the creator, and tell them."""
+@periodic_job(LAPSED_CREATORS_JOB, "0 3 * * *")
+async def cleanup_expired_creator_challenges(context: JobContext, now: datetime) -> Counter[str]:
+    """Cancel open challenges whose creator lacks premium (any the teardown missed), and log it."""
+    return await cancel_lapsed_creators(context.database, now=now)
+
+
+async def cancel_abandoned(
+    database: Database, *, now: datetime, batch_size: int = CLEANUP_BATCH
+) -> Counter[str]:
+    """Cancel the upcoming challenges whose join deadline passed with nobody but the creator in them
+    (no_participants) and tell each creator."""
     counts: Counter[str] = Counter()
-    position: tuple[date, UUID] | None = None
+    position: KeysetPosition | None = None
     reason = CancelReason.NO_PARTICIPANTS.value
 
     async def run_batch(tx: Transaction) -> bool:
         nonlocal position
-        examined, cancelled, position = await cancel_abandoned_batch(
-            tx.connection, reason=reason, now=now, after=position, limit=CLEANUP_BATCH
+        batch = await cancel_abandoned_batch(
+            tx.connection, reason=reason, now=now, after=position, limit=batch_size
         )
+        examined, cancelled, position = batch.examined, batch.cancelled, batch.position
         await delete_pending_invites(tx.connection, [challenge.id for challenge in cancelled])
         told = await fan_out(
             tx,
@@ -206,9 +214,35 @@ async def cleanup_abandoned_challenges(context: JobContext, now: datetime) -> Co
             now=now,
         )
         counts.update(batches=1, examined=examined, cancelled=len(cancelled), notified=told.inline)
-        return examined == CLEANUP_BATCH
+        return examined == batch_size
 
-    if not await run_locked_batches(context.database, ABANDONED_JOB, run_batch):
+    if not await run_locked_batches(database, ABANDONED_JOB, run_batch):
+        counts["locked"] += 1
+    return counts
+
+
+@periodic_job(ABANDONED_JOB, "30 3 * * *")
+async def cleanup_abandoned_challenges(context: JobContext, now: datetime) -> Counter[str]:
+    """Cancel upcoming challenges whose join deadline passed with nobody but the creator, and tell them."""
+    return await cancel_abandoned(context.database, now=now)
+
+
+async def expire_invites(
+    database: Database, *, now: datetime, batch_size: int = CLEANUP_BATCH
+) -> Counter[str]:
+    """Mark the pending invites past expires_at expired and delete their inbox rows."""
+    counts: Counter[str] = Counter()
+    position: InvitePosition | None = None
+
+    async def run_batch(tx: Transaction) -> bool:
+        nonlocal position
+        examined, expired, inbox, position = await expire_invites_batch(
+            tx.connection, now=now, after=position, limit=batch_size
+        )
+        counts.update(batches=1, examined=examined, expired=expired, inbox_deleted=inbox)
+        return examined == batch_size
+
+    if not await run_locked_batches(database, EXPIRE_INVITES_JOB, run_batch):
         counts["locked"] += 1
     return counts
 
@@ -216,17 +250,4 @@ async def cleanup_abandoned_challenges(context: JobContext, now: datetime) -> Co
 @periodic_job(EXPIRE_INVITES_JOB, "15 3 * * *")
 async def expire_challenge_invites(context: JobContext, now: datetime) -> Counter[str]:
     """Pending challenge invites past expires_at → expired, with their inbox rows deleted."""
-    counts: Counter[str] = Counter()
-    position: InvitePosition | None = None
-
-    async def run_batch(tx: Transaction) -> bool:
-        nonlocal position
-        examined, expired, inbox, position = await expire_invites_batch(
-            tx.connection, now=now, after=position, limit=CLEANUP_BATCH
-        )
-        counts.update(batches=1, examined=examined, expired=expired, inbox_deleted=inbox)
-        return examined == CLEANUP_BATCH
-
-    if not await run_locked_batches(context.database, EXPIRE_INVITES_JOB, run_batch):
-        counts["locked"] += 1
-    return counts
+    return await expire_invites(context.database, now=now)
