@@ -182,6 +182,16 @@ class Settings:
     insights_request_budget_seconds: float = field(
         default_factory=lambda: _env_float("INSIGHTS_REQUEST_BUDGET_SECONDS", 20.0)
     )
+    # The coach's reply must be stored this many seconds after the user's message at the latest (the app
+    # looks once, 30 s after sending); a model not done by then leaves the fallback reply instead.
+    coach_reply_deadline_seconds: float = field(
+        default_factory=lambda: _env_float("COACH_REPLY_DEADLINE_SECONDS", 20.0)
+    )
+    # A claimed coach turn is its run's for this long; past it (or a message nobody claimed for this
+    # long) the sweeper re-drives or fails it. Longer than the deadline, so a live run is never doubled.
+    coach_claim_lease_seconds: float = field(
+        default_factory=lambda: _env_float("COACH_CLAIM_LEASE_SECONDS", 40.0)
+    )
 
     # Accepted `aud` values of provider ID tokens (one client id per app platform); none = sign-in
     # with that provider is switched off.
@@ -252,6 +262,7 @@ class Settings:
             ("OPENAI_ATTEMPT_TIMEOUT_SECONDS", self.openai_attempt_timeout_seconds),
             ("OPENAI_MAX_ATTEMPTS", self.openai_max_attempts),
             ("OPENAI_MAX_CONCURRENCY", self.openai_max_concurrency),
+            ("COACH_REPLY_DEADLINE_SECONDS", self.coach_reply_deadline_seconds),
         ):
             if value <= 0:
                 raise SettingsError(f"{name} must be greater than 0, got {value!r}")
@@ -259,6 +270,8 @@ class Settings:
             raise SettingsError(
                 "REMINDER_TEXT_LOOKAHEAD_MINUTES and REMINDER_TEXTS_PER_MINUTE must be 0 or more"
             )
+        if self.coach_claim_lease_seconds <= self.coach_reply_deadline_seconds:
+            raise SettingsError("COACH_CLAIM_LEASE_SECONDS must be longer than COACH_REPLY_DEADLINE_SECONDS")
         if self.openai_calls_per_minute < 0:
             raise SettingsError(
                 f"OPENAI_CALLS_PER_MINUTE must be 0 (no budget) or more, got {self.openai_calls_per_minute}"

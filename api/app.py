@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-import redis.asyncio as aioredis
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -42,6 +41,7 @@ from services.log_context import configure_logging
 from services.messages import MessageSender
 from services.product_events import build_product_events
 from services.read_replica import ReplicaReads, refuse_closed_connections
+from services.redis_clients import process_redis
 from services.statement_timing import time_statements
 from services.transaction import Database, EngineDatabase
 from settings import Settings, get_settings
@@ -90,7 +90,7 @@ def create_app(
             time_statements(engine, "web")
             await open_connections(engine, settings.db_pool_size)
             app_database = EngineDatabase(engine, sender)
-        redis = aioredis.Redis.from_url(settings.redis_url)
+        redis = process_redis(settings.redis_url)
         replica = None
         if settings.database_replica_url is not None:
             replica_engine = create_engine(

@@ -7,6 +7,7 @@ from litestar.types import ControllerRouterHandler
 
 from api.achievements.controller import AchievementsController
 from api.ai_coach.controller import AICoachController
+from api.ai_coach.stream import AICoachStreamController
 from api.analytics.controller import AnalyticsController
 from api.app_config.controller import AppConfigController, AppVersionController
 from api.auth.controller import AuthController
@@ -37,6 +38,7 @@ API_PREFIX = "/api/v1"
 RESOURCE_HANDLERS: list[ControllerRouterHandler] = [
     AchievementsController,
     AICoachController,
+    AICoachStreamController,
     AnalyticsController,
     AppConfigController,
     AppVersionController,

@@ -42,6 +42,10 @@ COACH_QUEUE = "coach"
 # claim), the message a nudge: the coach sweeper answers or fails any message left waiting.
 COACH_REPLY = ActorAddress("coach.reply", COACH_QUEUE)
 
+# Takes the user message id (as text) whose turn gave its conversation the fallback title: asks the model
+# for a better one. After the reply is stored, and behind every waiting reply (a lower priority).
+COACH_TITLE = ActorAddress("coach.title", COACH_QUEUE)
+
 # Challenge notices to many participants (services/challenge_notices.py): a queue of their own, so a
 # creator teardown's thousands of chunks never hold up the periodic jobs on `default`. Takes a
 # ChallengeNotice payload and up to 50 recipients; per-recipient dedupe keys make a retry harmless.

@@ -31,13 +31,15 @@ def house_actor(
     min_backoff_ms: int = 1_000,
     max_backoff_ms: int = 60_000,
     max_age_ms: int | None = None,
+    priority: int = 0,
 ) -> Callable[[Callable[P, Awaitable[R]]], dramatiq.Actor[P, R]]:
-    """Declare an async actor."""
+    """Declare an async actor. `priority`: a worker takes waiting messages of a lower number first."""
     options: dict[str, Any] = {
         "time_limit": time_limit_ms,
         "max_retries": max_retries,
         "min_backoff": min_backoff_ms,
         "max_backoff": max_backoff_ms,
+        "priority": priority,
     }
     if max_age_ms is not None:
         options["max_age"] = max_age_ms

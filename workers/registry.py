@@ -1,7 +1,7 @@
 """Every actor module, imported once: the entry point of `dramatiq` (worker) and `periodiq` (scheduler),
 and what `python -m workers.run_job` imports to find every periodic job."""
 
-from workers import challenge_notices, checkin_replies, heartbeat
+from workers import challenge_notices, checkin_replies, coach_replies, heartbeat
 from workers.exports import actors as export_actors
 from workers.jobs import (
     achievements,
@@ -32,6 +32,7 @@ __all__ = [
     "challenges",
     "checkin_prompts",
     "checkin_replies",
+    "coach_replies",
     "daily_checkins",
     "daily_motivations",
     "due_lag",

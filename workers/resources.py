@@ -20,6 +20,7 @@ from services.ai.client import build_text_model
 from services.ai.model import TextModel
 from services.log_context import configure_logging
 from services.messages import MessageSender
+from services.redis_clients import process_redis
 from services.statement_timing import time_statements
 from services.transaction import EngineDatabase
 from settings import Settings
@@ -72,7 +73,7 @@ class WorkerResources(Middleware):
             max_overflow=settings.db_max_overflow,
         )
         time_statements(engine, process_name)
-        redis = aioredis.Redis.from_url(settings.redis_url)
+        redis = process_redis(settings.redis_url)
         cls._current = Resources(
             settings=settings,
             database=EngineDatabase(engine, MessageSender(broker)),

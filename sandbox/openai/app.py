@@ -28,6 +28,8 @@ from sandbox.expo.asgi_io import (
 
 from .answers import MALFORMED_CONTENT, estimate_tokens, json_answer, plain_answer
 from .state import ControlError, Outcome, StubState
+from .streaming import SSE_TYPE, completion_chunks
+from .tool_calls import StubToolCall, chosen_call
 
 COMPLETIONS_PATH = "/v1/chat/completions"
 CONTROL_PREFIX = "/__stub/"
@@ -84,6 +86,9 @@ class StubApp:
         path = scope["path"]
         if path == COMPLETIONS_PATH and scope["method"] == "POST":
             response = await self._completion(scope, receive)
+            if isinstance(response, list):
+                await _send_events(send, response)
+                return
         elif path.startswith(CONTROL_PREFIX):
             response = await self._control_request(scope, receive)
         else:
@@ -105,7 +110,8 @@ class StubApp:
         except (BodyDecodeError, BodyTooLarge, ControlError) as exc:
             return json_response(400, {"error": str(exc) or "body too large"})
 
-    async def _completion(self, scope: Scope, receive: Receive) -> Response:
+    async def _completion(self, scope: Scope, receive: Receive) -> Response | list[bytes]:
+        """The answer: a JSON response, or (`stream: true`) the server-sent events to write."""
         headers = dict(scope["headers"])
         if not headers.get(b"authorization", b"").lower().startswith(b"bearer "):
             return openai_error(401, "You didn't provide an API key.", "invalid_request_error")
@@ -126,7 +132,7 @@ class StubApp:
         finally:
             state.leave(generation)
 
-    async def _answer(self, body: dict[str, Any], outcome: Outcome) -> Response:
+    async def _answer(self, body: dict[str, Any], outcome: Outcome) -> Response | list[bytes]:
         if outcome.fault == "rate_limit":
             response = openai_error(
                 429, "Rate limit reached for requests (stub).", "requests", "rate_limit_exceeded"
@@ -143,7 +149,14 @@ class StubApp:
             return html_response(200, "Welcome")
         if outcome.fault == "timeout":
             await asyncio.sleep(outcome.hang_seconds)
-        return json_response(200, self._completion_body(body, self._content(body, outcome)))
+        call = chosen_call(body, outcome.fault, outcome.tool_call)
+        content = "" if call is not None else self._content(body, outcome)
+        completion = self._completion_body(body, content, call)
+        if body.get("stream") is True:
+            options = body.get("stream_options")
+            with_usage = isinstance(options, dict) and options.get("include_usage") is True
+            return completion_chunks(completion, with_usage=with_usage)
+        return json_response(200, completion)
 
     def _content(self, body: dict[str, Any], outcome: Outcome) -> str:
         if outcome.content is not None:
@@ -156,9 +169,16 @@ class StubApp:
             return json_answer(message_texts(body), self.state.filler)
         return plain_answer(self.state.filler)
 
-    def _completion_body(self, body: dict[str, Any], content: str) -> dict[str, Any]:
+    def _completion_body(
+        self, body: dict[str, Any], content: str, call: StubToolCall | None
+    ) -> dict[str, Any]:
         prompt_tokens = sum(estimate_tokens(text) for text in message_texts(body))
-        completion_tokens = estimate_tokens(content)
+        completion_tokens = estimate_tokens(content) + (estimate_tokens(call.arguments) if call else 0)
+        message: dict[str, Any] = {"role": "assistant", "content": content or None, "refusal": None}
+        if call is not None:
+            message["tool_calls"] = [call.as_json()]
+        else:
+            message["content"] = content
         return {
             "id": f"chatcmpl-stub-{next(self._ids)}",
             "object": "chat.completion",
@@ -167,9 +187,9 @@ class StubApp:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": content, "refusal": None},
+                    "message": message,
                     "logprobs": None,
-                    "finish_reason": "stop",
+                    "finish_reason": "tool_calls" if call is not None else "stop",
                 }
             ],
             "usage": {
@@ -178,3 +198,12 @@ class StubApp:
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         }
+
+
+async def _send_events(send: Send, events: list[bytes]) -> None:
+    """A streamed answer: the events one body part each, as OpenAI flushes them."""
+    headers = [(b"content-type", SSE_TYPE), (b"cache-control", b"no-cache")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    for event in events:
+        await send({"type": "http.response.body", "body": event, "more_body": True})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})

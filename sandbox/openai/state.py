@@ -8,9 +8,20 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .answers import Filler
+from .tool_calls import StubToolCall
 
 FAULTS = frozenset(
-    {"rate_limit", "server_error", "timeout", "malformed", "empty", "bad_request", "invalid_body"}
+    {
+        "rate_limit",
+        "server_error",
+        "timeout",
+        "malformed",
+        "empty",
+        "bad_request",
+        "invalid_body",
+        "malformed_tool_call",
+        "unknown_tool",
+    }
 )
 DEFAULT_RETRY_AFTER_S = 1.0
 DEFAULT_HANG_S = 30.0
@@ -38,18 +49,20 @@ class Outcome:
     latency_ms: float = 0.0
     retry_after: float = DEFAULT_RETRY_AFTER_S
     hang_seconds: float = DEFAULT_HANG_S
+    # A request offering tools gets this call (scripted only), whatever its messages say.
+    tool_call: StubToolCall | None = None
 
     @property
     def name(self) -> str:
         if self.fault is not None:
             return self.fault
-        return "scripted" if self.content is not None else "ok"
+        return "scripted" if self.content is not None or self.tool_call is not None else "ok"
 
     @classmethod
     def parse(cls, body: object, *, latency_ms: float = 0.0) -> Outcome:
         if not isinstance(body, dict):
             raise ControlError("an outcome is a JSON object")
-        unknown = set(body) - {"fault", "content", "latency_ms", "retry_after", "hang_seconds"}
+        unknown = set(body) - {"fault", "content", "latency_ms", "retry_after", "hang_seconds", "tool_call"}
         if unknown:
             raise ControlError(f"unknown keys {sorted(unknown)}")
         fault = body.get("fault")
@@ -63,6 +76,7 @@ class Outcome:
         return cls(
             fault=fault,
             content=content,
+            tool_call=_tool_call(body.get("tool_call")),
             latency_ms=_number(body, "latency_ms", latency_ms),
             retry_after=_number(body, "retry_after", DEFAULT_RETRY_AFTER_S),
             hang_seconds=_number(body, "hang_seconds", DEFAULT_HANG_S),
@@ -70,6 +84,19 @@ class Outcome:
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _tool_call(value: object) -> StubToolCall | None:
+    """`{"name": "get_goals", "arguments": "{}"}`: arguments is the raw text the model writes."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, dict)
+        or set(value) != {"name", "arguments"}
+        or not all(isinstance(item, str) for item in value.values())
+    ):
+        raise ControlError('tool_call must be {"name": <string>, "arguments": <string>}')
+    return StubToolCall(value["name"], value["arguments"])
 
 
 class StubState:

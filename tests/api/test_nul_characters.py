@@ -58,6 +58,8 @@ WRITE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/auth/refresh"): {"refresh_token": "family.token.secret"},
     # The app sends {}: no text to carry a NUL, listed so the coverage check knows the route.
     ("POST", "/data-export/request"): {},
+    # The streamed coach turn refuses a NUL before it accepts anything (no stream starts).
+    ("POST", "/ai-coach/chat"): {"message": "Help me run more"},
     ("POST", "/auth/oauth/google"): {
         "id_token": "header.claims.signature",
         "nonce": "n-1",

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.insight_facts import goal_facts
-from services.ai.model import ChatPrompt
+from services.ai.model import ChatPrompt, Conversation, DeltaSink, ModelReply
 from services.goal_insights import claim_goals, complete_generation
 from tests.support.insights import CLAIM_NOW as NOW
 from tests.support.insights import claimed_goal, insight_of
@@ -19,6 +19,11 @@ class BrokenModel:
     """A model client that breaks its contract (it must never raise): a bug, not model trouble."""
 
     async def complete(self, prompt: ChatPrompt) -> str | None:
+        raise RuntimeError("the client broke")
+
+    async def converse(
+        self, conversation: Conversation, on_delta: DeltaSink | None = None
+    ) -> ModelReply | None:
         raise RuntimeError("the client broke")
 
     async def aclose(self) -> None:

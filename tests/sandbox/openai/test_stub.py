@@ -111,6 +111,7 @@ def test_reset_clears_config_script_and_log(openai_stub: StubHandle) -> None:
         "latency_ms": 0.0,
         "retry_after": 1.0,
         "hang_seconds": 30.0,
+        "tool_call": None,
     }
     assert openai_stub.requests() == []
     assert openai_stub.stats()["scripted_left"] == 0
