@@ -346,5 +346,6 @@ class SlidingWindowLimiter(SlidingWindowPolicy):
         fastest = self._fastest_answer_us or 0
         _, now_us = await self._settle_script(keys=[self.key], args=[grant.member, fastest, self.window_us])
         answer_us = int(now_us) - grant.granted_at_us
-        if self._fastest_answer_us is None or answer_us < self._fastest_answer_us:
+        # Below 0 only when Redis' clock stepped back: no round trip to learn from.
+        if answer_us >= 0 and (self._fastest_answer_us is None or answer_us < self._fastest_answer_us):
             self._fastest_answer_us = answer_us
