@@ -17,6 +17,7 @@ from litestar.status_codes import (
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from domain import errors as domain_errors
+from services.transaction import is_transaction_conflict
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,6 @@ DOMAIN_STATUS: dict[type[domain_errors.DomainError], int] = {
 }
 
 UNIQUE_VIOLATION = "23505"
-# PostgreSQL gave up on the transaction because of another one; the same request can simply be sent again.
-TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
 RETRY_AFTER_SECONDS = "1"
 
 
@@ -101,9 +100,10 @@ def handle_integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Re
 
 def handle_database_error(_: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
     """A transaction PostgreSQL aborted for another's sake rolled back whole: 503 with Retry-After,
-    logged as a warning so that its rate shows. Locks are taken in one order (docs/operations.md),
-    so this is the last resort, not the plan."""
-    if getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES:
+    logged as a warning so that its rate shows (the API has no metrics: that log line is the count).
+    Locks are taken in one order (docs/operations.md), so this is the last resort, not the plan; the
+    request is not run again in the server (its body is consumed): the client sends it again."""
+    if is_transaction_conflict(exc):
         logger.warning("transaction aborted by the database (%s); the client may retry", exc.orig)
         return error_response(
             HTTP_503_SERVICE_UNAVAILABLE,

@@ -5,6 +5,10 @@ dependency, an actor, an operator command) opens a transaction from its `Databas
 on the transaction leave only after it has committed, all together, and a rollback drops them, so no
 worker ever looks for a row that did not commit. Other follow-ups (a cache to refresh) register with
 `after_commit` and run under the same rule.
+
+Should PostgreSQL still abort a transaction for another's sake (deadlock, serialization failure)
+although locks are taken in one order (docs/operations.md), `retry_conflict_once` runs it again once,
+as a last resort, logged; the API does not (a handler's body is consumed) and answers 503 instead.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.messages import ActorAddress, MessageSender, OutgoingMessage, build_message
@@ -21,6 +26,11 @@ from services.messages import ActorAddress, MessageSender, OutgoingMessage, buil
 logger = logging.getLogger(__name__)
 
 AfterCommit = Callable[[], Awaitable[None]]
+T = TypeVar("T")
+
+# PostgreSQL gave up on the transaction because of another one (deadlock_detected,
+# serialization_failure): it rolled back whole, so the same work can simply run again.
+CONFLICT_SQLSTATES: Final = frozenset({"40P01", "40001"})
 
 
 class Transaction:
@@ -102,3 +112,35 @@ class EngineDatabase:
         async with self.engine.connect() as connection:
             # asyncpg then sends no BEGIN / COMMIT; the pool restores the isolation level on return.
             yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def is_transaction_conflict(error: BaseException) -> bool:
+    """A deadlock or serialization failure: the transaction was rolled back whole for another's sake."""
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in CONFLICT_SQLSTATES
+
+
+async def retry_conflict_once(
+    database: Database,
+    work: Callable[[Transaction], Awaitable[T]],
+    *,
+    what: str,
+    on_retry: Callable[[], None] | None = None,
+) -> T:
+    """`work` in one transaction; when PostgreSQL aborts it as a deadlock or serialization failure,
+    once more in a new transaction (a warning logged, `on_retry` called); a second failure propagates.
+
+    The rollback drops the first try's writes, messages and after-commit follow-ups, so only what
+    `work` keeps outside its transaction could count twice: a caller that counts takes its counts
+    after its last statement. At READ COMMITTED (every transaction here; no constraint is deferred)
+    a conflict is a deadlock raised by a statement waiting for a lock, never by the commit."""
+    try:
+        async with database.transaction() as tx:
+            return await work(tx)
+    except DBAPIError as error:
+        if not is_transaction_conflict(error):
+            raise
+        logger.warning("%s: transaction aborted by the database (%s); running it once more", what, error.orig)
+        if on_retry is not None:
+            on_retry()
+    async with database.transaction() as tx:
+        return await work(tx)

@@ -10,14 +10,19 @@ scheduler or by hand, leaves one log line with its counts and duration (`run_log
 
 Crons are UTC. A job that must not run twice at once takes its advisory lock in every transaction
 (`run_locked_batches`); the push jobs rely on row claims (`FOR UPDATE SKIP LOCKED`) instead, since two
-overlapping runs there should share the work rather than have one of them stop.
+overlapping runs there should share the work rather than have one of them stop. A batch whose
+transaction PostgreSQL aborts as a deadlock or serialization failure runs once more in a new one
+(services/transaction.py `retry_conflict_once`), logged as a warning and counted in the run's line as
+`retried_after_conflict`; a second failure fails the run.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final, Protocol, TypeVar
@@ -27,7 +32,7 @@ import redis.asyncio as aioredis
 from db.locks import try_job_lock
 from services.ai.model import NO_MODEL, TextModel
 from services.metrics import record_job_counts
-from services.transaction import Database, Transaction
+from services.transaction import Database, Transaction, retry_conflict_once
 from settings import Settings
 from workers.actor import scheduled_actor
 from workers.resources import WorkerResources
@@ -37,6 +42,10 @@ logger = logging.getLogger("workers.jobs")
 # A periodic run that has not finished before the next minute's tick is stuck, not busy: the next
 # tick catches up from the due index anyway.
 PERIODIC_TIME_LIMIT_MS: Final = 55_000
+# The count every job's run shares without each job keeping it: batches run again after a conflict.
+RETRIED_AFTER_CONFLICT: Final = "retried_after_conflict"
+# What `run_logged` adds to the counts of the run in progress (in this task and those it starts).
+_run_counts: ContextVar[Counter[str] | None] = ContextVar("periodic_job_run_counts", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +125,17 @@ def job_line(name: str, counts: Mapping[str, int], duration_s: float) -> str:
 async def run_logged(
     name: str, work: Callable[[], Awaitable[Mapping[str, int]]]
 ) -> tuple[Mapping[str, int], str]:
-    """Run one job (or chunk) and log its counts and duration in one line; returns both."""
+    """Run one job (or chunk) and log its counts and duration in one line; returns both, with
+    `retried_after_conflict` when a batch had to run again."""
     started = time.perf_counter()
-    counts = await work()
+    added: Counter[str] = Counter()
+    token = _run_counts.set(added)
+    try:
+        counts = await work()
+    finally:
+        _run_counts.reset(token)
+    if added:
+        counts = {**counts, **added}
     record_job_counts(name, counts)
     line = job_line(name, counts, time.perf_counter() - started)
     logger.info(line)
@@ -136,11 +153,28 @@ async def run_locked_batches(
 ) -> bool:
     """Call `run_batch` in one short transaction after another, each under the job's advisory lock,
     until it returns False (nothing more to do). Returns False when another run holds the lock: that
-    run is doing the same work, so this one stops (an overlapping tick does nothing)."""
+    run is doing the same work, so this one stops (an overlapping tick does nothing).
+
+    A batch PostgreSQL aborts as a deadlock or serialization failure runs once more in a new
+    transaction (counted as `retried_after_conflict`); `run_batch` takes its counts after its last
+    statement, so the aborted try counts nothing (services/transaction.py `retry_conflict_once`)."""
+
+    async def locked_batch(tx: Transaction) -> bool | None:
+        if not await try_job_lock(tx.connection, job_name):
+            return None
+        return await run_batch(tx)
+
     while True:
-        async with database.transaction() as tx:
-            if not await try_job_lock(tx.connection, job_name):
-                return False
-            more = await run_batch(tx)
+        more = await retry_conflict_once(
+            database, locked_batch, what=f"job {job_name}", on_retry=_count_conflict_retry
+        )
+        if more is None:
+            return False
         if not more:
             return True
+
+
+def _count_conflict_retry() -> None:
+    counts = _run_counts.get()
+    if counts is not None:
+        counts[RETRIED_AFTER_CONFLICT] += 1

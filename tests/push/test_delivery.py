@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,6 +31,7 @@ from tests.push.support import (
 )
 from tests.support.savepoint_database import SavepointDatabase
 from workers.push.delivery import deliver_due_batch
+from workers.push.limiter import Grant, SlidingWindowLimiter
 
 
 async def test_a_notice_goes_out_once_with_its_id_and_the_inbox_row_records_the_delivery(
@@ -250,3 +253,40 @@ async def test_a_token_that_moved_to_another_account_does_not_get_the_previous_o
     assert push.sandbox.messages(to=token) == []
     [delivery] = await deliveries_of(connection, [notification_id])
     assert (delivery.status, delivery.ticket_error) == ("failed", "TokenInactive")
+
+
+class RecordedPermits:
+    """A limiter that keeps every grant it made and every grant it was asked to settle."""
+
+    def __init__(self, inner: SlidingWindowLimiter) -> None:
+        self.inner = inner
+        self.granted: list[Grant] = []
+        self.settled: list[Grant] = []
+
+    async def acquire(self, n: int = 1, *, max_wait: float | None = None) -> Grant:
+        grant = await self.inner.acquire(n, max_wait=max_wait)
+        self.granted.append(grant)
+        return grant
+
+    async def settle(self, grant: Grant) -> None:
+        self.settled.append(grant)
+        await self.inner.settle(grant)
+
+
+@pytest.mark.parametrize("expo_down", [False, True])
+async def test_a_batch_settles_its_permits_once_expo_answered_whatever_the_answer(
+    database: SavepointDatabase, push: PushRig, expo_down: bool
+) -> None:
+    # Given a notice, and an Expo that takes it or is down (503)
+    await users_with_notices(database, 1)
+    if expo_down:
+        push.sandbox.outage(30)
+    permits = RecordedPermits(SlidingWindowLimiter(push.redis, "unlimited", budget_per_second=0))
+
+    # When its batch goes out
+    report = await deliver_due_batch(replace(push.sender(database), limiter=permits))
+
+    # Then the permits it was granted were settled after the answer (workers/push/limiter.py settle)
+    assert (report.accepted, report.retried) == ((0, 1) if expo_down else (1, 0))
+    assert permits.settled == permits.granted
+    assert len(permits.granted) == 1

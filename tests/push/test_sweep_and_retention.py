@@ -122,6 +122,9 @@ class GatedPermits:
         self.waiting.set()
         await self.gate.wait()
 
+    async def settle(self, grant: None) -> None:
+        pass
+
 
 async def test_a_worker_stalled_past_its_lease_is_fenced_off_and_the_push_goes_out_once(
     connection: AsyncConnection, database: SavepointDatabase, push: PushRig

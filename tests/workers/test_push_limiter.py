@@ -86,6 +86,24 @@ async def test_acquire_waits_for_the_window_instead_of_raising(client: redis.asy
     assert second.granted_at_us - first.granted_at_us >= WINDOW_US
 
 
+async def test_a_settled_grant_holds_the_next_ones_back_from_its_answer(
+    client: redis.asyncio.Redis, key: str
+) -> None:
+    # Given a spent budget whose request was answered (settled) after its grant, the process's first,
+    limiter = SlidingWindowLimiter(client, key, budget_per_second=100)
+    first = await limiter.acquire(100)
+    await limiter.settle(first)
+    # then it counts from that answer, on Redis' clock (no faster answer known yet to take off),
+    assert first.member is not None
+    assert first.granted_at_us is not None
+    counted_from = int(await client.zscore(key, first.member) or 0)
+    assert counted_from > first.granted_at_us
+    # and the next grant comes a whole window after the answer, not after the grant.
+    second = await limiter.acquire(40, max_wait=3.0)
+    assert second.granted_at_us is not None
+    assert second.granted_at_us - counted_from >= WINDOW_US
+
+
 @pytest.mark.parametrize("tolerance", [0.0, DEFAULT_PACING_TOLERANCE_SECONDS])
 async def test_grants_are_paced_by_their_size_over_the_budget(
     client: redis.asyncio.Redis, key: str, tolerance: float

@@ -1,11 +1,11 @@
 """One Redis key per claimed batch that settles, once, who owns the batch's fate: the worker or the sweeper.
 
 The worker takes the key ("sending") right after the limiter grants the batch's permits and right
-before the request goes out — one fast Redis round trip, so the request still leaves within the
-limiter's 15 ms margin of its grant (a PostgreSQL commit there took 5–120 ms under load: measured, and
-enough to draw 429s). The sweeper takes it ("revoked") before it releases the rows of a claim whose
-worker is gone (lease lapsed, or the process stopped beating). Both use SET NX on the same key, so
-exactly one of them wins:
+before the request goes out — one fast Redis round trip, so the request still leaves within
+milliseconds of its grant (a PostgreSQL commit there took 5–120 ms under load: measured, and enough to
+draw 429s before the limiter settled grants at their answer; now it would cost that much throughput).
+The sweeper takes it ("revoked") before it releases the rows of a claim whose worker is gone (lease
+lapsed, or the process stopped beating). Both use SET NX on the same key, so exactly one of them wins:
 - the worker won: its request may have left, so the sweeper never resends the rows (sent, unconfirmed);
 - the sweeper won: the worker — dead, or only stalled past its lease (a long GC pause, a frozen VM) —
   finds the key taken and sends nothing; the rows go to another worker. This is the fence: a stalled

@@ -16,13 +16,13 @@ before the next (db/push_deliveries.py for the rows, workers/push/claim_fence.py
    instead of claiming, the rows of timed notices (domain/delivery_policy.py) produced more than
    REMINDER_STALE_AFTER_MINUTES ago — "time for your 18:00 run" at 23:00, after an outage or a
    backlog — with ticket_error Stale; they are counted (BatchReport.stale) and never sent.
-2. permits from the global limiter (workers/push/limiter.py) for the batch size.
+2. permits from the global limiter (workers/push/limiter.py) for the batch size; once the request
+   of step 3 is answered, they are settled: counted from the answer rather than from the grant.
 3. the fence in Redis, then the request: the worker takes the claim's key for sending unless the
    sweeper revoked the claim first (then it sends nothing). The key is what tells, after a crash, "the
    request may have left" from "it never left", and it stops a worker that stalled past its lease from
    sending a batch already handed to another: one fast Redis round trip, so the request still leaves
-   within the limiter's 15 ms margin of its grant (a PostgreSQL commit in that spot took 5–120 ms
-   under load and drew 429s).
+   within milliseconds of its grant (a PostgreSQL commit in that spot took 5–120 ms under load).
 4. outcome, one statement fenced by the claim: ok ticket → sent with its ticket id; error ticket →
    failed (DeviceNotRegistered also deactivates the token, one statement per batch;
    MessageRateExceeded is retried); 429 / 5xx / connection errors → back in the queue after 2 s, 4 s,
@@ -61,6 +61,7 @@ from typing import Any, Final, Protocol
 from uuid import UUID
 
 from exponent_server_sdk import PushTicket
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from db.push_deliveries import (
@@ -84,6 +85,7 @@ from workers.push.expo_client import (
     ExpoRejectedError,
     ExpoRetryableError,
     ExpoUnconfirmedError,
+    PreparedSend,
     is_expo_push_token,
 )
 from workers.push.limiter import PermitWaitTimeout
@@ -119,6 +121,8 @@ class PermitSource(Protocol):
     """The limiter's interface (workers.push.limiter.SlidingWindowLimiter)."""
 
     async def acquire(self, n: int = 1, *, max_wait: float | None = None) -> Any: ...
+
+    async def settle(self, grant: Any) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +299,7 @@ async def _send(sender: PushSender, rows: Sequence[ClaimedDelivery], claim_id: U
     try:
         # Waiting past a third of the lease would risk the claim lapsing while we still hold it.
         waited_from = time.perf_counter()
-        await sender.limiter.acquire(len(rows), max_wait=sender.claim_lease.total_seconds() / 3)
+        grant = await sender.limiter.acquire(len(rows), max_wait=sender.claim_lease.total_seconds() / 3)
         PUSH_LIMITER_WAIT_SECONDS.observe(time.perf_counter() - waited_from)
     except PermitWaitTimeout:
         logger.warning("push: no permits for %d messages in time; batch handed back", len(rows))
@@ -305,7 +309,7 @@ async def _send(sender: PushSender, rows: Sequence[ClaimedDelivery], claim_id: U
         logger.warning("push: claim of %d messages revoked before sending; sending nothing", len(rows))
         return _Outcome([], [], None)
     try:
-        tickets = await sender.client.send_prepared(request)
+        tickets = await _request(sender, request, grant)
     except ExpoRetryableError as error:
         logger.warning(
             "push: Expo did not take %d messages (%s); retrying with backoff", len(rows), error.code
@@ -331,6 +335,21 @@ async def _send(sender: PushSender, rows: Sequence[ClaimedDelivery], claim_id: U
         ]
         return _Outcome(given_up + resent.results, [], resent.retry_delay)
     return _ticket_outcomes(sender, rows, tickets)
+
+
+async def _request(sender: PushSender, request: PreparedSend, grant: Any) -> list[PushTicket]:
+    """The request, then its permits settled at its answer whatever the outcome (the limiter counts
+    them from when Expo may have counted them: workers/push/limiter.py `settle`)."""
+    try:
+        return await sender.client.send_prepared(request)
+    finally:
+        try:
+            await sender.limiter.settle(grant)
+        except (RedisError, OSError) as error:
+            # The outcome must still be recorded; the grant then counts from its grant time alone.
+            logger.warning(
+                "push: could not settle the permits of %d messages: %s", len(request.messages), error
+            )
 
 
 def _retry_or_fail(

@@ -5,12 +5,12 @@ Expo admits at most 600 notifications per *sliding* second per project (docs/pus
 second) and raise instead of waiting, so pushes use this limiter instead.
 
 How it works: one sorted set per Expo project holds every grant of the last window (score = grant
-time in µs from Redis ``TIME``, member = ``"<n>:<pacing schedule>:<random token>"``). A Lua
-script, atomic in Redis, grants ``n`` permits only if
+time in µs from Redis ``TIME``, moved later when the grant is settled; member =
+``"<n>:<pacing schedule>:<grant time>:<random token>"``). A Lua script, atomic in Redis, grants ``n``
+permits only if
 
-* the permits granted in the last ``window`` plus ``n`` stay within the budget, where
-  ``window = 1 s + safety margin``; the margin absorbs the jitter between our grant and the moment
-  the receiver counts the request, and
+* the permits counted in the last ``window`` plus ``n`` stay within the budget, where
+  ``window = 1 s + safety margin``, and
 * the pacing schedule allows it: each grant of ``m`` permits moves the schedule ``m / budget``
   seconds on (GCRA), so grants are spread evenly instead of leaving in bursts at the start of each
   window; a grant may come a small tolerance ahead of the schedule so late wake-ups are not
@@ -20,11 +20,23 @@ Otherwise it grants nothing and returns how long to wait before a retry can succ
 sleeps that long and asks again. Redis ``TIME`` is the only clock, so workers on different hosts
 never disagree about the window (Redis 7 replicates script effects, so ``TIME`` in a script is fine).
 
+Settling: once the request is answered, the caller settles its grant (``settle``): the grant then
+counts from the answer, less the fastest grant-to-answer time the process has seen so far,
+instead of from the grant. The receiver counted the request somewhere between the two; a request
+that left or was counted late (a busy event loop or CPU on either side) would otherwise still be in
+the receiver's window when the grant one window after ours arrives on time — a 429 that no fixed
+margin short of the worst delay prevents (a 15 ms margin still drew one in half the runs; the
+worst delay measured on the shared 2-core box was 26 ms). Settled, a late request holds the next
+grants back by exactly its lateness: jitter costs a few ms of throughput instead of a rejected batch.
+
 Guarantee: for grants as timestamped by Redis, every half-open interval of length ``window``
-contains at most ``budget`` permits; the receiver therefore sees at most ``budget`` per sliding
-second as long as the spread of the grant-to-arrival delay stays below the margin. Long-run
-throughput is at most ``budget / window`` (98.5 % of the budget with the default margin) and
-reaches it with full batches. A request waits whole, like Expo's own check, so odd-sized batches
+contains at most ``budget`` permits (settling only moves grants later, so it only holds later
+grants back). The receiver sees at most ``budget`` per sliding second unless one request's way
+from its grant to the receiver plus an earlier one's way back from it to its settle is shorter,
+by more than the margin, than the fastest whole round trip the process has seen. Long-run throughput is
+at most ``budget / (window + mean lateness)`` (99.5 % of the budget with the default margin before
+lateness; BENCHMARKS.md "At the cap" has the measured figures) and reaches it with full batches.
+A request waits whole, like Expo's own check, so odd-sized batches
 can leave room unused for up to a window (a window holding 5 x 100 + 37 leaves 63 idle while the
 next 100 waits for a 100 to leave); senders that mostly fill batches of 100 keep that loss small.
 """
@@ -41,6 +53,8 @@ from typing import Any
 import redis
 import redis.asyncio
 
+from settings import DEFAULT_EXPO_RATE_LIMIT_MARGIN_MS
+
 # Expo's documented cap per project (docs/push-contract.md §1.7 item 4); the setting below overrides it.
 DEFAULT_BUDGET_PER_SECOND = 600
 
@@ -48,16 +62,16 @@ DEFAULT_BUDGET_PER_SECOND = 600
 # Expo (and the sandbox) count notifications per sliding second.
 RECEIVER_WINDOW_SECONDS = 1.0
 
-# Added to the receiver's window. Why 15 ms: 10 ms covers one bucket of a receiver that counts in
-# 10 ms buckets (the sandbox does, docs/push-contract.md §4.8, so its "second" may span up to
-# 1.01 s), and 5 ms covers our own jitter between the grant and the request leaving the worker
-# (building and gzipping a 100-message body, event-loop lag). The cost is throughput: the long-run ceiling is
-# 1 / 1.015 = 98.5 % of the budget, which keeps us above the 98 % target after the ~1 ms each retry
-# loses to sleep overshoot and the Redis round trip. 20 ms would cap us at 98.04 % before those
-# losses, i.e. below the target in practice. Network jitter beyond the margin is rare and, thanks to
-# pacing, can only push the single batch at a window's edge over the limit: a lone 429 that the
-# sender retries with backoff.
-DEFAULT_SAFETY_MARGIN_SECONDS = 0.015
+# Added to the receiver's window (EXPO_RATE_LIMIT_MARGIN_MS). Why 5 ms: settling (see the module's
+# docstring) already holds the next grants back by each request's lateness, so the margin only covers
+# what settling cannot see: a request that travels faster than the fastest recent one, and a receiver
+# that counts a little more than a true second. The sandbox's 10 ms buckets count at most a true
+# second (docs/push-contract.md §4.8, sandbox/expo/rate_window.py), and so does Expo's documented
+# "per second"; a receiver whose bucketed second could span 1.01 s needs 10 ms (ceiling 0.990). The
+# cost is throughput: the ceiling is 1 / 1.005 = 99.5 % of the budget before lateness. The 15 ms of
+# before settling (ceiling 98.5 %) still drew a 429 in half the runs: lateness of 15-26 ms on a busy
+# 2-core box (BENCHMARKS.md "At the cap").
+DEFAULT_SAFETY_MARGIN_SECONDS = DEFAULT_EXPO_RATE_LIMIT_MARGIN_MS / 1000
 
 # How far a grant may come ahead of the even pacing schedule (GCRA's tolerance). With none, every
 # late wake-up (ms-rounded event-loop timers, scheduler latency on a busy host) pushes all later
@@ -83,10 +97,11 @@ GRANT_TOKEN_BYTES = 8
 
 _MICROS = 1_000_000
 
-# KEYS[1]: sorted set of grants; score = grant time in µs, member = "<n>:<schedule_us>:<token>"
-# where schedule_us is the pacing schedule after that grant (see below).
+# KEYS[1]: sorted set of grants; score = grant time in µs (later once settled), member =
+# "<n>:<schedule_us>:<granted_us>:<token>" where schedule_us is the pacing schedule after that grant
+# (see below) and granted_us the grant time, kept when a settle moves the score.
 # ARGV: n, budget, window in µs, pacing tolerance in µs, token.
-# Returns {1, 0, now_us} when granted, {0, wait_us, now_us} when the caller must wait wait_us.
+# Returns {1, 0, now_us, member} when granted, {0, wait_us, now_us} when the caller must wait wait_us.
 # Numbers are formatted with %d before being handed to Redis: Redis' Lua converts numbers to strings
 # with 14 significant digits, which would round a µs timestamp (16 digits).
 ACQUIRE_LUA = """
@@ -151,11 +166,35 @@ if wait > 0 then
 end
 
 schedule = math.max(schedule, now) + math.ceil(n * 1000000 / budget)
-redis.call('ZADD', key, string.format('%d', now), string.format('%d:%d:%s', n, schedule, ARGV[5]))
+local member = string.format('%d:%d:%d:%s', n, schedule, now, ARGV[5])
+redis.call('ZADD', key, string.format('%d', now), member)
 -- Every member is out of the window one window after the newest grant, so an idle key may vanish
 -- then; +1 ms for the ms rounding of expiries.
 redis.call('PEXPIRE', key, string.format('%d', math.ceil(window / 1000) + 1))
-return {1, 0, now}
+return {1, 0, now, member}
+"""
+
+# KEYS[1]: sorted set of grants. ARGV: the grant's member, back-dating in µs, window in µs.
+# Moves the grant's time on to (now - back-dating) when that is later; never earlier.
+# Returns {µs moved (0: not moved, or the grant has already left the window), now_us}.
+SETTLE_LUA = """
+local key = KEYS[1]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local score = redis.call('ZSCORE', key, ARGV[1])
+if not score then
+  return {0, now}
+end
+local at = now - tonumber(ARGV[2])
+score = tonumber(score)
+if at <= score then
+  return {0, now}
+end
+redis.call('ZADD', key, 'XX', string.format('%d', at), ARGV[1])
+-- The key must outlive the moved grant by a window; at <= now, so a window from now is enough, and
+-- never shorter than the expiry the last grant set.
+redis.call('PEXPIRE', key, string.format('%d', math.ceil(tonumber(ARGV[3]) / 1000) + 1))
+return {at - score, now}
 """
 
 
@@ -183,6 +222,8 @@ class Grant:
     granted_at_us: int | None
     # Seconds spent inside acquire(), for metrics.
     waited: float
+    # The grant's member in the sorted set, for settle(); None in unlimited mode.
+    member: str | None = None
 
 
 def project_key(project: str) -> str:
@@ -236,10 +277,11 @@ class SlidingWindowPolicy:
 
         ``attempts`` counts the script calls of this acquire() so far, this one included.
         """
-        granted, wait_us, now_us = (int(value) for value in reply)
+        granted, wait_us, now_us = (int(value) for value in reply[:3])
         waited = time.monotonic() - started
         if granted:
-            return Grant(n=n, granted_at_us=now_us, waited=waited)
+            member = reply[3].decode() if isinstance(reply[3], bytes) else str(reply[3])
+            return Grant(n=n, granted_at_us=now_us, waited=waited, member=member)
         wait = wait_us / _MICROS
         # The wait is a lower bound (grants only leave the window on schedule; others may take the
         # freed permits first), so a wait past the deadline can fail now instead of at the deadline.
@@ -263,6 +305,13 @@ class SlidingWindowLimiter(SlidingWindowPolicy):
         super().__init__(key, budget_per_second, safety_margin, pacing_tolerance)
         # register_script only hashes the text; the script is sent to Redis on the first NOSCRIPT.
         self._script = client.register_script(ACQUIRE_LUA)
+        self._settle_script = client.register_script(SETTLE_LUA)
+        # The fastest grant-to-answer time (µs) of this process so far: the part of every request's
+        # delay that all share (Redis, the network, the receiver's work), not lateness. Never
+        # forgotten: were the network to slow down for good, an old minimum only back-dates less
+        # (fewer permits, never a 429); the minimum of the last few requests measured on a busy box
+        # was higher than a fast request's path and let one 429 through.
+        self._fastest_answer_us: int | None = None
 
     async def acquire(self, n: int = 1, *, max_wait: float | None = None) -> Grant:
         """Wait until ``n`` permits are granted; raise PermitWaitTimeout once max_wait can't be met."""
@@ -280,3 +329,23 @@ class SlidingWindowLimiter(SlidingWindowPolicy):
             if isinstance(outcome, Grant):
                 return outcome
             await asyncio.sleep(outcome)
+
+    async def settle(self, grant: Grant) -> None:
+        """Call once the request of ``grant`` was answered (or failed): the grant counts from then on,
+        less this process's fastest grant-to-answer time, instead of from its grant.
+
+        The receiver counted the request somewhere between our grant and its answer. A request that
+        left or arrived late (a busy event loop or CPU, a slow receiver) would otherwise still sit in
+        the receiver's window when the grant one window after ours arrives on time: a 429 that no fixed
+        margin short of the worst delay prevents. Moved to its answer, the grant holds the next ones
+        back by exactly the delay this request had beyond the fastest one. The grant only moves later
+        (fewer permits for the next callers), so the budget by grant times still holds; the first
+        request of a process, without a fastest time yet, moves by its whole delay."""
+        if grant.member is None or grant.granted_at_us is None:
+            return
+        fastest = self._fastest_answer_us or 0
+        _, now_us = await self._settle_script(keys=[self.key], args=[grant.member, fastest, self.window_us])
+        answer_us = int(now_us) - grant.granted_at_us
+        # Below 0 only when Redis' clock stepped back: no round trip to learn from.
+        if answer_us >= 0 and (self._fastest_answer_us is None or answer_us < self._fastest_answer_us):
+            self._fastest_answer_us = answer_us

@@ -49,6 +49,7 @@ async def push_sender() -> PushSender:
                 resources.redis,
                 project_key(settings.dramatiq_namespace),
                 settings.expo_rate_limit_per_second,
+                safety_margin=settings.expo_rate_limit_margin_ms / 1000,
             ),
             fence=claim_fence(resources.redis, settings),
             owner=WorkerLiveness.owner(),
