@@ -25,7 +25,9 @@ REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 TASK_ID: ContextVar[str | None] = ContextVar("task_id", default=None)
 ACTOR: ContextVar[str | None] = ContextVar("actor", default=None)
 
-CONSOLE_FORMAT: Final = "%(asctime)s %(levelname)-7s %(process_type)s %(name)s%(context)s: %(message)s"
+CONSOLE_FORMAT: Final = (
+    "%(asctime)s %(levelname)-7s %(process_type)s[%(process)d] %(name)s%(context)s: %(message)s"
+)
 # Attributes every LogRecord has; anything else a call passed in `extra=` goes into the JSON line too.
 _STANDARD_ATTRIBUTES: Final = frozenset(vars(logging.makeLogRecord({}))) | {
     "message",

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.reminder_slots import advance_slots, rebuild_goal_slots, rebuild_user_slots
 from db.tables import goals, reminder_slots, users
+from tests.support.challenge_rows import insert_challenge
 from tests.support.rows import insert_goal_row as add_goal
 from tests.support.rows import insert_user_row as add_user
 from tests.support.rows import utc
@@ -152,7 +153,7 @@ async def test_time_zone_change_moves_every_goal_slot_of_the_user(connection: As
 async def test_rebuilding_a_user_leaves_challenge_slots_alone(connection: AsyncConnection) -> None:
     # Given a challenge reminder slot of the user (owned by the challenges feature)
     user_id = await add_user(connection, "UTC")
-    challenge_id = uuid.uuid4()
+    challenge_id = await insert_challenge(connection, user_id)
     await connection.execute(
         sa.insert(reminder_slots).values(
             user_id=user_id,

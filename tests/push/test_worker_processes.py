@@ -223,7 +223,7 @@ async def test_two_worker_processes_share_one_sliding_limit(
     assert grants.grants(), "no grant in the deployment's limiter key"
     assert max_permits_in_any_window(grants.grants(), 1_000_000) <= 300
     # And both processes did send (the budget was shared, not used by one)
-    assert len(set(re.findall(r"\[PID (\d+)\][^\n]*push/send", read_logs(log)))) == 2
+    assert len(set(re.findall(r"worker\[(\d+)\][^\n]*push/send", read_logs(log)))) == 2
 
 
 async def a_process_with_claims(database: EngineDatabase) -> int:
