@@ -50,9 +50,11 @@ from api.challenges.writing import cancel_as_creator, create_challenge, delete_u
 from api.errors import error_response
 from api.pagination import MAX_LIMIT, Cursor, Limit
 from api.partners.requests import CommittedRefusal
+from api.resources import app_resources
 from db.challenge_ranks import standing_of
 from db.challenges import ChallengeListFilter
 from domain.challenge_rules import LINK_INVITE_TTL
+from services.product_events import ProductEvent, track_after_commit
 from services.transaction import Transaction
 
 LIST_DEFAULT_LIMIT = 50
@@ -178,6 +180,7 @@ class ChallengesController(Controller):
     ) -> JoinOut:
         """400 for a broken join rule, 403 at the plan's challenge_limit."""
         member = await join_by_id(tx.connection, request.user.id, challenge_id, now=now)
+        _track_join(tx, request, challenge_id, via="challenge")
         standing = await standing_of(tx.connection, member.challenge_id, member.user_id)
         if standing is None:  # the membership was inserted in this very transaction
             raise RuntimeError("a new member has no leaderboard row")
@@ -253,6 +256,7 @@ class ChallengesController(Controller):
         except CommittedRefusal as refusal:
             # Returned, not raised: the invite's expiry commits with this answer.
             return error_response(400, refusal.detail, refusal.code)
+        _track_join(tx, request, challenge.id, via="link")
         return Response(_joined(challenge.id, challenge.title))
 
     @get("/invites/received")
@@ -298,6 +302,7 @@ class ChallengesController(Controller):
             challenge = await accept_invite(tx.connection, request.user.id, invite_id, now=now)
         except CommittedRefusal as refusal:
             return error_response(400, refusal.detail, refusal.code)
+        _track_join(tx, request, challenge.id, via="invite")
         return Response(_joined(challenge.id, challenge.title))
 
     @post("/invites/{invite_id:uuid}/decline", status_code=HTTP_200_OK)
@@ -322,6 +327,13 @@ class ChallengesController(Controller):
         """The sender deletes a pending invite."""
         await revoke_invite(tx.connection, request.user.id, invite_id, now=now)
         return MessageOut(message="Invite cancelled.")
+
+
+def _track_join(tx: Transaction, request: AuthRequest, challenge_id: UUID, *, via: str) -> None:
+    events = app_resources(request.app).product_events
+    track_after_commit(
+        tx, events, request.user.id, ProductEvent.CHALLENGE_JOINED, challenge_id=str(challenge_id), via=via
+    )
 
 
 def _joined(challenge_id: UUID, title: str) -> JoinedOut:

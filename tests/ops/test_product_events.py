@@ -9,14 +9,17 @@ from uuid import UUID
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.app import create_app
 from sandbox.posthog.server import PostHogServer
 from sandbox.posthog.testing import running_posthog
 from services.product_events import NO_EVENTS, PostHogEvents, ProductEvent, build_product_events
 from settings import Settings
+from tests.support.challenge_rows import insert_challenge
 from tests.support.client import api_client
 from tests.support.savepoint_database import SavepointDatabase
+from tests.support.users import create_user
 
 SIGNUP = {
     "email": "events@example.com",
@@ -77,3 +80,19 @@ async def test_events_wait_while_posthog_is_away_and_go_with_a_later_pass(postho
 
 def test_without_a_key_nothing_is_noted(settings: Settings) -> None:
     assert build_product_events(replace(settings, posthog_api_key=None)) is NO_EVENTS
+
+
+async def test_joining_a_challenge_is_sent(
+    settings: Settings, database: SavepointDatabase, connection: AsyncConnection, posthog: PostHogServer
+) -> None:
+    with_key = replace(settings, posthog_api_key="phc_test", posthog_host=posthog.base_url)
+    app = create_app(with_key, database=database)
+    creator = await create_user(connection, app, plan="premium")
+    joiner = await create_user(connection, app)
+    challenge_id = await insert_challenge(connection, creator.id)
+    async with api_client(app) as client:
+        response = await client.post(f"/api/v1/challenges/{challenge_id}/join", headers=joiner.headers)
+        assert response.status_code == 200, response.text
+    [event] = posthog.events()
+    assert (event["event"], event["distinct_id"]) == (ProductEvent.CHALLENGE_JOINED.value, str(joiner.id))
+    assert event["properties"]["challenge_id"] == str(challenge_id)
