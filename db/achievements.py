@@ -13,9 +13,10 @@ through an index on the user's own rows:
 - the badges already unlocked: UNIQUE (user_id, achievement_type_id);
 - account age: local today minus the local date of users.created_at.
 - recaps viewed: weekly_recaps with viewed_at set, through (user_id, week_start).
-- challenge memberships (challenge_count): challenge_participants through (user_id, joined_at).
-ai_conversations and challenge_won stay 0 until the AI coach and the challenge finaliser join this
-statement (issues 13 and 14).
+- challenges: the user's memberships through (user_id, joined_at), each joined to its challenge by
+  primary key: challenge_count = memberships, challenge_won = completed challenges whose
+  metadata.winner_user_ids holds the user (ties count, §3.7).
+ai_conversations stays 0: its table arrives with the AI coach (issue 13), and joins this statement then.
 
 `insert_unlocks` writes them with ON CONFLICT (user_id, achievement_type_id) DO NOTHING RETURNING:
 two evaluations racing for the same badge leave one row, and only the one that inserted it sees it.
@@ -40,6 +41,7 @@ from db.tables import (
     accountability_partners,
     achievement_types,
     challenge_participants,
+    challenges,
     check_ins,
     goals,
     social_nudges,
@@ -275,8 +277,21 @@ def _build_counts_statement(chosen: sa.ColumnElement[bool]) -> sa.Select[Any]:
         .where(weekly_recaps.c.user_id == users.c.id, weekly_recaps.c.viewed_at.is_not(None))
         .scalar_subquery()
     )
-    challenge_count = (
-        sa.select(sa.func.count()).where(challenge_participants.c.user_id == users.c.id).scalar_subquery()
+    memberships = (
+        sa.select(
+            sa.func.count().label("challenge_count"),
+            sa.func.count()
+            .filter(
+                challenges.c.status == "completed",
+                challenges.c.metadata["winner_user_ids"].op("?")(sa.cast(users.c.id, sa.Text)),
+            )
+            .label("challenge_won"),
+        )
+        .select_from(
+            challenge_participants.join(challenges, challenges.c.id == challenge_participants.c.challenge_id)
+        )
+        .where(challenge_participants.c.user_id == users.c.id)
+        .lateral("memberships")
     )
     account_age = today - sa.cast(sa.func.timezone(users.c.timezone, users.c.created_at), sa.Date)
     return (
@@ -292,7 +307,8 @@ def _build_counts_statement(chosen: sa.ColumnElement[bool]) -> sa.Select[Any]:
             nudges.c.cheers_sent,
             account_age.label("account_age"),
             recaps_viewed.label("recaps_viewed"),
-            challenge_count.label("challenge_count"),
+            memberships.c.challenge_count,
+            memberships.c.challenge_won,
             unlocked.label("unlocked_type_ids"),
             _catalogue_version().label("catalogue_version"),
         )
@@ -302,6 +318,7 @@ def _build_counts_statement(chosen: sa.ColumnElement[bool]) -> sa.Select[Any]:
         .join(goal_counts, sa.true())
         .join(partners, sa.true())
         .join(nudges, sa.true())
+        .join(memberships, sa.true())
         .where(chosen, users.c.status == ACTIVE_STATUS)
         .order_by(users.c.id)
     )
@@ -339,6 +356,7 @@ def _user_conditions(row: Mapping[str, Any]) -> UserConditions:
         account_age=max(row["account_age"], 0),
         recaps_viewed=row["recaps_viewed"],
         challenge_count=row["challenge_count"],
+        challenge_won=row["challenge_won"],
     )
     partners = tuple(
         PartnerLink(partner_id, partnership_id)

@@ -56,6 +56,8 @@ class TeardownReport:
     user_id: UUID
     archived_goal_ids: tuple[UUID, ...]
     deleted_request_ids: tuple[UUID, ...] = ()
+    cancelled_challenge_ids: tuple[UUID, ...] = ()
+    left_challenge_ids: tuple[UUID, ...] = ()
 
 
 # The free plan's goal cap, read from the plans table in the statement that applies it.
@@ -160,6 +162,10 @@ async def log_deactivations(
                     "goals_deactivated": len(report.archived_goal_ids),
                     "deactivated_goal_ids": [str(goal_id) for goal_id in report.archived_goal_ids],
                     "partner_requests_deleted": len(report.deleted_request_ids),
+                    "challenges_cancelled": len(report.cancelled_challenge_ids),
+                    "cancelled_challenge_ids": [str(item) for item in report.cancelled_challenge_ids],
+                    "challenges_left": len(report.left_challenge_ids),
+                    "left_challenge_ids": [str(item) for item in report.left_challenge_ids],
                     "webhook_event_id": webhook_event_id,
                 }
                 for report in reports

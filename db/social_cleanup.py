@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.partial_index_predicates import is_pending
 from db.tables import (
     accountability_partners,
+    challenges,
     check_ins,
     goals,
     notification_history,
@@ -46,7 +47,7 @@ _NOT_ACTIVE: Final = sa.text("users.status IN ('disabled', 'suspended')")
 _PARTNERSHIP_ENTITIES: Final = (EntityType.PARTNER_REQUEST.value, EntityType.PARTNER_ACCEPTED.value)
 
 # Which table each entity_type of an inbox row points at (§2.5); the weekly sweep deletes rows whose
-# entity is gone. Types whose table does not exist yet (challenge) are left alone.
+# entity is gone (a deleted challenge leaves its invite and other notices behind until then).
 ORPHAN_TARGETS: Final[dict[str, sa.Table]] = {
     EntityType.PARTNER_REQUEST.value: accountability_partners,
     EntityType.PARTNER_ACCEPTED.value: accountability_partners,
@@ -56,6 +57,7 @@ ORPHAN_TARGETS: Final[dict[str, sa.Table]] = {
     EntityType.CHECKIN.value: check_ins,
     EntityType.USER.value: users,
     EntityType.WEEKLY_RECAP.value: weekly_recaps,
+    EntityType.CHALLENGE.value: challenges,
 }
 
 

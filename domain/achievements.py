@@ -58,6 +58,7 @@ class SourceType(StrEnum):
     NUDGE = "nudge"  # a sent nudge or cheer; source_id is the nudge
     RECAP_VIEWED = "recap_viewed"  # a weekly recap's first view; source_id is the recap
     CHALLENGE = "challenge"  # a challenge check-in; source_id is the challenge
+    CHALLENGE_WON = "challenge_won"  # challenges completed with winners (one evaluation for all; no id)
 
 
 PERFECT_CONDITIONS: Final = frozenset(

@@ -12,7 +12,10 @@ from domain.local_time import format_hhmm, parse_time_of_day, require_aware
 __all__ = [
     "adaptive_nudge_key",
     "ai_motivation_key",
+    "challenge_cancelled_key",
     "challenge_ending_key",
+    "challenge_invite_key",
+    "challenge_result_key",
     "checkin_followup_key",
     "checkin_prompt_key",
     "morning_motivation_key",
@@ -72,6 +75,22 @@ def subscription_expiry_warning_key(subscription_id: UUID, expires_date: datetim
 def challenge_ending_key(challenge_id: UUID, user_id: UUID, kind: str) -> str:
     """``kind`` is ending_soon or final_day."""
     return f"challenge_ending:{challenge_id}:{user_id}:{kind}"
+
+
+def challenge_cancelled_key(challenge_id: UUID, user_id: UUID) -> str:
+    """A challenge is cancelled at most once (cancelled is final), so once per participant."""
+    return f"challenge_cancelled:{challenge_id}:{user_id}"
+
+
+def challenge_result_key(challenge_id: UUID, user_id: UUID) -> str:
+    """A challenge completes at most once (completed is final), so once per participant."""
+    return f"challenge_completed:{challenge_id}:{user_id}"
+
+
+def challenge_invite_key(invite_id: UUID, expires_at: datetime) -> str:
+    """Once per invitation: an invite reset to pending gets a new expiry, and so may notify again."""
+    require_aware(expires_at, "expires_at")
+    return f"challenge_invite:{invite_id}:{expires_at.astimezone(UTC).isoformat()}"
 
 
 def streak_milestone_key(goal_id: UUID, milestone: int, streak_start_date: date) -> str:

@@ -41,3 +41,9 @@ COACH_QUEUE = "coach"
 # Takes the pending user message's id (as text); the message row is the source of truth (its status and
 # claim), the message a nudge: the coach sweeper answers or fails any message left waiting.
 COACH_REPLY = ActorAddress("coach.reply", COACH_QUEUE)
+
+# Challenge notices to many participants (services/challenge_notices.py): a queue of their own, so a
+# creator teardown's thousands of chunks never hold up the periodic jobs on `default`. Takes a
+# ChallengeNotice payload and up to 50 recipients; per-recipient dedupe keys make a retry harmless.
+CHALLENGE_NOTICES_QUEUE = "challenge_notices"
+CHALLENGE_NOTIFY_CHUNK = ActorAddress("challenges.notify_chunk", CHALLENGE_NOTICES_QUEUE)

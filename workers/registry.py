@@ -1,10 +1,11 @@
 """Every actor module, imported once: the entry point of `dramatiq` (worker) and `periodiq` (scheduler),
 and what `python -m workers.run_job` imports to find every periodic job."""
 
-from workers import checkin_replies, heartbeat
+from workers import challenge_notices, checkin_replies, heartbeat
 from workers.exports import actors as export_actors
 from workers.jobs import (
     achievements,
+    challenges,
     checkin_prompts,
     daily_checkins,
     daily_motivations,
@@ -26,6 +27,8 @@ from workers.push import actors as push_actors
 __all__ = [
     "achievements",
     "billing_jobs",
+    "challenge_notices",
+    "challenges",
     "checkin_prompts",
     "checkin_replies",
     "daily_checkins",

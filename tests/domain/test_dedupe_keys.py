@@ -4,7 +4,10 @@ from uuid import UUID
 from domain.dedupe_keys import (
     adaptive_nudge_key,
     ai_motivation_key,
+    challenge_cancelled_key,
     challenge_ending_key,
+    challenge_invite_key,
+    challenge_result_key,
     checkin_followup_key,
     checkin_prompt_key,
     morning_motivation_key,
@@ -31,6 +34,8 @@ def test_keys_follow_the_spec_formats() -> None:
     assert adaptive_nudge_key("streak_at_risk", A, DAY) == f"adaptive:streak_at_risk:{A}:2024-06-03"
     assert weekly_recap_key(A, DAY) == f"weekly_recap:{A}:2024-06-03"
     assert challenge_ending_key(A, B, "final_day") == f"challenge_ending:{A}:{B}:final_day"
+    assert challenge_cancelled_key(A, B) == f"challenge_cancelled:{A}:{B}"
+    assert challenge_result_key(A, B) == f"challenge_completed:{A}:{B}"
     assert streak_milestone_key(A, 30, DAY) == f"streak_milestone:{A}:30:2024-06-03"
 
 
@@ -41,3 +46,11 @@ def test_expiry_warning_key_uses_the_utc_date_whatever_the_offset() -> None:
         == f"subscription_expiry_warning:{A}:2024-06-04"
     )
     assert subscription_expiry_warning_key(A, datetime(2024, 6, 4, 3, 0, tzinfo=UTC)).endswith(":2024-06-04")
+
+
+def test_an_invite_reset_to_pending_gets_a_new_key_and_zones_do_not_matter() -> None:
+    first = datetime(2024, 6, 10, 12, 0, tzinfo=UTC)
+    assert challenge_invite_key(A, first) == f"challenge_invite:{A}:2024-06-10T12:00:00+00:00"
+    same_instant = first.astimezone(timezone(timedelta(hours=-7)))
+    assert challenge_invite_key(A, same_instant) == challenge_invite_key(A, first)
+    assert challenge_invite_key(A, first + timedelta(days=7)) != challenge_invite_key(A, first)

@@ -16,6 +16,7 @@ from db.plans import load_plan_catalog
 from db.social_cleanup import delete_lapsed_requests_batch
 from db.tables import (
     accountability_partners,
+    challenges,
     check_ins,
     goals,
     notification_history,
@@ -24,6 +25,7 @@ from db.tables import (
     weekly_recaps,
 )
 from services.transaction import EngineDatabase
+from tests.support.challenge_rows import insert_challenge
 from tests.support.lock_waits import wait_until_a_session_waits_for_a_lock
 from tests.support.recap_rows import insert_recap
 from tests.support.rows import insert_goal_row, insert_user_row
@@ -284,7 +286,10 @@ async def test_orphaned_inbox_rows_go_and_rows_whose_entity_exists_stay(
     ).scalar_one()
     recap = await insert_recap(connection, owner, date(2025, 6, 9))
     gone_recap = await insert_recap(connection, owner, date(2025, 6, 2))
+    challenge = await insert_challenge(connection, owner)
+    gone_challenge = await insert_challenge(connection, owner)
     kept = {
+        ("challenge", challenge),
         ("weekly_recap", recap),
         ("partner_request", partnership),
         ("partner_accepted", partnership),
@@ -299,6 +304,7 @@ async def test_orphaned_inbox_rows_go_and_rows_whose_entity_exists_stay(
         ("nudge", gone_nudge),
         ("goal", gone_goal),
         ("user", gone_partner),
+        ("challenge", gone_challenge),
     }
     for entity_type, entity_id in kept | gone:
         await insert_inbox_row(connection, owner, entity_type, entity_id)
@@ -315,6 +321,7 @@ async def test_orphaned_inbox_rows_go_and_rows_whose_entity_exists_stay(
     await connection.execute(sa.text("DELETE FROM social_nudges WHERE id = :id"), {"id": gone_nudge})
     await connection.execute(sa.delete(users).where(users.c.id == gone_partner))
     await connection.execute(sa.delete(weekly_recaps).where(weekly_recaps.c.id == gone_recap))
+    await connection.execute(sa.delete(challenges).where(challenges.c.id == gone_challenge))
     # When the weekly sweep runs, in small batches
     counts = await prune_orphaned_notifications(database, batch_size=3)
     # Then exactly the orphans are gone

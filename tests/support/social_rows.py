@@ -121,6 +121,7 @@ _TYPE_OF_ENTITY = {
     "checkin": "reminder",
     "user": "partner_inactive",
     "weekly_recap": "weekly_recap",
+    "challenge": "challenge",
 }
 
 
