@@ -179,6 +179,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8767)
     args = parser.parse_args()
 
+    def check_in(challenge: str, user: str) -> Request:
+        return Request("POST", f"/api/v1/challenges/{challenge}/check-in", headers[user], b"{}")
+
     designs = [
         Design(
             "ceiling",
@@ -187,23 +190,20 @@ def main() -> None:
             "/bare",
             lambda challenge, user: Request("POST", f"/insert/{challenge}/{user}", {}),
         ),
+        Design("derived", "check-in, ranks derived", "api.app:create_app", "/health/live", check_in),
         Design(
-            "derived",
-            "POST check-in, ranks derived",
-            "api.app:create_app",
+            "serialized",
+            "+ rank UPDATE, challenge locked",
+            "bench.challenges.stored_ranks_app:create_serialized_app",
             "/health/live",
-            lambda challenge, user: Request(
-                "POST", f"/api/v1/challenges/{challenge}/check-in", headers[user], b"{}"
-            ),
+            check_in,
         ),
         Design(
             "stored",
-            "POST check-in + rank UPDATE",
+            "+ rank UPDATE, unlocked",
             "bench.challenges.stored_ranks_app:create_app",
             "/health/live",
-            lambda challenge, user: Request(
-                "POST", f"/api/v1/challenges/{challenge}/check-in", headers[user], b"{}"
-            ),
+            check_in,
         ),
     ]
     per_design = args.rounds + 1
@@ -246,18 +246,17 @@ def report(designs: list[Design], results: dict[str, list[Round]], args: argpars
         served_right = sum(r.ranks_served_right for r in rounds)
         stored_right = sum(r.ranks_stored_right for r in rounds)
         count = len(rounds)
-        ranks = {
-            "ceiling": "",
-            "derived": f"  leaderboard right {served_right}/{count}",
-            "stored": f"  leaderboard right {served_right}/{count}, rank column right {stored_right}/{count}",
-        }[design.key]
+        ranks = "" if design.key == "ceiling" else f"  leaderboard right {served_right}/{count}"
+        if design.key in ("serialized", "stored"):
+            ranks += f", rank column right {stored_right}/{count}"
         print(
             f"{design.name:32s} {rates[design.key]:7.0f} req/s  p50 {percentile(latencies, 0.5):7.1f} ms  "
             f"p99 {percentile(latencies, 0.99):7.1f} ms  statuses {dict(sorted(statuses.items()))}{ranks}"
         )
-    for key in ("derived", "stored"):
-        print(f"{key}: {rates[key] / rates['ceiling']:.2f} of the ceiling")
-    print(f"derived ÷ stored: {rates['derived'] / rates['stored']:.1f}×")
+    for key in ("derived", "serialized", "stored"):
+        print(f"{key}: {rates[key] / rates['ceiling']:.3f} of the ceiling")
+    for key in ("serialized", "stored"):
+        print(f"derived ÷ {key}: {rates['derived'] / rates[key]:.1f}×")
 
 
 if __name__ == "__main__":
