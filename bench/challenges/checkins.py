@@ -63,6 +63,8 @@ WHERE t.unlock_condition ->> 'type' = 'challenge_count'
 """
 STANDINGS = "SELECT user_id, points, rank FROM challenge_leaderboard WHERE challenge_id = $1"
 LEADERBOARD_PAGE: Final = 100
+WARMUP_PARTICIPANTS: Final = 100
+CEILING_APP: Final = "bench.challenges.ceiling_app:create_app"
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class Design:
     app_factory: str
     probe_path: str
     request: Callable[[str, str], Request]  # (challenge, user) → the user's check-in
+    rounds: int  # measured bursts
 
 
 async def seed(dsn: str, participants: int, challenges: int) -> tuple[list[str], list[str]]:
@@ -123,43 +126,40 @@ async def served_ranks(client: httpx.AsyncClient, challenge_id: str, token: str)
 
 
 async def run_design(
-    design: Design,
-    port: int,
-    dsn: str,
-    users: list[str],
-    challenge_ids: list[str],
-    tokens: dict[str, str],
-    connections: int,
+    design: Design, port: int, dsn: str, users: list[str], challenge_ids: list[str], connections: int
 ) -> list[Round]:
-    """A warm-up round on the first challenge, then one measured round per further challenge."""
+    """A warm-up burst of the first WARMUP_PARTICIPANTS on the first challenge (a fresh server builds
+    its caches and prepared statements), then one measured burst of everyone per further challenge."""
     rounds: list[Round] = []
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
         database = await asyncpg.connect(dsn)
         try:
-            for challenge_id in challenge_ids:
-                requests = [design.request(challenge_id, user) for user in users]
+            for number, challenge_id in enumerate(challenge_ids):
+                senders = users[:WARMUP_PARTICIPANTS] if number == 0 else users
+                requests = [design.request(challenge_id, user) for user in senders]
                 sent = await send_burst("127.0.0.1", port, requests, connections)
                 stored = await database.fetch(STANDINGS, uuid.UUID(challenge_id))
                 expected = competition_ranks({str(row["user_id"]): row["points"] for row in stored})
-                # The ceiling serves no leaderboard: its rounds only time the inserts.
+                # The ceiling serves no leaderboard: its rounds only time the inserts. A fresh token:
+                # the slowest design outlives an access token's 15 minutes.
+                reader = issue_tokens(users[:1])[users[0]]
                 served = (
-                    expected
-                    if design.key == "ceiling"
-                    else await served_ranks(client, challenge_id, tokens[users[0]])
+                    expected if design.key == "ceiling" else await served_ranks(client, challenge_id, reader)
                 )
                 stored_ranks = {str(row["user_id"]): row["rank"] for row in stored}
-                rounds.append(
-                    Round(
-                        sent.seconds,
-                        sent.latencies_ms,
-                        sent.statuses,
-                        served == expected,
-                        stored_ranks == expected,
-                    )
+                result = Round(
+                    sent.seconds,
+                    sent.latencies_ms,
+                    sent.statuses,
+                    served == expected,
+                    stored_ranks == expected,
                 )
+                if number:
+                    rounds.append(result)
+                    print(f"  {design.name}, round {number}: {line_of(design, [result])}", flush=True)
         finally:
             await database.close()
-    return rounds[1:]
+    return rounds
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -173,86 +173,96 @@ def main() -> None:
     )
     parser.add_argument("--participants", type=int, default=1_000)
     parser.add_argument(
-        "--rounds", type=int, default=3, help="measured bursts per design (fresh challenge each)"
+        "--rounds", type=int, default=2, help="measured bursts per design (fresh challenge each)"
+    )
+    parser.add_argument(
+        "--unlocked-rounds",
+        type=int,
+        default=1,
+        help="measured bursts of the unlocked stored design (minutes each)",
     )
     parser.add_argument("--connections", type=int, default=64, help="requests in flight at once")
     parser.add_argument("--port", type=int, default=8767)
     args = parser.parse_args()
 
+    # Tokens are issued when a design starts: the slowest one outlives an access token.
+    headers: dict[str, dict[str, str]] = {}
+
     def check_in(challenge: str, user: str) -> Request:
         return Request("POST", f"/api/v1/challenges/{challenge}/check-in", headers[user], b"{}")
 
+    def insert(challenge: str, user: str) -> Request:
+        return Request("POST", f"/insert/{challenge}/{user}", {})
+
+    real_app, variants = "api.app:create_app", "bench.challenges.stored_ranks_app"
     designs = [
-        Design(
-            "ceiling",
-            "ceiling: plain INSERT (asyncpg)",
-            "bench.challenges.ceiling_app:create_app",
-            "/bare",
-            lambda challenge, user: Request("POST", f"/insert/{challenge}/{user}", {}),
-        ),
-        Design("derived", "check-in, ranks derived", "api.app:create_app", "/health/live", check_in),
+        Design("ceiling", "ceiling: plain INSERT (asyncpg)", CEILING_APP, "/bare", insert, args.rounds),
+        Design("derived", "check-in, ranks derived", real_app, "/health/live", check_in, args.rounds),
         Design(
             "serialized",
             "+ rank UPDATE, challenge locked",
-            "bench.challenges.stored_ranks_app:create_serialized_app",
+            f"{variants}:create_serialized_app",
             "/health/live",
             check_in,
+            args.rounds,
         ),
         Design(
             "stored",
             "+ rank UPDATE, unlocked",
-            "bench.challenges.stored_ranks_app:create_app",
+            f"{variants}:create_app",
             "/health/live",
             check_in,
+            args.unlocked_rounds,
         ),
     ]
-    per_design = args.rounds + 1
+    print(
+        f"{args.participants} participants, one burst each per round, {args.connections} in flight",
+        flush=True,
+    )
     with migrated_scratch_database("fitnudge_bench_challenges") as scratch:
-        users, challenge_ids = asyncio.run(seed(scratch.dsn, args.participants, per_design * len(designs)))
-        tokens = issue_tokens(users)
-        headers = {user: {"Authorization": f"Bearer {token}"} for user, token in tokens.items()}
+        needed = sum(design.rounds + 1 for design in designs)
+        users, challenge_ids = asyncio.run(seed(scratch.dsn, args.participants, needed))
         results: dict[str, list[Round]] = {}
-        for index, design in enumerate(designs):
+        for design in designs:
+            mine, challenge_ids = challenge_ids[: design.rounds + 1], challenge_ids[design.rounds + 1 :]
+            headers.update(
+                {user: {"Authorization": f"Bearer {token}"} for user, token in issue_tokens(users).items()}
+            )
             server = start_server(design.app_factory, args.port, scratch.env, design.probe_path)
             try:
-                mine = challenge_ids[index * per_design : (index + 1) * per_design]
                 results[design.key] = asyncio.run(
-                    run_design(
-                        design,
-                        args.port,
-                        scratch.dsn,
-                        users,
-                        mine,
-                        tokens,
-                        args.connections,
-                    )
+                    run_design(design, args.port, scratch.dsn, users, mine, args.connections)
                 )
             finally:
                 stop_server(server)
-    report(designs, results, args)
+    report(designs, results)
 
 
-def report(designs: list[Design], results: dict[str, list[Round]], args: argparse.Namespace) -> None:
-    print(
-        f"{args.participants} participants, one burst per round, {args.rounds} measured rounds per design, "
-        f"{args.connections} in flight"
+def line_of(design: Design, rounds: list[Round]) -> str:
+    rate = statistics.median(len(r.latencies_ms) / r.seconds for r in rounds)
+    latencies = [value for r in rounds for value in r.latencies_ms]
+    statuses = sum((r.statuses for r in rounds), Counter())
+    count = len(rounds)
+    ranks = (
+        ""
+        if design.key == "ceiling"
+        else f"  leaderboard right {sum(r.ranks_served_right for r in rounds)}/{count}"
     )
+    if design.key in ("serialized", "stored"):
+        ranks += f", rank column right {sum(r.ranks_stored_right for r in rounds)}/{count}"
+    return (
+        f"{rate:7.0f} req/s  p50 {percentile(latencies, 0.5):7.1f} ms  "
+        f"p99 {percentile(latencies, 0.99):7.1f} ms  "
+        f"statuses {dict(sorted(statuses.items()))}{ranks}"
+    )
+
+
+def report(designs: list[Design], results: dict[str, list[Round]]) -> None:
     rates = {}
     for design in designs:
         rounds = results[design.key]
         rates[design.key] = statistics.median(len(r.latencies_ms) / r.seconds for r in rounds)
-        latencies = [value for r in rounds for value in r.latencies_ms]
-        statuses = sum((r.statuses for r in rounds), Counter())
-        served_right = sum(r.ranks_served_right for r in rounds)
-        stored_right = sum(r.ranks_stored_right for r in rounds)
-        count = len(rounds)
-        ranks = "" if design.key == "ceiling" else f"  leaderboard right {served_right}/{count}"
-        if design.key in ("serialized", "stored"):
-            ranks += f", rank column right {stored_right}/{count}"
-        print(
-            f"{design.name:32s} {rates[design.key]:7.0f} req/s  p50 {percentile(latencies, 0.5):7.1f} ms  "
-            f"p99 {percentile(latencies, 0.99):7.1f} ms  statuses {dict(sorted(statuses.items()))}{ranks}"
-        )
+        print(f"{design.name:32s} {line_of(design, rounds)}")
     for key in ("derived", "serialized", "stored"):
         print(f"{key}: {rates[key] / rates['ceiling']:.3f} of the ceiling")
     for key in ("serialized", "stored"):
