@@ -6,15 +6,17 @@ leaderboard equals a ranking computed independently from the stored points."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.app import create_app
 from api.clock import FixedClock
+from api.pagination import encode_cursor
 from db.tables import challenge_leaderboard
 from services.transaction import EngineDatabase
 from settings import Settings
@@ -79,14 +81,19 @@ async def test_pages_join_up_by_cursor(
     assert [entry["rank"] for entry in served] == [1, 1, 3, 3, 3, 3, 7]
 
 
+@pytest.mark.parametrize(
+    "cursor",
+    ["bm90LWEtY3Vyc29y", encode_cursor(2**40, datetime(2024, 6, 1, tzinfo=UTC), UUID(int=1))],
+    ids=["not-a-cursor", "rank-beyond-integer"],
+)
 async def test_a_bad_cursor_is_422(
-    client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
+    client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection, cursor: str
 ) -> None:
     creator = await make_user()
     challenge_id = await running_challenge(connection, creator.id)
 
     response = await client.get(
-        leaderboard_path(challenge_id), params={"cursor": "bm90LWEtY3Vyc29y"}, headers=creator.headers
+        leaderboard_path(challenge_id), params={"cursor": cursor}, headers=creator.headers
     )
 
     assert response.status_code == 422
