@@ -46,6 +46,7 @@ __all__ = [
     "cancel_challenges_of_creators",
     "cancel_lapsed_creators_batch",
     "complete_due_challenges",
+    "delete_invite_inbox",
     "delete_pending_invites",
     "ending_challenges",
     "expire_invites_batch",
@@ -131,7 +132,7 @@ def _closed(row: Any) -> ClosedChallenge:
     return ClosedChallenge(row.id, row.title, row.created_by)
 
 
-def _cancel_values(reason: str, now: datetime) -> dict[str, Any]:
+def _cancel_values(reason: str | None, now: datetime) -> dict[str, Any]:
     return {"status": "cancelled", "cancelled_reason": reason, "cancelled_at": now, "updated_at": now}
 
 
@@ -352,7 +353,7 @@ async def cancel_abandoned_batch(
     )
 
 
-def _delete_invite_inbox(deleted: sa.CTE) -> sa.CTE:
+def delete_invite_inbox(deleted: sa.CTE) -> sa.CTE:
     """A CTE deleting the challenge_invite inbox rows of the invites in `deleted` (id, challenge_id):
     found through the (entity_type, entity_id) index by challenge, then matched on data.inviteId."""
     history = notification_history.c
@@ -386,7 +387,7 @@ async def delete_pending_invites(
         .returning(invites.id, invites.challenge_id)
         .cte("deleted_invites")
     )
-    inbox = _delete_invite_inbox(deleted)
+    inbox = delete_invite_inbox(deleted)
     row = (
         await connection.execute(
             sa.select(
@@ -421,7 +422,7 @@ async def expire_invites_batch(
         .returning(invites.id, invites.challenge_id)
         .cte("expired")
     )
-    inbox = _delete_invite_inbox(expired)
+    inbox = delete_invite_inbox(expired)
     last = (
         sa.select(batch.c.expires_at, batch.c.id)
         .order_by(batch.c.expires_at.desc(), batch.c.id.desc())

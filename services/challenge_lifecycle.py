@@ -71,9 +71,10 @@ async def recipients_by_challenge(
 
 
 async def announce_cancellations(
-    tx: Transaction, cancelled: Sequence[ClosedChallenge], *, reason: str, now: datetime
+    tx: Transaction, cancelled: Sequence[ClosedChallenge], *, reason: str | None, now: datetime
 ) -> FanOutCounts:
-    """Tell every participant but the creator that these challenges were cancelled for `reason`."""
+    """Tell every participant but the creator that these challenges were cancelled for `reason` (None:
+    a creator who gave none)."""
     members = await recipients_by_challenge(tx, [c.id for c in cancelled], but_creator=True)
     fan_outs: list[FanOut] = [
         (ChallengeNotice.cancelled(challenge.id, challenge.title, reason), members[challenge.id])
