@@ -36,9 +36,12 @@ from api.challenge_scores.schemas import (
 from api.pagination import Cursor, Limit, decode_cursor, encode_cursor, page_of
 from db.challenge_check_ins import CheckInPosition, ListedCheckIn, check_in_page
 from db.challenge_ranks import LeaderboardEntry, LeaderboardPosition, leaderboard_page
+from domain.errors import InvalidInput
 from services.transaction import Transaction
 
 LEADERBOARD_PAGE_SIZE: Final = 50
+# A rank is a count of participants: a cursor's beyond PostgreSQL's integer is not one of ours.
+MAX_RANK: Final = 2**31 - 1
 # The app reads one page of check-ins per challenge: a whole month fits in the default.
 CHECK_INS_PAGE_SIZE: Final = 100
 
@@ -145,6 +148,8 @@ class ChallengeScoresController(Controller):
         after = None
         if cursor is not None:
             rank, joined_at, user_id = decode_cursor(cursor, int, datetime, UUID)
+            if not 1 <= rank <= MAX_RANK:
+                raise InvalidInput("cursor is not valid for this list", code="invalid_cursor")
             after = LeaderboardPosition(rank, joined_at, user_id)
         rows = await leaderboard_page(tx.connection, challenge_id, limit=limit + 1, after=after)
         page = page_of(rows, limit, _leaderboard_cursor)

@@ -156,7 +156,12 @@ def run_scenario(
     return result
 
 
-def start_server(app_factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_server(
+    app_factory: str, port: int, env: dict[str, str], probe_path: str | None = None
+) -> subprocess.Popen[bytes]:
+    """Serve the factory like the Procfile's web process; ready once `probe_path` answers 200 (by
+    default /health/live for the real app, /bare for the ceiling app)."""
+    probe = probe_path or ("/health/live" if "api.app" in app_factory else "/bare")
     workers = env.get("WEB_CONCURRENCY", "2")
     command = [
         str(BIN / "uvicorn"),
@@ -181,15 +186,7 @@ def start_server(app_factory: str, port: int, env: dict[str, str]) -> subprocess
     deadline = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         try:
-            if (
-                httpx.get(
-                    f"http://127.0.0.1:{port}/health/live"
-                    if "api.app" in app_factory
-                    else f"http://127.0.0.1:{port}/bare",
-                    timeout=1,
-                ).status_code
-                == 200
-            ):
+            if httpx.get(f"http://127.0.0.1:{port}{probe}", timeout=1).status_code == 200:
                 return process
         except httpx.HTTPError:
             time.sleep(0.2)

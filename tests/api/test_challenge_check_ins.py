@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.clock import FixedClock
 from db.tables import achievement_types, challenge_check_ins, challenge_leaderboard, user_achievements
 from tests.api.auth_support import MakeUser
-from tests.api.challenge_scores_support import insert_challenge, leaderboard_row
+from tests.api.challenge_scores_support import leaderboard_row, running_challenge
 from tests.support.users import ApiUser
 
 NOON_UTC = datetime(2024, 6, 12, 12, 0, tzinfo=UTC)
@@ -47,7 +47,7 @@ async def test_a_participant_checks_in_for_their_local_today_and_scores_with_the
     # Given a streak challenge, a creator ahead on points and a participant in Auckland (already the 13th)
     creator = await make_user()
     member = await make_user(timezone="Pacific/Auckland")
-    challenge_id = await insert_challenge(connection, creator.id, [member.id], points=[20, 0])
+    challenge_id = await running_challenge(connection, creator.id, [member.id], points=[20, 0])
 
     # When the participant checks in with a mood, notes and a photo, the client sending its own date
     response = await check_in(
@@ -75,7 +75,7 @@ async def test_a_check_in_count_challenge_gives_five_points_and_ties_share_the_r
     client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
     creator, member = await make_user(), await make_user()
-    challenge_id = await insert_challenge(
+    challenge_id = await running_challenge(
         connection, creator.id, [member.id], points=[5, 0], challenge_type="checkin_count", target_checkins=10
     )
 
@@ -89,7 +89,7 @@ async def test_a_second_check_in_the_same_day_is_refused_and_scores_nothing(
     client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
     creator = await make_user()
-    challenge_id = await insert_challenge(connection, creator.id)
+    challenge_id = await running_challenge(connection, creator.id)
     assert (await check_in(client, creator, challenge_id)).status_code == 201
 
     again = await check_in(client, creator, challenge_id, notes="again")
@@ -104,7 +104,7 @@ async def test_someone_who_has_not_joined_a_public_challenge_gets_403(
     client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
     creator, outsider = await make_user(), await make_user()
-    challenge_id = await insert_challenge(connection, creator.id)
+    challenge_id = await running_challenge(connection, creator.id)
 
     response = await check_in(client, outsider, challenge_id)
 
@@ -116,7 +116,7 @@ async def test_a_private_challenge_is_404_to_an_outsider(
     client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
     creator, outsider = await make_user(), await make_user()
-    challenge_id = await insert_challenge(connection, creator.id, is_public=False)
+    challenge_id = await running_challenge(connection, creator.id, is_public=False)
 
     response = await check_in(client, outsider, challenge_id)
 
@@ -129,7 +129,7 @@ async def test_only_an_active_challenge_takes_check_ins(
     client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection, status: str
 ) -> None:
     creator = await make_user()
-    challenge_id = await insert_challenge(connection, creator.id, status=status)
+    challenge_id = await running_challenge(connection, creator.id, status=status)
 
     response = await check_in(client, creator, challenge_id)
 
@@ -157,8 +157,8 @@ async def test_the_participants_local_today_must_lie_within_the_challenge(
 ) -> None:
     creator = await make_user()
     member = await make_user(timezone=timezone)
-    challenge_id = await insert_challenge(
-        connection, creator.id, [member.id], start_date=start_date, days=days
+    challenge_id = await running_challenge(
+        connection, creator.id, [member.id], start_date=start_date, duration_days=days
     )
 
     response = await check_in(client, member, challenge_id)
@@ -173,7 +173,7 @@ async def test_bad_input_is_422(
     client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection, body: dict[str, Any]
 ) -> None:
     creator = await make_user()
-    challenge_id = await insert_challenge(connection, creator.id)
+    challenge_id = await running_challenge(connection, creator.id)
 
     response = await check_in(client, creator, challenge_id, **body)
 
@@ -185,7 +185,7 @@ async def test_a_check_in_evaluates_badges_with_the_challenge_as_source(
 ) -> None:
     # Given a participant of one challenge (challenge_count = memberships = 1)
     creator = await make_user()
-    challenge_id = await insert_challenge(connection, creator.id)
+    challenge_id = await running_challenge(connection, creator.id)
 
     # When they check in
     assert (await check_in(client, creator, challenge_id)).status_code == 201
@@ -207,7 +207,7 @@ async def test_edit_changes_notes_mood_and_photo_and_leaves_out_fields_alone(
     client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
     creator = await make_user()
-    challenge_id = await insert_challenge(connection, creator.id)
+    challenge_id = await running_challenge(connection, creator.id)
     made = (await check_in(client, creator, challenge_id, notes="first", mood="okay")).json()
 
     response = await client.put(
@@ -230,7 +230,7 @@ async def test_delete_takes_its_points_off_never_below_zero_and_recomputes_the_l
 ) -> None:
     # Given today's check-in (+10) and an older one, and points lowered meanwhile to 4
     creator = await make_user()
-    challenge_id = await insert_challenge(connection, creator.id)
+    challenge_id = await running_challenge(connection, creator.id)
     made = (await check_in(client, creator, challenge_id)).json()
     await connection.execute(
         sa.insert(challenge_check_ins).values(
@@ -265,7 +265,7 @@ async def test_edit_and_delete_only_while_the_challenge_is_active(
     client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection, method: str
 ) -> None:
     creator = await make_user()
-    challenge_id = await insert_challenge(connection, creator.id)
+    challenge_id = await running_challenge(connection, creator.id)
     made = (await check_in(client, creator, challenge_id)).json()
     await connection.execute(
         sa.text("UPDATE challenges SET status = 'completed' WHERE id = :id"), {"id": challenge_id}
@@ -288,7 +288,7 @@ async def test_another_participants_check_in_is_not_found_and_unchanged(
     client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection, method: str
 ) -> None:
     creator, member = await make_user(), await make_user()
-    challenge_id = await insert_challenge(connection, creator.id, [member.id])
+    challenge_id = await running_challenge(connection, creator.id, [member.id])
     made = (await check_in(client, creator, challenge_id, notes="mine")).json()
 
     response = await client.request(
@@ -311,7 +311,7 @@ async def test_my_check_ins_are_mine_newest_first_and_page_by_cursor(
     client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
     creator, member = await make_user(), await make_user()
-    challenge_id = await insert_challenge(connection, creator.id, [member.id])
+    challenge_id = await running_challenge(connection, creator.id, [member.id])
     await connection.execute(
         sa.insert(challenge_check_ins),
         [
@@ -342,7 +342,7 @@ async def test_everyones_check_ins_show_notes_mood_and_photo_only_on_the_callers
     client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
     creator, member = await make_user(), await make_user()
-    challenge_id = await insert_challenge(connection, creator.id, [member.id])
+    challenge_id = await running_challenge(connection, creator.id, [member.id])
     for user in (creator, member):
         assert (await check_in(client, user, challenge_id, notes="private", mood="bad")).status_code == 201
 
@@ -360,7 +360,7 @@ async def test_check_in_lists_of_a_private_challenge_are_404_to_outsiders(
     client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection, route: str
 ) -> None:
     creator, outsider = await make_user(), await make_user()
-    challenge_id = await insert_challenge(connection, creator.id, is_public=False)
+    challenge_id = await running_challenge(connection, creator.id, is_public=False)
 
     response = await client.get(f"/api/v1/challenges/{challenge_id}/{route}", headers=outsider.headers)
 

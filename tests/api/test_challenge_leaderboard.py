@@ -6,20 +6,22 @@ leaderboard equals a ranking computed independently from the stored points."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.app import create_app
 from api.clock import FixedClock
+from api.pagination import encode_cursor
 from db.tables import challenge_leaderboard
 from services.transaction import EngineDatabase
 from settings import Settings
 from tests.api.auth_support import MakeUser
-from tests.api.challenge_scores_support import insert_challenge
+from tests.api.challenge_scores_support import running_challenge
 from tests.support.client import api_client
 from tests.support.social_rows import insert_pair
 from tests.support.users import ApiUser, create_user
@@ -38,7 +40,7 @@ async def test_ties_share_a_rank_the_next_skips_and_ties_order_by_joined_at(
     client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
     users = [await make_user() for _ in range(5)]
-    challenge_id = await insert_challenge(
+    challenge_id = await running_challenge(
         connection, users[0].id, [user.id for user in users[1:]], points=[10, 30, 10, 30, 0]
     )
 
@@ -61,7 +63,7 @@ async def test_pages_join_up_by_cursor(
     client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
     users = [await make_user() for _ in range(7)]
-    challenge_id = await insert_challenge(
+    challenge_id = await running_challenge(
         connection, users[0].id, [user.id for user in users[1:]], points=[5, 5, 10, 5, 0, 10, 5]
     )
     whole = (await client.get(leaderboard_path(challenge_id), headers=users[0].headers)).json()
@@ -79,14 +81,19 @@ async def test_pages_join_up_by_cursor(
     assert [entry["rank"] for entry in served] == [1, 1, 3, 3, 3, 3, 7]
 
 
+@pytest.mark.parametrize(
+    "cursor",
+    ["bm90LWEtY3Vyc29y", encode_cursor(2**40, datetime(2024, 6, 1, tzinfo=UTC), UUID(int=1))],
+    ids=["not-a-cursor", "rank-beyond-integer"],
+)
 async def test_a_bad_cursor_is_422(
-    client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
+    client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection, cursor: str
 ) -> None:
     creator = await make_user()
-    challenge_id = await insert_challenge(connection, creator.id)
+    challenge_id = await running_challenge(connection, creator.id)
 
     response = await client.get(
-        leaderboard_path(challenge_id), params={"cursor": "bm90LWEtY3Vyc29y"}, headers=creator.headers
+        leaderboard_path(challenge_id), params={"cursor": cursor}, headers=creator.headers
     )
 
     assert response.status_code == 422
@@ -97,7 +104,7 @@ async def test_a_private_leaderboard_is_404_to_outsiders_and_open_to_a_participa
     client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
     creator, member, partner, outsider = [await make_user() for _ in range(4)]
-    challenge_id = await insert_challenge(connection, creator.id, [member.id], is_public=False)
+    challenge_id = await running_challenge(connection, creator.id, [member.id], is_public=False)
     await insert_pair(connection, partner.id, member.id)
 
     hidden = await client.get(leaderboard_path(challenge_id), headers=outsider.headers)
@@ -114,7 +121,7 @@ async def test_a_public_leaderboard_is_open_to_anyone(
     client: httpx.AsyncClient, make_user: MakeUser, connection: AsyncConnection
 ) -> None:
     creator, passer_by = await make_user(), await make_user()
-    challenge_id = await insert_challenge(connection, creator.id)
+    challenge_id = await running_challenge(connection, creator.id)
 
     response = await client.get(leaderboard_path(challenge_id), headers=passer_by.headers)
 
@@ -137,7 +144,7 @@ async def test_concurrent_check_ins_leave_ties_ranked_like_an_independent_count(
     async with engine.begin() as connection:
         users: list[ApiUser] = [await create_user(connection, app) for _ in range(PARTICIPANTS)]
         start = [15, 15] + [(index % 3) * 5 for index in range(PARTICIPANTS - 2)]
-        challenge_id = await insert_challenge(
+        challenge_id = await running_challenge(
             connection,
             users[0].id,
             [user.id for user in users[1:]],

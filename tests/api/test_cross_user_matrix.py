@@ -19,7 +19,7 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import metadata, notification_history
-from tests.api.challenge_scores_support import insert_challenge
+from tests.support.challenge_rows import insert_challenge
 from tests.support.recap_rows import insert_recap
 from tests.support.social_rows import insert_pair
 from tests.support.users import ApiUser
@@ -152,7 +152,11 @@ async def the_owner(scene: Scene) -> dict[str, str]:
 async def a_private_challenge(scene: Scene) -> dict[str, str]:
     """A running private challenge of the owner's, with the owner's check-in of today."""
     challenge_id = await insert_challenge(
-        scene.connection, scene.owner.id, is_public=False, start_date=datetime.now(UTC).date()
+        scene.connection,
+        scene.owner.id,
+        is_public=False,
+        status="active",
+        start_date=datetime.now(UTC).date(),
     )
     response = await scene.client.post(
         f"/api/v1/challenges/{challenge_id}/check-in", json={"notes": "mine"}, headers=scene.owner.headers

@@ -3,7 +3,6 @@ from points whenever read, with the leaderboard in rank, then joined_at order, k
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -17,38 +16,20 @@ from db.challenge_ranks import (
     standing_of,
     store_final_ranks,
 )
-from db.tables import challenge_leaderboard, challenge_participants, challenges
+from db.tables import challenge_leaderboard
+from tests.support.challenge_rows import insert_challenge
 from tests.support.rows import insert_user_row
-
-JOINED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 async def challenge_with_points(connection: AsyncConnection, points: list[int]) -> tuple[UUID, list[UUID]]:
-    """A running challenge whose participants joined a minute apart, in the order of `points`."""
+    """A running challenge whose participants joined in the order of `points`, a check-in per 10 points."""
     users = [await insert_user_row(connection) for _ in points]
-    values = {
-        "title": "Ranks",
-        "challenge_type": "streak",
-        "duration_days": 30,
-        "start_date": date(2026, 1, 1),
-        "end_date": date(2026, 1, 30),
-        "timezone": "UTC",
-        "created_by": users[0],
-        "status": "active",
-    }
-    challenge_id: UUID = (
-        await connection.execute(sa.insert(challenges).values(values).returning(challenges.c.id))
-    ).scalar_one()
-    members = [
-        {"challenge_id": challenge_id, "user_id": user, "joined_at": JOINED + timedelta(minutes=index)}
-        for index, user in enumerate(users)
-    ]
-    await connection.execute(sa.insert(challenge_participants), members)
-    scores = [
-        {"challenge_id": challenge_id, "user_id": user, "points": score, "checkin_count": score // 10}
-        for user, score in zip(users, points, strict=True)
-    ]
-    await connection.execute(sa.insert(challenge_leaderboard), scores)
+    challenge_id = await insert_challenge(connection, users[0], users[1:], points=points, status="active")
+    await connection.execute(
+        sa.update(challenge_leaderboard)
+        .where(challenge_leaderboard.c.challenge_id == challenge_id)
+        .values(checkin_count=challenge_leaderboard.c.points / 10)
+    )
     return challenge_id, users
 
 
