@@ -30,6 +30,7 @@ import httpx  # noqa: E402
 import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+from bench.progress import countdown, steps  # noqa: E402
 from db.engine import create_engine  # noqa: E402
 from db.notifications import NotificationDraft, create_notifications  # noqa: E402
 from db.tables import device_tokens, push_deliveries, users  # noqa: E402
@@ -80,7 +81,9 @@ async def seed(database: EngineDatabase, count: int) -> Seeded:
     """`count` users with one device each and one pending notification each."""
     started = time.perf_counter()
     notification_ids: list[str] = []
-    for offset in range(0, count, SEED_CHUNK):
+    for offset in steps(
+        range(0, count, SEED_CHUNK), what="seeding", total=-(-count // SEED_CHUNK), unit="chunk"
+    ):
         size = min(SEED_CHUNK, count - offset)
         tags = [uuid.uuid4().hex for _ in range(size)]
         async with database.transaction() as tx:
@@ -214,10 +217,14 @@ async def pending(database: EngineDatabase) -> int:
 async def wait_until_delivered(database: EngineDatabase, timeout_s: float) -> float:
     """Seconds until no delivery is pending (polled every 100 ms)."""
     started = time.perf_counter()
-    while await pending(database):
-        if time.perf_counter() - started > timeout_s:
-            raise TimeoutError(f"{await pending(database)} deliveries still pending after {timeout_s} s")
-        await asyncio.sleep(0.1)
+    left = await pending(database)
+    with countdown(left, what="delivering", unit="push") as show:
+        while left:
+            show(left)
+            if time.perf_counter() - started > timeout_s:
+                raise TimeoutError(f"{left} deliveries still pending after {timeout_s} s")
+            await asyncio.sleep(0.1)
+            left = await pending(database)
     return time.perf_counter() - started
 
 
