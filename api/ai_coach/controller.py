@@ -50,7 +50,7 @@ from db.coach_conversations import (
 from db.coach_usage import usage_on
 from domain.coach_limits import daily_limit, remaining_messages
 from domain.errors import NotFound
-from services.coach.accept import TurnRequest, accept_turn
+from services.coach.accept import accept_turn
 from services.coach.access import coach_access, require_coach
 from services.coach.unlock import unlock_messages
 from services.transaction import Transaction
@@ -192,14 +192,7 @@ class AICoachController(Controller):
         now: NamedDependency[datetime],
     ) -> ChatAcceptedOut:
         """Store the message and queue its reply (`coach.reply`); the app fetches the conversation for it."""
-        turn = TurnRequest(
-            message=data.message,
-            conversation_id=data.conversation_id,
-            language=data.language,
-            is_retry=data.is_retry,
-            force_new=data.force_new,
-            goal_id=data.goal_id,
-        )
+        turn = data.turn()
         accepted = await accept_turn(tx, request.user.id, turn, now=now)
         return ChatAcceptedOut(
             success=True,

@@ -12,6 +12,7 @@ import msgspec
 from api.structs import struct_from_row
 from db.coach_conversations import ConversationRow, MessageRow
 from domain.coach_limits import REWARD_MAX_AMOUNT
+from services.coach.accept import TurnRequest
 
 # Room for any ISO 639-1 code or locale tag the app may send; an unknown one means English.
 LANGUAGE_MAX_LENGTH: Final = 16
@@ -107,6 +108,16 @@ class ChatIn(msgspec.Struct, forbid_unknown_fields=True):
     is_retry: bool = False
     force_new: bool = False
     goal_id: UUID | None = None
+
+    def turn(self) -> TurnRequest:
+        return TurnRequest(
+            message=self.message,
+            conversation_id=self.conversation_id,
+            language=self.language,
+            is_retry=self.is_retry,
+            force_new=self.force_new,
+            goal_id=self.goal_id,
+        )
 
 
 class ChatAcceptedOut(msgspec.Struct):

@@ -38,7 +38,7 @@ from api.auth.request import AuthRequest
 from api.resources import AppResources, app_resources
 from domain.coach import FALLBACK_REPLY
 from services.ai.model import DeltaSink
-from services.coach.accept import TurnRequest, accept_turn
+from services.coach.accept import accept_turn
 from services.coach.reply import (
     ClaimedTurn,
     TurnOutcome,
@@ -144,14 +144,7 @@ class AICoachStreamController(Controller):
     ) -> Stream:
         """The turn of /chat/async, its reply streamed as server-sent events (`text/event-stream`)."""
         resources = app_resources(request.app)
-        turn_request = TurnRequest(
-            message=data.message,
-            conversation_id=data.conversation_id,
-            language=data.language,
-            is_retry=data.is_retry,
-            force_new=data.force_new,
-            goal_id=data.goal_id,
-        )
+        turn_request = data.turn()
         # Checks and quota answer 4xx here, before anything is streamed; the claim commits with the
         # message, so no worker can take it in between.
         async with resources.database.transaction() as tx:
