@@ -59,14 +59,18 @@ TASK_DURATION_SECONDS = Histogram(
 # outcome: ok, failed (will be retried), dead (retries spent: in the dead-letter queue), skipped.
 TASKS = Counter(f"{PREFIX}_tasks_total", "Actor runs by outcome", ["actor", "queue", "outcome"])
 
-# Every periodic job's counts (the numbers of its log line), e.g. receipts checked by outcome.
-JOB_COUNTS = Counter(f"{PREFIX}_job_counts_total", "Counts reported by periodic job runs", ["job", "count"])
+# Every periodic job's counts (the numbers of its log line), e.g. receipts checked by outcome. The label
+# is not `job`: Prometheus gives every scraped series the scrape job's `job` label, and a metric's own
+# `job` would be renamed `exported_job` (found by bench/day against a real Prometheus).
+JOB_COUNTS = Counter(
+    f"{PREFIX}_job_counts_total", "Counts reported by periodic job runs", ["periodic_job", "count"]
+)
 
 # Age of the oldest row a due index holds past its due time, per job (workers/jobs/due_lag.py).
 DUE_LAG_SECONDS = Gauge(
     f"{PREFIX}_due_lag_seconds",
     "Age of the oldest overdue row of a job's due index",
-    ["job"],
+    ["periodic_job"],
     multiprocess_mode="mostrecent",
 )
 

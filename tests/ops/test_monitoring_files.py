@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 import yaml  # type: ignore[import-untyped]  # no stubs in the lock; only read here
 from prometheus_client import REGISTRY
+from prometheus_client.metrics import MetricWrapperBase
 
-import services.metrics  # noqa: F401  (declares the metrics)
+import services.metrics
 from tests.support.database import REPO_ROOT
 from workers.queue_metrics import QUEUE_METRIC_NAMES
 
@@ -69,3 +70,12 @@ def test_the_alerts_carry_the_thresholds_of_the_seed() -> None:
     for alert, threshold in SEED_THRESHOLDS.items():
         assert threshold in rules[alert]["expr"], alert
         assert rules[alert]["labels"]["severity"] in {"warning", "critical"}
+
+
+def test_no_metric_carries_a_label_prometheus_sets_on_every_target() -> None:
+    # A scraped series gets its target's `job` and `instance`; a metric's own label of that name is
+    # renamed `exported_…`, so an expression grouping by it would group by the scrape job instead.
+    declared = [value for value in vars(services.metrics).values() if isinstance(value, MetricWrapperBase)]
+    assert declared
+    for metric in declared:
+        assert not {"job", "instance"} & set(metric._labelnames), metric._name

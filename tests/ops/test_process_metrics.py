@@ -60,7 +60,7 @@ async def test_the_worker_supervisor_serves_what_its_children_record(
         text = await scrape_until(
             port, 'fitnudge_tasks_total{actor="system.heartbeat",outcome="ok",queue="default"} 1.0'
         )
-    assert 'fitnudge_job_counts_total{count="recorded",job="system.heartbeat"} 1.0' in text
+    assert 'fitnudge_job_counts_total{count="recorded",periodic_job="system.heartbeat"} 1.0' in text
     assert 'fitnudge_task_latency_seconds_count{actor="system.heartbeat",queue="default"} 1.0' in text
     assert "fitnudge_db_statement_seconds_count" in text
 
