@@ -14,6 +14,10 @@ overlapping runs there should share the work rather than have one of them stop. 
 transaction PostgreSQL aborts as a deadlock or serialization failure runs once more in a new one
 (services/transaction.py `retry_conflict_once`), logged as a warning and counted in the run's line as
 `retried_after_conflict`; a second failure fails the run.
+
+An operator command can follow a long run batch by batch: `on_each_batch(hook)` around the run, and
+`hook()` is called after each of its batches commits (`run_locked_batches` calls `batch_committed`, and
+so does every job that loops over its own batches). The scheduler's runs set no hook.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,6 +51,8 @@ PERIODIC_TIME_LIMIT_MS: Final = 55_000
 RETRIED_AFTER_CONFLICT: Final = "retried_after_conflict"
 # What `run_logged` adds to the counts of the run in progress (in this task and those it starts).
 _run_counts: ContextVar[Counter[str] | None] = ContextVar("periodic_job_run_counts", default=None)
+# What `batch_committed` calls in the run in progress (`on_each_batch`); None: nobody is watching.
+_batch_hook: ContextVar[Callable[[], None] | None] = ContextVar("periodic_job_batch_hook", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +149,23 @@ async def run_logged(
     return counts, line
 
 
+@contextmanager
+def on_each_batch(hook: Callable[[], None]) -> Iterator[None]:
+    """Call `hook` after each batch that commits in the runs inside this block (and the tasks they start)."""
+    token = _batch_hook.set(hook)
+    try:
+        yield
+    finally:
+        _batch_hook.reset(token)
+
+
+def batch_committed() -> None:
+    """One more batch of the run in progress has committed: tell the hook, if any (`on_each_batch`)."""
+    hook = _batch_hook.get()
+    if hook is not None:
+        hook()
+
+
 def worker_job_context() -> JobContext:
     """The context inside a booted worker (or an operator command that opened the same resources)."""
     resources = WorkerResources.current()
@@ -152,8 +176,9 @@ async def run_locked_batches(
     database: Database, job_name: str, run_batch: Callable[[Transaction], Awaitable[bool]]
 ) -> bool:
     """Call `run_batch` in one short transaction after another, each under the job's advisory lock,
-    until it returns False (nothing more to do). Returns False when another run holds the lock: that
-    run is doing the same work, so this one stops (an overlapping tick does nothing).
+    until it returns False (nothing more to do), calling `batch_committed` after each. Returns False
+    when another run holds the lock: that run is doing the same work, so this one stops (an
+    overlapping tick does nothing).
 
     A batch PostgreSQL aborts as a deadlock or serialization failure runs once more in a new
     transaction (counted as `retried_after_conflict`); `run_batch` takes its counts after its last
@@ -170,6 +195,7 @@ async def run_locked_batches(
         )
         if more is None:
             return False
+        batch_committed()
         if not more:
             return True
 

@@ -6,6 +6,9 @@ actor would: same function, same advisory lock, same resources (opened for this 
 it), same after-commit messages (sent through REDIS_URL, so the deployment's workers pick up reminder
 chunks and pushes). It prints its one log line. Every job declared with `periodic_job` in a module
 that `workers.registry` imports is here, the push jobs and the heartbeat included.
+
+On a terminal, a progress bar on stderr counts the run's committed batches (`on_each_batch`,
+services/progress.py) and is gone when the run ends, so stdout holds the log line alone.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 import workers.registry  # noqa: F401  (imports every job module, which registers its jobs)
+from services.progress import counter
 from settings import get_settings
 from workers.broker import broker
-from workers.periodic_jobs import PERIODIC_JOBS, run_logged, worker_job_context
+from workers.periodic_jobs import PERIODIC_JOBS, on_each_batch, run_logged, worker_job_context
 from workers.resources import WorkerResources
 
 # One job at a time: a small pool is plenty, and the command must not crowd a busy database.
@@ -38,7 +42,8 @@ async def run_job(name: str, now: datetime) -> tuple[Mapping[str, int], str]:
     WorkerResources.open(get_settings(), broker, process_name="run-job", pool_size=POOL_SIZE)
     try:
         context = worker_job_context()
-        return await run_logged(name, lambda: job(context, now))
+        with counter(what=name, unit="batch") as tick, on_each_batch(tick):
+            return await run_logged(name, lambda: job(context, now))
     finally:
         await WorkerResources.close()
 

@@ -30,7 +30,6 @@ import httpx  # noqa: E402
 import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from bench.progress import countdown, steps  # noqa: E402
 from db.engine import create_engine  # noqa: E402
 from db.notifications import NotificationDraft, create_notifications  # noqa: E402
 from db.tables import device_tokens, push_deliveries, users  # noqa: E402
@@ -39,6 +38,7 @@ from domain.notification_types import NotificationType  # noqa: E402
 from sandbox.expo.testing import SandboxHandle, sandbox_process  # noqa: E402
 from services.addresses import PUSH_DELIVER  # noqa: E402
 from services.messages import MessageSender, build_client_broker, build_message  # noqa: E402
+from services.progress import countdown, steps  # noqa: E402
 from services.transaction import EngineDatabase  # noqa: E402
 from settings import get_settings  # noqa: E402
 from workers.push.limiter import project_key  # noqa: E402

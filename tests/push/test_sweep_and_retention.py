@@ -25,6 +25,7 @@ from tests.push.support import (
 )
 from tests.support.savepoint_database import SavepointDatabase
 from workers.liveness import DEAD_AFTER
+from workers.periodic_jobs import on_each_batch
 from workers.push.delivery import deliver_due_batch
 from workers.push.retention import DELIVERY_RETENTION, PRUNE_BATCH_SIZE, prune_old_deliveries
 
@@ -174,11 +175,14 @@ async def test_finished_deliveries_older_than_the_receipt_window_are_pruned_in_b
         .values(status="pending")
     )
 
-    # When retention runs
-    deleted = await prune_old_deliveries(database, now=datetime.now(UTC))
+    # When retention runs, watched batch by batch (as `python -m workers.run_job push.prune` does)
+    batches: list[int] = []
+    with on_each_batch(lambda: batches.append(len(batches) + 1)):
+        deleted = await prune_old_deliveries(database, now=datetime.now(UTC))
 
-    # Then the old finished rows are gone (over more than one batch); the rest stay
+    # Then the old finished rows are gone, over two batches, each reported; the rest stay
     assert deleted == 600 > PRUNE_BATCH_SIZE
+    assert batches == [1, 2]
     assert timedelta(days=2) > DELIVERY_RETENTION
     assert await deliveries_of(connection, old) == []
     assert len(await deliveries_of(connection, [*recent, *pending])) == 6

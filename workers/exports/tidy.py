@@ -11,6 +11,7 @@ from db import data_exports as exports
 from services.addresses import EXPORTS_BUILD
 from services.export_links import LINK_LIFETIME
 from services.transaction import Database
+from workers.periodic_jobs import batch_committed
 
 # Well beyond the build's time limit: a pending export untouched this long lost its message or its
 # worker (Dramatiq's own retries touch it on every attempt).
@@ -47,6 +48,7 @@ async def tidy_exports(database: Database, *, now: datetime) -> TidyReport:
             batch = await exports.delete_exports_created_before(
                 tx.connection, now - DELETE_AFTER, limit=BATCH
             )
+        batch_committed()
         deleted += batch
         if batch < BATCH:
             return TidyReport(enqueued=len(retried), failed=len(given_up), deleted=deleted)

@@ -25,6 +25,7 @@ from db.outgoing_mail import (
 from services.addresses import MAIL_SEND
 from services.transaction import Database
 from workers.mail.smtp import MailDeferred, MailRefused, SmtpTransport
+from workers.periodic_jobs import batch_committed
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ async def blank_old_bodies(database: Database, *, now: datetime) -> int:
             blanked = await blank_finished_bodies(
                 tx.connection, before=now - KEEP_BODIES_FOR, limit=BLANK_BATCH
             )
+        batch_committed()
         total += blanked
         if blanked < BLANK_BATCH:
             return total

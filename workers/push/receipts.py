@@ -36,6 +36,7 @@ from db.push_deliveries import (
 )
 from services.addresses import PUSH_DELIVER
 from services.transaction import Database, Transaction
+from workers.periodic_jobs import batch_committed
 from workers.push.delivery import backoff_seconds, wake_delay_ms
 from workers.push.expo_client import MAX_RECEIPT_IDS_PER_REQUEST, ExpoPushClient, ExpoRequestError
 
@@ -108,6 +109,7 @@ async def check_push_receipts(
             break
         async with database.transaction() as tx:
             await _apply(tx, batch, receipts, report, now)
+        batch_committed()
         if len(batch) < MAX_RECEIPT_IDS_PER_REQUEST:
             break
         after = (batch[-1].sent_at, batch[-1].id)
@@ -127,6 +129,7 @@ async def expire_lost_receipts(
             batch = await expire_missing_receipts(
                 tx.connection, sent_before=sent_before, now=now, limit=batch_size
             )
+        batch_committed()
         expired += batch
         if batch < batch_size:
             return expired

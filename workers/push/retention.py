@@ -11,6 +11,7 @@ from typing import Final
 
 from db.push_deliveries import prune_deliveries
 from services.transaction import Database
+from workers.periodic_jobs import batch_committed
 from workers.push.receipts import RECEIPT_LIFETIME
 
 PRUNE_BATCH_SIZE: Final = 500
@@ -26,6 +27,7 @@ async def prune_old_deliveries(database: Database, *, now: datetime) -> int:
             batch = await prune_deliveries(
                 tx.connection, created_before=now - DELIVERY_RETENTION, limit=PRUNE_BATCH_SIZE
             )
+        batch_committed()
         deleted += batch
         if batch < PRUNE_BATCH_SIZE:
             return deleted

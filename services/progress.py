@@ -1,5 +1,6 @@
-"""Progress bars for the long steps of a benchmark (seeding, draining): on stderr, so the figures a
-benchmark prints on stdout stay parseable, and only when stderr is a terminal (CI logs stay clean)."""
+"""Progress bars for long commands (a benchmark's seeding and draining, `python -m workers.run_job`'s
+batches): on stderr, so what a command prints on stdout (a benchmark's figures, a job's log line) stays
+parseable, and only when stderr is a terminal (CI logs and the scheduler's runs stay clean)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TypeVar
 
 from tqdm import tqdm
 
-__all__ = ["countdown", "steps"]
+__all__ = ["countdown", "counter", "steps"]
 
 T = TypeVar("T")
 
@@ -30,6 +31,22 @@ class countdown:  # noqa: N801  (used like a function: `with countdown(...) as l
 
     def __call__(self, remaining: int) -> None:
         self._bar.update(max(0, self._total - remaining) - self._bar.n)
+
+    def __exit__(self, *_: object) -> None:
+        self._bar.close()
+
+
+class counter:  # noqa: N801  (used like a function: `with counter(...) as tick:`)
+    """A bar for work counted as it is done, its total unknown: `tick()` after each piece."""
+
+    def __init__(self, *, what: str, unit: str = "it") -> None:
+        self._bar = tqdm(desc=what, unit=unit, disable=None, leave=False)
+
+    def __enter__(self) -> counter:
+        return self
+
+    def __call__(self) -> None:
+        self._bar.update()
 
     def __exit__(self, *_: object) -> None:
         self._bar.close()
