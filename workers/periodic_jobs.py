@@ -15,9 +15,8 @@ transaction PostgreSQL aborts as a deadlock or serialization failure runs once m
 (services/transaction.py `retry_conflict_once`), logged as a warning and counted in the run's line as
 `retried_after_conflict`; a second failure fails the run.
 
-An operator command can follow a long run batch by batch: `on_each_batch(hook)` around the run, and
-`hook()` is called after each of its batches commits (`run_locked_batches` calls `batch_committed`, and
-so does every job that loops over its own batches). The scheduler's runs set no hook.
+`run_locked_batches` reports each committed batch to workers/batch_progress.py, which an operator
+command can follow (the scheduler's runs set no hook).
 """
 
 from __future__ import annotations
@@ -25,8 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,6 +38,7 @@ from services.metrics import record_job_counts
 from services.transaction import Database, Transaction, retry_conflict_once
 from settings import Settings
 from workers.actor import scheduled_actor
+from workers.batch_progress import batch_committed
 from workers.resources import WorkerResources
 
 logger = logging.getLogger("workers.jobs")
@@ -51,8 +50,6 @@ PERIODIC_TIME_LIMIT_MS: Final = 55_000
 RETRIED_AFTER_CONFLICT: Final = "retried_after_conflict"
 # What `run_logged` adds to the counts of the run in progress (in this task and those it starts).
 _run_counts: ContextVar[Counter[str] | None] = ContextVar("periodic_job_run_counts", default=None)
-# What `batch_committed` calls in the run in progress (`on_each_batch`); None: nobody is watching.
-_batch_hook: ContextVar[Callable[[], None] | None] = ContextVar("periodic_job_batch_hook", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,23 +144,6 @@ async def run_logged(
     line = job_line(name, counts, time.perf_counter() - started)
     logger.info(line)
     return counts, line
-
-
-@contextmanager
-def on_each_batch(hook: Callable[[], None]) -> Iterator[None]:
-    """Call `hook` after each batch that commits in the runs inside this block (and the tasks they start)."""
-    token = _batch_hook.set(hook)
-    try:
-        yield
-    finally:
-        _batch_hook.reset(token)
-
-
-def batch_committed() -> None:
-    """One more batch of the run in progress has committed: tell the hook, if any (`on_each_batch`)."""
-    hook = _batch_hook.get()
-    if hook is not None:
-        hook()
 
 
 def worker_job_context() -> JobContext:

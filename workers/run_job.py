@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 import workers.registry  # noqa: F401  (imports every job module, which registers its jobs)
 from services.progress import counter
 from settings import get_settings
+from workers.batch_progress import on_each_batch
 from workers.broker import broker
-from workers.periodic_jobs import PERIODIC_JOBS, on_each_batch, run_logged, worker_job_context
+from workers.periodic_jobs import PERIODIC_JOBS, run_logged, worker_job_context
 from workers.resources import WorkerResources
 
 # One job at a time: a small pool is plenty, and the command must not crowd a busy database.

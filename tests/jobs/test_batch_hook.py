@@ -10,7 +10,8 @@ from db.job_markers import mark_done
 from db.locks import try_job_lock
 from db.tables import job_markers
 from services.transaction import EngineDatabase, Transaction
-from workers.periodic_jobs import batch_committed, on_each_batch, run_locked_batches
+from workers.batch_progress import batch_committed, on_each_batch
+from workers.periodic_jobs import run_locked_batches
 
 JOB = "test.batch_hook"
 

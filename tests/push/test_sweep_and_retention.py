@@ -24,8 +24,8 @@ from tests.push.support import (
     users_with_notices,
 )
 from tests.support.savepoint_database import SavepointDatabase
+from workers.batch_progress import on_each_batch
 from workers.liveness import DEAD_AFTER
-from workers.periodic_jobs import on_each_batch
 from workers.push.delivery import deliver_due_batch
 from workers.push.retention import DELIVERY_RETENTION, PRUNE_BATCH_SIZE, prune_old_deliveries
 

@@ -11,7 +11,7 @@ from db import data_exports as exports
 from services.addresses import EXPORTS_BUILD
 from services.export_links import LINK_LIFETIME
 from services.transaction import Database
-from workers.periodic_jobs import batch_committed
+from workers.batch_progress import batch_committed
 
 # Well beyond the build's time limit: a pending export untouched this long lost its message or its
 # worker (Dramatiq's own retries touch it on every attempt).

@@ -24,8 +24,8 @@ from db.outgoing_mail import (
 )
 from services.addresses import MAIL_SEND
 from services.transaction import Database
+from workers.batch_progress import batch_committed
 from workers.mail.smtp import MailDeferred, MailRefused, SmtpTransport
-from workers.periodic_jobs import batch_committed
 
 logger = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from db.push_deliveries import (
 )
 from services.addresses import PUSH_DELIVER
 from services.transaction import Database, Transaction
-from workers.periodic_jobs import batch_committed
+from workers.batch_progress import batch_committed
 from workers.push.delivery import backoff_seconds, wake_delay_ms
 from workers.push.expo_client import MAX_RECEIPT_IDS_PER_REQUEST, ExpoPushClient, ExpoRequestError
 

@@ -11,7 +11,7 @@ from typing import Final
 
 from db.push_deliveries import prune_deliveries
 from services.transaction import Database
-from workers.periodic_jobs import batch_committed
+from workers.batch_progress import batch_committed
 from workers.push.receipts import RECEIPT_LIFETIME
 
 PRUNE_BATCH_SIZE: Final = 500
