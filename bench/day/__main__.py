@@ -38,6 +38,8 @@ import asyncpg  # noqa: E402
 
 os.environ.setdefault("JWT_SECRET", "bench-secret-0123456789abcdef-0123456789")
 os.environ["AUTH_RATE_LIMIT_PER_MINUTE"] = "0"
+# The app refreshes its 15-minute access token; the player does not, so its tokens outlive the run.
+os.environ["ACCESS_TOKEN_TTL_SECONDS"] = str(6 * 3600)
 
 from bench.api.run import issue_tokens, start_server, stop_server  # noqa: E402
 from bench.day.load import plan, play  # noqa: E402

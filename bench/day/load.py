@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import time
-from collections import defaultdict
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -24,7 +26,9 @@ import httpx
 from bench.day.population import Window
 
 CHECKIN_SHARE = 0.75
-IN_FLIGHT = 256
+# Player processes, and requests in flight in each (a small pool: httpx's pool is slow with hundreds).
+PLAYERS = 2
+IN_FLIGHT = 64
 REQUEST_TIMEOUT_S = 30.0
 
 # (seconds after the window's start, route label, method, path, user, JSON body or None)
@@ -71,20 +75,29 @@ class PlannedRequest:
 
 @dataclass(slots=True)
 class Outcomes:
-    """Per route: latencies (ms, from the planned instant) and statuses (0: no answer)."""
+    """Every answer: (seconds after the start it came, route, status (0: none), ms from the planned
+    instant); plain tuples, so a player process can hand them back."""
 
-    latencies_ms: defaultdict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    statuses: defaultdict[str, defaultdict[int, int]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(int))
-    )
-    # (seconds after the start the answer came, route, status), for the timeline.
-    answers: list[tuple[float, str, int]] = field(default_factory=list)
-    # How late the player itself sent (its own lag, not the server's), worst case.
+    answers: list[tuple[float, str, int, float]] = field(default_factory=list)
+    # How late a player itself sent (its own lag, not the server's), worst case.
     worst_send_lateness_s: float = 0.0
 
+    @classmethod
+    def merged(cls, parts: list[Outcomes]) -> Outcomes:
+        return cls(
+            [answer for part in parts for answer in part.answers],
+            max((part.worst_send_lateness_s for part in parts), default=0.0),
+        )
+
     @property
-    def total(self) -> int:
-        return sum(sum(counts.values()) for counts in self.statuses.values())
+    def routes(self) -> list[str]:
+        return sorted({route for _, route, _, _ in self.answers})
+
+    def latencies_ms(self, route: str) -> list[float]:
+        return [latency for _, answered_route, _, latency in self.answers if answered_route == route]
+
+    def statuses(self, route: str) -> dict[int, int]:
+        return dict(sorted(Counter(status for _, r, status, _ in self.answers if r == route).items()))
 
     def count(self, *, server_errors: bool) -> int:
         """Answers ≥ 500 or none at all (server_errors), else every answer that is not 2xx."""
@@ -92,12 +105,7 @@ class Outcomes:
         def counted(status: int) -> bool:
             return status >= 500 or status == 0 if server_errors else not 200 <= status < 300
 
-        return sum(
-            number
-            for counts in self.statuses.values()
-            for status, number in counts.items()
-            if counted(status)
-        )
+        return sum(1 for _, _, status, _ in self.answers if counted(status))
 
 
 async def plan(dsn: str, window: Window) -> list[PlannedRequest]:
@@ -122,7 +130,36 @@ async def plan(dsn: str, window: Window) -> list[PlannedRequest]:
 async def play(
     base_url: str, planned: list[PlannedRequest], tokens: dict[str, str], window: Window
 ) -> Outcomes:
-    """Send every planned request at its instant (real time: `window.start` + at_s)."""
+    """Send every planned request at its instant (real time: `window.start` + at_s), from PLAYERS
+    processes of their own: one asyncio process fell seconds behind its own schedule at the peak."""
+    shares = [planned[index::PLAYERS] for index in range(PLAYERS)]
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(PLAYERS, mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = await asyncio.gather(
+            *(
+                loop.run_in_executor(
+                    pool,
+                    _play_share,
+                    base_url,
+                    share,
+                    {request.user_id: tokens[request.user_id] for request in share},
+                    window,
+                )
+                for share in shares
+            )
+        )
+    return Outcomes.merged(list(parts))
+
+
+def _play_share(
+    base_url: str, share: list[PlannedRequest], tokens: dict[str, str], window: Window
+) -> Outcomes:
+    return asyncio.run(_play(base_url, share, tokens, window))
+
+
+async def _play(
+    base_url: str, planned: list[PlannedRequest], tokens: dict[str, str], window: Window
+) -> Outcomes:
     outcomes = Outcomes()
     gate = asyncio.Semaphore(IN_FLIGHT)
     limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=IN_FLIGHT)
@@ -146,9 +183,7 @@ async def play(
             except httpx.HTTPError:
                 status = 0
         answered_s = time.monotonic() - origin
-        outcomes.latencies_ms[request.route].append((answered_s - request.at_s) * 1000)
-        outcomes.statuses[request.route][status] += 1
-        outcomes.answers.append((answered_s, request.route, status))
+        outcomes.answers.append((answered_s, request.route, status, (answered_s - request.at_s) * 1000))
 
     async with httpx.AsyncClient(
         base_url=base_url, timeout=REQUEST_TIMEOUT_S, limits=limits, trust_env=False

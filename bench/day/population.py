@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 
 from db.reminder_slots import rebuild_user_slots
 from db.users import refresh_morning_motivation
+from services.progress import steps
 from services.transaction import EngineDatabase
 
 # Where the app's users live, weighted (a guess at a global English-language fitness app's spread).
@@ -94,62 +96,66 @@ async def seed_population(connection: asyncpg.Connection, users: int, *, seed: i
     REMINDER_TIMES, a morning notice for MORNING_NOTICE_SHARE of them, accepted partnerships between
     PARTNERED_SHARE of them, and the badges a first day earns (a check-in then measures the steady
     state, as bench/api/seed.py explains)."""
+    statements: list[tuple[Any, ...]] = [
+        (
+            f"""
+            INSERT INTO users (email, username, name, timezone, onboarding_completed_at, last_active_at,
+                               morning_motivation_enabled)
+            SELECT 'day' || i || '@example.com', 'day_' || i, 'Day User ' || i,
+                   {_weighted_case("zone_pick", TIMEZONES)}, now(), now(), morning_pick < $2
+            FROM (SELECT i, random() AS zone_pick, random() AS morning_pick
+                  FROM generate_series(1, $1::int) AS i) AS picks
+            """,
+            users,
+            MORNING_NOTICE_SHARE,
+        ),
+        (
+            """
+            INSERT INTO device_tokens (user_id, fcm_token, device_type, device_id, app_version, os_version)
+            SELECT id, 'ExponentPushToken[day-' || id || ']', 'ios', id::text, '1.0', '17' FROM users
+            """,
+        ),
+        (
+            f"""
+            INSERT INTO goals (user_id, title, frequency_type, frequency_count, reminder_times)
+            SELECT user_id, 'Goal ' || g, 'daily', 1, ARRAY[{_weighted_case("time_pick", REMINDER_TIMES)}]
+            FROM (SELECT users.id AS user_id, g, random() AS time_pick, random() AS second_pick
+                  FROM users CROSS JOIN generate_series(1, 2) AS g) AS picks
+            WHERE g = 1 OR second_pick < $1
+            """,
+            SECOND_GOAL_SHARE,
+        ),
+        # Pairs of neighbours in a random order, one row per pair as the API keeps an accepted request.
+        (
+            """
+            WITH chosen AS (
+                SELECT id, row_number() OVER (ORDER BY random()) AS n FROM users WHERE random() < $1
+            )
+            INSERT INTO accountability_partners
+                (user_id, partner_user_id, initiated_by_user_id, status, accepted_at)
+            SELECT a.id, b.id, a.id, 'accepted', now()
+            FROM chosen a JOIN chosen b ON b.n = a.n + 1
+            WHERE a.n % 2 = 1
+            """,
+            PARTNERED_SHARE,
+        ),
+        (
+            """
+            INSERT INTO user_achievements (user_id, achievement_type_id)
+            SELECT u.id, t.id
+            FROM users u CROSS JOIN achievement_types t
+            WHERE t.badge_key IN ('first_checkin', 'first_goal', 'goals_3')
+            """,
+        ),
+    ]
     await connection.execute("SELECT setseed($1)", random.Random(seed).random() * 2 - 1)
-    await connection.execute(
-        f"""
-        INSERT INTO users (email, username, name, timezone, onboarding_completed_at, last_active_at,
-                           morning_motivation_enabled)
-        SELECT 'day' || i || '@example.com', 'day_' || i, 'Day User ' || i,
-               {_weighted_case("zone_pick", TIMEZONES)}, now(), now(), morning_pick < $2
-        FROM (SELECT i, random() AS zone_pick, random() AS morning_pick
-              FROM generate_series(1, $1::int) AS i) AS picks
-        """,
-        users,
-        MORNING_NOTICE_SHARE,
-    )
-    await connection.execute(
-        """
-        INSERT INTO device_tokens (user_id, fcm_token, device_type, device_id, app_version, os_version)
-        SELECT id, 'ExponentPushToken[day-' || id || ']', 'ios', id::text, '1.0', '17' FROM users
-        """
-    )
-    await connection.execute(
-        f"""
-        INSERT INTO goals (user_id, title, frequency_type, frequency_count, reminder_times)
-        SELECT user_id, 'Goal ' || g, 'daily', 1, ARRAY[{_weighted_case("time_pick", REMINDER_TIMES)}]
-        FROM (SELECT users.id AS user_id, g, random() AS time_pick, random() AS second_pick
-              FROM users CROSS JOIN generate_series(1, 2) AS g) AS picks
-        WHERE g = 1 OR second_pick < $1
-        """,
-        SECOND_GOAL_SHARE,
-    )
-    # Pairs of neighbours in a random order, one row per pair as the API keeps an accepted request.
-    await connection.execute(
-        """
-        WITH chosen AS (
-            SELECT id, row_number() OVER (ORDER BY random()) AS n FROM users WHERE random() < $1
-        )
-        INSERT INTO accountability_partners
-            (user_id, partner_user_id, initiated_by_user_id, status, accepted_at)
-        SELECT a.id, b.id, a.id, 'accepted', now()
-        FROM chosen a JOIN chosen b ON b.n = a.n + 1
-        WHERE a.n % 2 = 1
-        """,
-        PARTNERED_SHARE,
-    )
-    await connection.execute(
-        """
-        INSERT INTO user_achievements (user_id, achievement_type_id)
-        SELECT u.id, t.id
-        FROM users u CROSS JOIN achievement_types t
-        WHERE t.badge_key IN ('first_checkin', 'first_goal', 'goals_3')
-        """
-    )
+    for statement, *arguments in steps(statements, what="seeding", unit="table"):
+        await connection.execute(statement, *arguments)
 
 
 async def apply_app_rules(database: EngineDatabase, user_ids: list[UUID], *, now: datetime) -> None:
     """Reminder slots and morning instants as the API sets them when a goal or profile changes."""
-    for offset in range(0, len(user_ids), RULES_BATCH):
+    for offset in steps(range(0, len(user_ids), RULES_BATCH), what="slots and mornings", unit="batch"):
         batch = user_ids[offset : offset + RULES_BATCH]
         async with database.transaction() as tx:
             await rebuild_user_slots(tx.connection, batch, now=now)

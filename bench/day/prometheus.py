@@ -44,6 +44,7 @@ class AlertVerdict:
     name: str
     severity: str
     expression_true_s: float  # how long its expression held during the run (scrape resolution)
+    where: list[str]  # the label sets it held for (a queue, a process…)
     pending: bool  # Prometheus had it pending (true, `for:` not yet served)
     firing: bool
 
@@ -105,18 +106,23 @@ class Prometheus:
             states.setdefault(series.labels["alertname"], set()).add(series.labels["alertstate"])
         verdicts = []
         for rule in load_rules():
-            held = self.range(f"count({rule['expr']})", start, end)
-            points = held[0].points if held else []
+            held = self.range(rule["expr"], start, end)
+            instants = {t for series in held for t, _ in series.points}
             verdicts.append(
                 AlertVerdict(
                     name=rule["alert"],
                     severity=rule.get("labels", {}).get("severity", ""),
-                    expression_true_s=len(points) * SCRAPE_INTERVAL_S,
+                    expression_true_s=len(instants) * SCRAPE_INTERVAL_S,
+                    where=sorted({_labels(series.labels) for series in held if series.points}),
                     pending="pending" in states.get(rule["alert"], set()),
                     firing="firing" in states.get(rule["alert"], set()),
                 )
             )
         return verdicts
+
+
+def _labels(labels: dict[str, str]) -> str:
+    return ",".join(f"{key}={value}" for key, value in sorted(labels.items())) or "all"
 
 
 def load_rules() -> list[dict[str, Any]]:
