@@ -55,7 +55,7 @@ class ProductEvent(StrEnum):
 class ProductEvents(Protocol):
     def capture(self, user_id: UUID, event: ProductEvent, properties: dict[str, Any]) -> None: ...
 
-    async def flush_periodically(self) -> None: ...
+    async def flush_periodically(self, every: float = ...) -> None: ...
 
     async def aclose(self) -> None: ...
 
@@ -66,7 +66,7 @@ class NoEvents:
     def capture(self, user_id: UUID, event: ProductEvent, properties: dict[str, Any]) -> None:
         return None
 
-    async def flush_periodically(self) -> None:
+    async def flush_periodically(self, every: float = FLUSH_SECONDS) -> None:
         return None
 
     async def aclose(self) -> None:
@@ -109,10 +109,15 @@ class PostHogEvents:
                 return
             PRODUCT_EVENTS.labels("sent").inc(len(batch))
 
-    async def flush_periodically(self) -> None:
+    async def flush_periodically(self, every: float = FLUSH_SECONDS) -> None:
         while True:
-            await asyncio.sleep(FLUSH_SECONDS)
-            await self.flush()
+            await asyncio.sleep(every)
+            try:
+                await self.flush()
+            except Exception:
+                # Whatever went wrong with one batch, the loop must outlive it: a dead loop would
+                # silently keep every later event until the process restarts.
+                logger.exception("product events: a flush failed; its batch is dropped")
 
     async def aclose(self) -> None:
         try:

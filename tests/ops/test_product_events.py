@@ -3,6 +3,7 @@ transaction commits, and never without a key."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
 from uuid import UUID
@@ -76,6 +77,23 @@ async def test_events_wait_while_posthog_is_away_and_go_with_a_later_pass(postho
     events._http.base_url = httpx.URL(posthog.base_url)  # PostHog is back
     await events.aclose()
     assert [event["event"] for event in posthog.events()] == [ProductEvent.PARTNER_ACCEPTED.value]
+
+
+async def test_the_flush_loop_outlives_a_batch_it_cannot_send(posthog: PostHogServer) -> None:
+    events = PostHogEvents("phc_test", posthog.base_url)
+    events.capture(UUID(int=1), ProductEvent.CHECKED_IN, {"not_json": object()})
+    loop = asyncio.create_task(events.flush_periodically(every=0.01))
+    try:
+        for _ in range(200):  # until the loop died or a later event arrived
+            if loop.done() or posthog.events():
+                break
+            events.capture(UUID(int=2), ProductEvent.CHECKED_IN, {})
+            await asyncio.sleep(0.05)
+        assert not loop.done()
+        assert {event["distinct_id"] for event in posthog.events()} == {str(UUID(int=2))}
+    finally:
+        loop.cancel()
+        await events.aclose()
 
 
 def test_without_a_key_nothing_is_noted(settings: Settings) -> None:
