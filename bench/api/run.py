@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ import httpx
 
 from bench.api.seed import seed
 from bench.api.wrk_scripts import write_script
+from bench.debian_tools import ensure_command
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -96,17 +96,7 @@ def migrated_scratch_database(prefix: str) -> Iterator[ScratchDatabase]:
 
 
 def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False)
-    found = shutil.which("wrk")
-    if not found:
-        subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
-        found = shutil.which("wrk")
-    assert found, "wrk could not be installed"
-    return found
+    return ensure_command("wrk")
 
 
 def latency_ms(text: str) -> float:

@@ -2,12 +2,11 @@
 the repository's alert rules (ops/prometheus/alerts.yml) and evaluates them during the run; afterwards
 its HTTP API gives the series for the report and the alerts that went pending or firing.
 
-The server is Debian's `prometheus` package (installed when missing, as bench/api/run.py installs wrk).
+The server is Debian's `prometheus` package, installed when missing (bench/debian_tools.py).
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,6 +18,8 @@ from typing import Any
 
 import httpx
 import yaml  # type: ignore[import-untyped]  # no stubs in the lock
+
+from bench.debian_tools import ensure_command
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ALERT_RULES = REPO_ROOT / "ops" / "prometheus" / "alerts.yml"
@@ -47,19 +48,6 @@ class AlertVerdict:
     where: list[str]  # the label sets it held for (a queue, a process…)
     pending: bool  # Prometheus had it pending (true, `for:` not yet served)
     firing: bool
-
-
-def ensure_prometheus() -> str:
-    found = shutil.which("prometheus")
-    if not found:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "prometheus"], check=False)
-        found = shutil.which("prometheus")
-    if not found:
-        subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "prometheus"], check=True)
-        found = shutil.which("prometheus")
-    assert found, "prometheus could not be installed"
-    return found
 
 
 def _config(targets: Targets) -> dict[str, Any]:
@@ -132,7 +120,7 @@ def load_rules() -> list[dict[str, Any]]:
 
 @contextmanager
 def running_prometheus(targets: Targets, directory: Path, port: int) -> Iterator[Prometheus]:
-    binary = ensure_prometheus()
+    binary = ensure_command("prometheus")
     config = directory / "prometheus.yml"
     config.write_text(yaml.safe_dump(_config(targets)))
     log = open(directory / "prometheus.log", "wb")  # noqa: SIM115  (closed below)
