@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
+
+from tools.ports import free_port
 
 PG_OS_USER: Final = "postgres"
 START_TIMEOUT_S: Final = 60
@@ -39,13 +40,6 @@ def _pg_bin() -> Path:
     if initdb is None:
         raise RuntimeError("initdb not found: install PostgreSQL (scripts/services.sh server-tools does)")
     return Path(os.path.realpath(initdb)).parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Cluster:

@@ -31,6 +31,7 @@ import httpx
 
 from bench.api.run import issue_tokens, migrated_scratch_database, start_server, stop_server
 from bench.challenges.burst import Request, send_burst
+from bench.stats import percentile
 
 SEED_USERS = """
 INSERT INTO users (email, username, name, timezone, onboarding_completed_at)
@@ -160,11 +161,6 @@ async def run_design(
         finally:
             await database.close()
     return rounds
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def main() -> None:

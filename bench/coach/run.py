@@ -42,17 +42,13 @@ from bench.api.run import (
 )
 from bench.api.seed import seed
 from bench.api.wrk_scripts import write_script
+from bench.stats import percentile
 from domain.coach import FALLBACK_REPLY
 from sandbox.openai.testing import stub_process
 from tests.support.processes import procfile_command, running
 
 COACH = "/api/v1/ai-coach"
 WRK_THREADS = 2
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def summary(values: list[float]) -> str:

@@ -21,13 +21,13 @@ Everything runs on this one machine, so the figures are those of one 2-core box 
 from __future__ import annotations
 
 from bench.scheduling.scratch import ScratchEnvironment, use_scratch_environment
+from tools.ports import free_port
 
 SCRATCH: ScratchEnvironment = use_scratch_environment("day")
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import os  # noqa: E402
-import socket  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -68,13 +68,6 @@ LEAD_PER_1000_USERS = timedelta(seconds=1)
 DRAIN_TIMEOUT_S = 600
 # The per-minute jobs' tick after the window's last instant (periodiq fires at second 0).
 LAST_TICK = timedelta(seconds=65)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def prepare(users: int, minutes: float, seed: int) -> Window:

@@ -11,6 +11,8 @@ from pathlib import Path
 import asyncpg
 import matplotlib
 
+from bench.stats import percentile
+
 matplotlib.use("Agg")  # files only: the benchmark runs without a screen
 import matplotlib.pyplot as plt
 
@@ -89,11 +91,6 @@ async def push_lag(dsn: str, window: Window) -> PushLag:
         by_kind[row["kind"]].append(float(row["lag_s"]))
     timeline = sorted((float(row["at_s"]), float(row["lag_s"])) for row in rows)
     return PushLag(dict(by_kind), timeline, due, notices)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def _peak(series: list[Series]) -> dict[str, float]:

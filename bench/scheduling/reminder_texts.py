@@ -24,21 +24,14 @@ added delay), calls and tokens in the busiest 60 s, and the stub's own in-flight
 from __future__ import annotations
 
 import os
-import socket
 
 from bench.scheduling.scratch import asyncpg_dsn, scratch_database, use_scratch_environment
+from tools.ports import free_port
 
 SCRATCH = use_scratch_environment("reminder_texts")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-STUB_PORT = _free_port()
+STUB_PORT = free_port()
 # Read by this process's settings on first use and inherited by the worker processes.
 os.environ.update(
     {

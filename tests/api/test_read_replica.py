@@ -31,7 +31,7 @@ from settings import Settings
 from tests.support.client import api_client, in_own_task
 from tests.support.replica import ReplicaPair, replica_pair
 from tests.support.users import ApiUser, create_user
-from tools.pg_cluster import free_port
+from tools.ports import free_port
 
 GOALS = "/api/v1/goals"
 CHECK_INS = "/api/v1/check-ins"

@@ -19,7 +19,8 @@ import httpx
 
 from sandbox.jwks.testing import RunningJwksServer
 from tests.support.processes import procfile_command, running
-from tests.support.web_process import free_port, wait_until_live
+from tests.support.web_process import wait_until_live
+from tools.ports import free_port
 
 BIN = Path(sys.executable).parent
 # Cases per operation and phase: enough to reach every validator, small enough for every CI run.

@@ -11,7 +11,8 @@ import httpx
 
 from tests.support.database import REPO_ROOT
 from tests.support.processes import procfile_command, running
-from tests.support.web_process import START_TIMEOUT_SECONDS, free_port, wait_until_live
+from tests.support.web_process import START_TIMEOUT_SECONDS, wait_until_live
+from tools.ports import free_port
 
 LIMIT = 2
 

@@ -1,4 +1,4 @@
-"""The per-run batch hook (workers/periodic_jobs.py `on_each_batch`): called once after each batch of
+"""The per-run batch hook (workers/batch_progress.py `on_each_batch`): called once after each batch of
 `run_locked_batches` that commits, never for a run that finds the job's lock taken, and nothing at all
 when no hook is set (the scheduler's runs). `python -m workers.run_job` hangs its progress bar on it."""
 

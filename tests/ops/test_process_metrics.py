@@ -21,7 +21,7 @@ from tests.support.client import api_client
 from tests.support.processes import procfile_command, running, scheduler_command
 from tests.support.savepoint_database import SavepointDatabase
 from tests.support.users import ApiUser
-from tests.support.web_process import free_port
+from tools.ports import free_port
 
 HEARTBEAT = ActorAddress("system.heartbeat", "default")
 DEADLINE_SECONDS = 60

@@ -32,7 +32,8 @@ from tests.support.ai_stub import STUB_API_KEY
 from tests.support.client import api_client
 from tests.support.processes import procfile_command, running, stop_group, worker_command
 from tests.support.users import ApiUser, create_user
-from tests.support.web_process import free_port, wait_until_live
+from tests.support.web_process import wait_until_live
+from tools.ports import free_port
 from workers.coach_replies import sweep_coach_turns
 from workers.periodic_jobs import JobContext
 
